@@ -1,0 +1,130 @@
+//! Environments: the [`Env`] trait, spaces, the registry, the time limit and the vector env.
+//!
+//! Every environment reproduces gymnasium 1.x step for step (see `../shared/fixtures/gymnasium`).
+//! Internal state is kept in the precision gymnasium uses (mostly float64); observations are f32.
+//! A discrete observation (toy-text envs) is written as one f32 holding the state index.
+
+pub mod classic;
+pub mod model;
+pub mod registry;
+pub mod time_limit;
+pub mod toy_text;
+pub mod vector;
+
+pub use model::{TabularModel, Transition};
+pub use registry::{EnvOptions, make_env};
+pub use time_limit::TimeLimit;
+pub use vector::VecEnv;
+
+/// An observation or action space, as gymnasium's `Discrete(n)` and `Box(low, high)`.
+#[derive(Clone, Debug, PartialEq)]
+pub enum Space {
+    /// `n` integer values `0..n`; an observation of it is one f32 holding the index.
+    Discrete(usize),
+    /// A float32 box with per-component bounds (possibly infinite).
+    Box { low: Vec<f32>, high: Vec<f32> },
+}
+
+impl Space {
+    /// Number of f32 values an element of this space occupies (1 for `Discrete`).
+    pub fn flat_dim(&self) -> usize {
+        match self {
+            Space::Discrete(_) => 1,
+            Space::Box { low, .. } => low.len(),
+        }
+    }
+
+    /// gymnasium's `str()` of the space, e.g. `Discrete(4)` or `Box(-2.0, 2.0, (1,), float32)`.
+    pub fn describe(&self) -> String {
+        match self {
+            Space::Discrete(n) => format!("Discrete({n})"),
+            Space::Box { low, high } => {
+                let same = |v: &[f32]| v.iter().all(|x| *x == v[0]);
+                if same(low) && same(high) {
+                    format!("Box({:?}, {:?}, ({},), float32)", low[0], high[0], low.len())
+                } else {
+                    format!("Box({low:?}, {high:?}, ({},), float32)", low.len())
+                }
+            }
+        }
+    }
+}
+
+/// An action handed to [`Env::step`].
+#[derive(Clone, Copy, Debug, PartialEq)]
+pub enum Action<'a> {
+    Discrete(usize),
+    Continuous(&'a [f32]),
+}
+
+/// What one step returned (gymnasium's `reward, terminated, truncated`; the observation is
+/// written into the caller's buffer).
+#[derive(Clone, Copy, Debug, PartialEq)]
+pub struct Step {
+    pub reward: f64,
+    /// The MDP reached a terminal state: do not bootstrap.
+    pub terminated: bool,
+    /// The episode was cut by a time limit: bootstrap from the final observation.
+    pub truncated: bool,
+}
+
+/// gymnasium's `info` dict for the toy-text envs (classic-control envs return an empty one).
+#[derive(Clone, Debug, Default, PartialEq)]
+pub struct Info {
+    /// Probability of the transition just taken (`info["prob"]`).
+    pub prob: Option<f64>,
+    /// Taxi's `info["action_mask"]`: 1 where the action changes the state.
+    pub action_mask: Option<Vec<i8>>,
+}
+
+/// Static description of an environment: id, spaces, registered time limit and solve threshold.
+#[derive(Clone, Debug, PartialEq)]
+pub struct EnvSpec {
+    pub id: String,
+    pub observation_space: Space,
+    pub action_space: Space,
+    /// gymnasium's registered `max_episode_steps` (None: no limit, e.g. CliffWalking).
+    pub max_episode_steps: Option<u32>,
+    /// gymnasium's `reward_threshold` or the common "solved" bar.
+    pub reward_threshold: Option<f64>,
+}
+
+/// A gymnasium-exact environment. Base envs never truncate; [`TimeLimit`] adds truncation.
+///
+/// Randomness: each env owns its RNG, reseeded by `reset(Some(seed), ..)` exactly like
+/// gymnasium's `reset(seed=...)`; `reset(None, ..)` continues the stream. Cloning copies the
+/// RNG too, so a clone replays the same future (planners rely on this).
+pub trait Env: Send {
+    fn spec(&self) -> &EnvSpec;
+
+    /// Samples an initial state (reseeding first when `seed` is given) and writes its observation.
+    fn reset(&mut self, seed: Option<u64>, obs: &mut [f32]);
+
+    /// Applies `action` and writes the next observation into `obs`.
+    fn step(&mut self, action: Action<'_>, obs: &mut [f32]) -> Step;
+
+    /// The internal state (`env.unwrapped.state`, or `[s]` for toy-text envs) as f64 values.
+    fn state(&self) -> Vec<f64>;
+
+    /// Overwrites the internal state as if `reset()` had produced it, and writes its observation.
+    fn set_state(&mut self, state: &[f64], obs: &mut [f32]);
+
+    /// gymnasium's `info` for the last reset or step.
+    fn info(&self) -> Info {
+        Info::default()
+    }
+
+    /// The transition model `P[s][a]` of a toy-text env (None for continuous-state envs).
+    fn model(&self) -> Option<&TabularModel> {
+        None
+    }
+
+    /// A boxed copy with identical state and RNG.
+    fn clone_box(&self) -> Box<dyn Env>;
+}
+
+impl Clone for Box<dyn Env> {
+    fn clone(&self) -> Self {
+        self.clone_box()
+    }
+}

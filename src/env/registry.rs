@@ -1,0 +1,138 @@
+//! The environment registry: ids, per-env options, and construction (`gym.make`).
+
+use serde::{Deserialize, Serialize};
+
+use super::classic::{Acrobot, CartPole, MountainCar, MountainCarContinuous, Pendulum};
+use super::toy_text::{CliffWalking, FrozenLake, Taxi};
+use super::{Env, EnvSpec};
+
+/// Per-env options of `[env]` (gymnasium's `make` kwargs). Each applies to some envs only.
+#[derive(Clone, Debug, Default, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct EnvOptions {
+    /// FrozenLake: `"4x4"` or `"8x8"` (default: 4x4 for FrozenLake-v1, 8x8 for FrozenLake8x8-v1).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub map_name: Option<String>,
+    /// FrozenLake (default true) and CliffWalking (default false): intended move with
+    /// probability 1/3, each perpendicular move with probability 1/3.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub is_slippery: Option<bool>,
+    /// FrozenLake: a custom map, one string per row of `S`, `F`, `H`, `G` (overrides map_name).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub desc: Option<Vec<String>>,
+    /// Pendulum: gravity (default 10.0).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub g: Option<f64>,
+}
+
+/// An option that the chosen env does not accept or a value it rejects.
+#[derive(Debug, Clone, PartialEq, thiserror::Error)]
+#[error("{message}")]
+pub struct OptionError {
+    /// The offending key inside `[env]` (`id`, `map_name`, ...).
+    pub key: &'static str,
+    pub message: String,
+}
+
+/// One registered env: its id, the options it takes, and a one-line summary.
+pub struct Registered {
+    pub id: &'static str,
+    pub options: &'static [&'static str],
+    pub summary: &'static str,
+}
+
+/// Every env id `make_env` accepts.
+pub const REGISTRY: &[Registered] = &[
+    Registered { id: "CartPole-v1", options: &[], summary: "balance a pole on a cart" },
+    Registered { id: "Pendulum-v1", options: &["g"], summary: "swing up and hold a pendulum" },
+    Registered { id: "MountainCar-v0", options: &[], summary: "drive an underpowered car up a hill" },
+    Registered {
+        id: "MountainCarContinuous-v0",
+        options: &[],
+        summary: "MountainCar with a continuous force",
+    },
+    Registered { id: "Acrobot-v1", options: &[], summary: "swing a two-link arm above a bar" },
+    Registered {
+        id: "FrozenLake-v1",
+        options: &["map_name", "is_slippery", "desc"],
+        summary: "cross a frozen lake without falling in a hole (4x4)",
+    },
+    Registered {
+        id: "FrozenLake8x8-v1",
+        options: &["map_name", "is_slippery", "desc"],
+        summary: "FrozenLake on the 8x8 map",
+    },
+    Registered {
+        id: "CliffWalking-v0",
+        options: &["is_slippery"],
+        summary: "walk along a cliff to the goal (no time limit)",
+    },
+    Registered { id: "Taxi-v3", options: &[], summary: "pick up and drop off a passenger" },
+];
+
+/// Builds the base env `id` (no time limit; see [`super::TimeLimit`]) with `options`.
+pub fn make_env(id: &str, options: &EnvOptions) -> Result<Box<dyn Env>, OptionError> {
+    let Some(entry) = REGISTRY.iter().find(|r| r.id == id) else {
+        let ids: Vec<&str> = REGISTRY.iter().map(|r| r.id).collect();
+        return Err(OptionError {
+            key: "id",
+            message: format!("unknown env id `{id}`; allowed: {}", ids.join(", ")),
+        });
+    };
+    for (key, given) in [
+        ("map_name", options.map_name.is_some()),
+        ("is_slippery", options.is_slippery.is_some()),
+        ("desc", options.desc.is_some()),
+        ("g", options.g.is_some()),
+    ] {
+        if given && !entry.options.contains(&key) {
+            let takes = if entry.options.is_empty() {
+                "it takes no options".to_string()
+            } else {
+                format!("it takes: {}", entry.options.join(", "))
+            };
+            return Err(OptionError {
+                key,
+                message: format!("option `{key}` does not apply to {id}; {takes}"),
+            });
+        }
+    }
+    Ok(match id {
+        "CartPole-v1" => Box::new(CartPole::new()),
+        "Pendulum-v1" => {
+            let g = options.g.unwrap_or(10.0);
+            if !(g.is_finite() && g > 0.0) {
+                return Err(OptionError { key: "g", message: format!("g must be > 0, got {g}") });
+            }
+            Box::new(Pendulum::new(g))
+        }
+        "MountainCar-v0" => Box::new(MountainCar::new()),
+        "MountainCarContinuous-v0" => Box::new(MountainCarContinuous::new()),
+        "Acrobot-v1" => Box::new(Acrobot::new()),
+        "FrozenLake-v1" | "FrozenLake8x8-v1" => {
+            let default_map = if id == "FrozenLake-v1" { "4x4" } else { "8x8" };
+            let desc = match (&options.desc, options.map_name.as_deref().unwrap_or(default_map)) {
+                (Some(desc), _) => desc.clone(),
+                (None, name) => FrozenLake::named_map(name)
+                    .ok_or_else(|| OptionError {
+                        key: "map_name",
+                        message: format!("unknown map_name `{name}`; allowed: 4x4, 8x8"),
+                    })?
+                    .iter()
+                    .map(|row| row.to_string())
+                    .collect(),
+            };
+            let lake = FrozenLake::new(id, &desc, options.is_slippery.unwrap_or(true))
+                .map_err(|message| OptionError { key: "desc", message })?;
+            Box::new(lake)
+        }
+        "CliffWalking-v0" => Box::new(CliffWalking::new(options.is_slippery.unwrap_or(false))),
+        "Taxi-v3" => Box::new(Taxi::new()),
+        _ => unreachable!("every registered id has a constructor"),
+    })
+}
+
+/// The spec of `id` with default options (for `rl envs`).
+pub fn spec_of(id: &str) -> Option<EnvSpec> {
+    make_env(id, &EnvOptions::default()).ok().map(|env| env.spec().clone())
+}

@@ -1,0 +1,151 @@
+//! A synchronous vector env: N copies stepped together, auto-reset in the same step
+//! (Stable-Baselines3's convention), keeping the final observation of every finished episode so
+//! that algorithms can bootstrap from truncated ones.
+
+use super::{Action, Env, EnvSpec, TimeLimit};
+
+/// An episode that ended during the last [`VecEnv::step`].
+#[derive(Clone, Copy, Debug, PartialEq)]
+pub struct EpisodeEnd {
+    pub env: usize,
+    /// Undiscounted sum of rewards.
+    pub episode_return: f64,
+    pub length: u32,
+    pub truncated: bool,
+}
+
+/// N time-limited copies of one env.
+pub struct VecEnv {
+    envs: Vec<TimeLimit>,
+    obs_dim: usize,
+    /// Current observations, `num_envs × obs_dim`, row-major (after auto-reset).
+    obs: Vec<f32>,
+    /// Final observations of the episodes that ended in the last step (rows of other envs are stale).
+    final_obs: Vec<f32>,
+    rewards: Vec<f64>,
+    terminated: Vec<bool>,
+    truncated: Vec<bool>,
+    episode_return: Vec<f64>,
+    episode_length: Vec<u32>,
+    ended: Vec<EpisodeEnd>,
+}
+
+impl VecEnv {
+    /// Wraps `envs` (at least one, all with the same spaces).
+    pub fn new(envs: Vec<TimeLimit>) -> Self {
+        assert!(!envs.is_empty(), "a vector env needs at least one env");
+        let n = envs.len();
+        let obs_dim = envs[0].spec().observation_space.flat_dim();
+        Self {
+            envs,
+            obs_dim,
+            obs: vec![0.0; n * obs_dim],
+            final_obs: vec![0.0; n * obs_dim],
+            rewards: vec![0.0; n],
+            terminated: vec![false; n],
+            truncated: vec![false; n],
+            episode_return: vec![0.0; n],
+            episode_length: vec![0; n],
+            ended: Vec::with_capacity(n),
+        }
+    }
+
+    pub fn num_envs(&self) -> usize {
+        self.envs.len()
+    }
+
+    pub fn spec(&self) -> &EnvSpec {
+        self.envs[0].spec()
+    }
+
+    pub fn obs_dim(&self) -> usize {
+        self.obs_dim
+    }
+
+    /// Resets env `i` with `seeds[i]` (gymnasium's `reset(seed=...)`); later auto-resets
+    /// continue each env's own RNG.
+    pub fn reset(&mut self, seeds: &[u64]) {
+        assert_eq!(seeds.len(), self.envs.len(), "one seed per env");
+        for (i, env) in self.envs.iter_mut().enumerate() {
+            env.reset(Some(seeds[i]), &mut self.obs[i * self.obs_dim..(i + 1) * self.obs_dim]);
+        }
+        self.episode_return.fill(0.0);
+        self.episode_length.fill(0);
+        self.ended.clear();
+    }
+
+    /// Steps every env with `action(i)`; finished episodes are reset at once.
+    pub fn step_with<'a>(&mut self, mut action: impl FnMut(usize) -> Action<'a>) {
+        self.ended.clear();
+        let d = self.obs_dim;
+        for (i, env) in self.envs.iter_mut().enumerate() {
+            let row = i * d..(i + 1) * d;
+            let step = env.step(action(i), &mut self.obs[row.clone()]);
+            self.rewards[i] = step.reward;
+            self.terminated[i] = step.terminated;
+            self.truncated[i] = step.truncated;
+            self.episode_return[i] += step.reward;
+            self.episode_length[i] += 1;
+            if step.terminated || step.truncated {
+                self.final_obs[row.clone()].copy_from_slice(&self.obs[row.clone()]);
+                self.ended.push(EpisodeEnd {
+                    env: i,
+                    episode_return: self.episode_return[i],
+                    length: self.episode_length[i],
+                    truncated: step.truncated && !step.terminated,
+                });
+                self.episode_return[i] = 0.0;
+                self.episode_length[i] = 0;
+                env.reset(None, &mut self.obs[row]);
+            }
+        }
+    }
+
+    /// Steps with one discrete action per env.
+    pub fn step_discrete(&mut self, actions: &[usize]) {
+        self.step_with(|i| Action::Discrete(actions[i]));
+    }
+
+    /// Steps with continuous actions, `num_envs × action_dim` row-major.
+    pub fn step_continuous(&mut self, actions: &[f32]) {
+        let dim = actions.len() / self.envs.len();
+        self.step_with(|i| Action::Continuous(&actions[i * dim..(i + 1) * dim]));
+    }
+
+    /// Current observations (after auto-reset), `num_envs × obs_dim`.
+    pub fn observations(&self) -> &[f32] {
+        &self.obs
+    }
+
+    /// Observation of env `i`.
+    pub fn observation(&self, i: usize) -> &[f32] {
+        &self.obs[i * self.obs_dim..(i + 1) * self.obs_dim]
+    }
+
+    /// The last observation of the episode env `i` finished in the last step.
+    pub fn final_observation(&self, i: usize) -> &[f32] {
+        &self.final_obs[i * self.obs_dim..(i + 1) * self.obs_dim]
+    }
+
+    pub fn rewards(&self) -> &[f64] {
+        &self.rewards
+    }
+
+    pub fn terminated(&self) -> &[bool] {
+        &self.terminated
+    }
+
+    pub fn truncated(&self) -> &[bool] {
+        &self.truncated
+    }
+
+    /// Episodes that ended in the last step.
+    pub fn ended(&self) -> &[EpisodeEnd] {
+        &self.ended
+    }
+
+    /// Env `i` itself (e.g. to read its model).
+    pub fn env(&self, i: usize) -> &TimeLimit {
+        &self.envs[i]
+    }
+}
