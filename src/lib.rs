@@ -1,7 +1,15 @@
 //! rl: a reinforcement-learning experiment runner.
 //!
-//! `config` parses and validates experiment TOML; `env` holds gymnasium-exact environments;
-//! `algo` the algorithms; `run` executes seeds in parallel; `record` writes the result files.
+//! Data flows one way: [`config`] parses and checks an experiment TOML; [`run`] executes its
+//! seeds on worker threads, each through a [`run::Session`] handed to an [`algo`]; the
+//! algorithms act in [`env`] environments (gymnasium-exact); [`record`] writes the result files.
 
+pub mod algo;
+pub mod cli;
+pub mod commands;
+pub mod config;
 pub mod env;
+pub mod error;
+pub mod record;
 pub mod rng;
+pub mod run;

@@ -1,1 +1,51 @@
-fn main() {}
+//! `rl`: parse the command line, dispatch, map errors to exit codes
+//! (0 success, 1 a run failed, 2 bad usage or config: nothing written).
+
+use std::process::ExitCode;
+
+use clap::Parser;
+use rl::cli::{Cli, Command};
+use rl::commands;
+use rl::error::UsageError;
+use tracing_subscriber::EnvFilter;
+
+fn main() -> ExitCode {
+    let cli = Cli::parse();
+    let verbosity = match &cli.command {
+        Command::Run(args) => args.verbose,
+        _ => 0,
+    };
+    let default_level = ["warn", "info", "debug"][usize::from(verbosity.min(2))];
+    tracing_subscriber::fmt()
+        .with_writer(std::io::stderr)
+        .with_env_filter(
+            EnvFilter::try_from_default_env().unwrap_or_else(|_| EnvFilter::new(default_level)),
+        )
+        .init();
+
+    let result: Result<ExitCode, UsageError> = match &cli.command {
+        Command::Run(args) => commands::run(args).map(|all_ok| {
+            if all_ok {
+                ExitCode::SUCCESS
+            } else {
+                ExitCode::from(1)
+            }
+        }),
+        Command::Validate(args) => commands::validate(args).map(|text| {
+            print!("{text}");
+            ExitCode::SUCCESS
+        }),
+        Command::Envs => {
+            print!("{}", commands::envs());
+            Ok(ExitCode::SUCCESS)
+        }
+        Command::Algos { name } => commands::algos(name.as_deref()).map(|text| {
+            print!("{text}");
+            ExitCode::SUCCESS
+        }),
+    };
+    result.unwrap_or_else(|e| {
+        eprintln!("error: {e}");
+        ExitCode::from(2)
+    })
+}

@@ -43,15 +43,31 @@ pub struct Registered {
 
 /// Every env id `make_env` accepts.
 pub const REGISTRY: &[Registered] = &[
-    Registered { id: "CartPole-v1", options: &[], summary: "balance a pole on a cart" },
-    Registered { id: "Pendulum-v1", options: &["g"], summary: "swing up and hold a pendulum" },
-    Registered { id: "MountainCar-v0", options: &[], summary: "drive an underpowered car up a hill" },
+    Registered {
+        id: "CartPole-v1",
+        options: &[],
+        summary: "balance a pole on a cart",
+    },
+    Registered {
+        id: "Pendulum-v1",
+        options: &["g"],
+        summary: "swing up and hold a pendulum",
+    },
+    Registered {
+        id: "MountainCar-v0",
+        options: &[],
+        summary: "drive an underpowered car up a hill",
+    },
     Registered {
         id: "MountainCarContinuous-v0",
         options: &[],
         summary: "MountainCar with a continuous force",
     },
-    Registered { id: "Acrobot-v1", options: &[], summary: "swing a two-link arm above a bar" },
+    Registered {
+        id: "Acrobot-v1",
+        options: &[],
+        summary: "swing a two-link arm above a bar",
+    },
     Registered {
         id: "FrozenLake-v1",
         options: &["map_name", "is_slippery", "desc"],
@@ -67,7 +83,11 @@ pub const REGISTRY: &[Registered] = &[
         options: &["is_slippery"],
         summary: "walk along a cliff to the goal (no time limit)",
     },
-    Registered { id: "Taxi-v3", options: &[], summary: "pick up and drop off a passenger" },
+    Registered {
+        id: "Taxi-v3",
+        options: &[],
+        summary: "pick up and drop off a passenger",
+    },
 ];
 
 /// Builds the base env `id` (no time limit; see [`super::TimeLimit`]) with `options`.
@@ -102,7 +122,10 @@ pub fn make_env(id: &str, options: &EnvOptions) -> Result<Box<dyn Env>, OptionEr
         "Pendulum-v1" => {
             let g = options.g.unwrap_or(10.0);
             if !(g.is_finite() && g > 0.0) {
-                return Err(OptionError { key: "g", message: format!("g must be > 0, got {g}") });
+                return Err(OptionError {
+                    key: "g",
+                    message: format!("g must be > 0, got {g}"),
+                });
             }
             Box::new(Pendulum::new(g))
         }
@@ -111,7 +134,10 @@ pub fn make_env(id: &str, options: &EnvOptions) -> Result<Box<dyn Env>, OptionEr
         "Acrobot-v1" => Box::new(Acrobot::new()),
         "FrozenLake-v1" | "FrozenLake8x8-v1" => {
             let default_map = if id == "FrozenLake-v1" { "4x4" } else { "8x8" };
-            let desc = match (&options.desc, options.map_name.as_deref().unwrap_or(default_map)) {
+            let desc = match (
+                &options.desc,
+                options.map_name.as_deref().unwrap_or(default_map),
+            ) {
                 (Some(desc), _) => desc.clone(),
                 (None, name) => FrozenLake::named_map(name)
                     .ok_or_else(|| OptionError {
@@ -122,8 +148,12 @@ pub fn make_env(id: &str, options: &EnvOptions) -> Result<Box<dyn Env>, OptionEr
                     .map(|row| row.to_string())
                     .collect(),
             };
-            let lake = FrozenLake::new(id, &desc, options.is_slippery.unwrap_or(true))
-                .map_err(|message| OptionError { key: "desc", message })?;
+            let lake = FrozenLake::new(id, &desc, options.is_slippery.unwrap_or(true)).map_err(
+                |message| OptionError {
+                    key: "desc",
+                    message,
+                },
+            )?;
             Box::new(lake)
         }
         "CliffWalking-v0" => Box::new(CliffWalking::new(options.is_slippery.unwrap_or(false))),
@@ -134,5 +164,7 @@ pub fn make_env(id: &str, options: &EnvOptions) -> Result<Box<dyn Env>, OptionEr
 
 /// The spec of `id` with default options (for `rl envs`).
 pub fn spec_of(id: &str) -> Option<EnvSpec> {
-    make_env(id, &EnvOptions::default()).ok().map(|env| env.spec().clone())
+    make_env(id, &EnvOptions::default())
+        .ok()
+        .map(|env| env.spec().clone())
 }

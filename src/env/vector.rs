@@ -67,7 +67,10 @@ impl VecEnv {
     pub fn reset(&mut self, seeds: &[u64]) {
         assert_eq!(seeds.len(), self.envs.len(), "one seed per env");
         for (i, env) in self.envs.iter_mut().enumerate() {
-            env.reset(Some(seeds[i]), &mut self.obs[i * self.obs_dim..(i + 1) * self.obs_dim]);
+            env.reset(
+                Some(seeds[i]),
+                &mut self.obs[i * self.obs_dim..(i + 1) * self.obs_dim],
+            );
         }
         self.episode_return.fill(0.0);
         self.episode_length.fill(0);

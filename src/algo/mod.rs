@@ -1,0 +1,229 @@
+//! Algorithms: one config struct and one `train` function each, and the registry that maps
+//! `[algo] name = "..."` to them.
+//!
+//! Adding an algorithm = a config struct with documented defaults, a train function taking a
+//! [`Session`], an [`AlgoConfig`] variant, an [`ALGOS`] entry, an experiment TOML and tests.
+
+pub mod schedule;
+pub mod tabular;
+
+use serde::de::DeserializeOwned;
+use serde::{Deserialize, Serialize};
+
+use crate::config::{Checker, EnvSection, Experiment, ExperimentSection};
+use crate::env::{Env, Space};
+use crate::run::Session;
+
+use tabular::{DpConfig, SarsaLambdaConfig, TdConfig, TdTarget};
+
+/// The `[algo]` table: the algorithm's name and its own typed hyperparameters.
+#[derive(Clone, Debug, PartialEq, Serialize)]
+#[serde(tag = "name", rename_all = "snake_case")]
+pub enum AlgoConfig {
+    ValueIteration(DpConfig),
+    PolicyIteration(DpConfig),
+    QLearning(TdConfig),
+    Sarsa(TdConfig),
+    ExpectedSarsa(TdConfig),
+    SarsaLambda(SarsaLambdaConfig),
+}
+
+/// Hyperparameters of one algorithm: serde with defaults, per-key help and value checks.
+pub trait Hyperparameters: Serialize + DeserializeOwned + Default {
+    /// `(key, meaning)` for every key, in declaration order (shown by `rl algos`).
+    const HELP: &'static [(&'static str, &'static str)];
+
+    /// Records out-of-range values (keys relative to `[algo]`).
+    fn check(&self, c: &mut Checker);
+}
+
+/// One registered algorithm.
+pub struct AlgoEntry {
+    pub name: &'static str,
+    pub summary: &'static str,
+    pub help: &'static [(&'static str, &'static str)],
+    /// Parses a whole experiment whose `[algo]` table (without `name`) holds this algorithm's keys.
+    pub(crate) parse: fn(&str) -> Result<Experiment, toml::de::Error>,
+    /// This algorithm's default hyperparameters as a TOML table.
+    pub defaults: fn() -> toml::Table,
+}
+
+/// Every algorithm `[algo] name` accepts.
+pub const ALGOS: &[AlgoEntry] = &[
+    AlgoEntry {
+        name: "value_iteration",
+        summary: "value iteration on the env's known model (Sutton & Barto 4.4); steps count sweeps",
+        help: DpConfig::HELP,
+        parse: |text| parse_as(text, AlgoConfig::ValueIteration),
+        defaults: defaults::<DpConfig>,
+    },
+    AlgoEntry {
+        name: "policy_iteration",
+        summary: "policy iteration on the env's known model (Sutton & Barto 4.3); steps count sweeps",
+        help: DpConfig::HELP,
+        parse: |text| parse_as(text, AlgoConfig::PolicyIteration),
+        defaults: defaults::<DpConfig>,
+    },
+    AlgoEntry {
+        name: "q_learning",
+        summary: "off-policy TD control, target r + γ max_a' Q(s',a') (Watkins 1989; S&B 6.5)",
+        help: TdConfig::HELP,
+        parse: |text| parse_as(text, AlgoConfig::QLearning),
+        defaults: defaults::<TdConfig>,
+    },
+    AlgoEntry {
+        name: "sarsa",
+        summary: "on-policy TD control, target r + γ Q(s',a'), a' ~ ε-greedy (S&B 6.4)",
+        help: TdConfig::HELP,
+        parse: |text| parse_as(text, AlgoConfig::Sarsa),
+        defaults: defaults::<TdConfig>,
+    },
+    AlgoEntry {
+        name: "expected_sarsa",
+        summary: "TD control, target r + γ Σ_a' π(a'|s') Q(s',a') under ε-greedy π (S&B 6.6)",
+        help: TdConfig::HELP,
+        parse: |text| parse_as(text, AlgoConfig::ExpectedSarsa),
+        defaults: defaults::<TdConfig>,
+    },
+    AlgoEntry {
+        name: "sarsa_lambda",
+        summary: "Sarsa(λ) with accumulating or replacing eligibility traces (S&B 12.7)",
+        help: SarsaLambdaConfig::HELP,
+        parse: |text| parse_as(text, AlgoConfig::SarsaLambda),
+        defaults: defaults::<SarsaLambdaConfig>,
+    },
+];
+
+/// The registered algorithm called `name`.
+pub fn find(name: &str) -> Option<&'static AlgoEntry> {
+    ALGOS.iter().find(|a| a.name == name)
+}
+
+fn parse_as<C: DeserializeOwned + Default>(
+    text: &str,
+    wrap: fn(C) -> AlgoConfig,
+) -> Result<Experiment, toml::de::Error> {
+    #[derive(Deserialize)]
+    #[serde(deny_unknown_fields)]
+    struct File<C> {
+        experiment: ExperimentSection,
+        env: EnvSection,
+        /// Its `name` was taken out by the loader; an `[algo]` left empty means all defaults.
+        #[serde(default)]
+        algo: C,
+    }
+    let file: File<C> = toml::from_str(text)?;
+    Ok(Experiment {
+        experiment: file.experiment,
+        env: file.env,
+        algo: wrap(file.algo),
+    })
+}
+
+fn defaults<C: Hyperparameters>() -> toml::Table {
+    toml::Table::try_from(C::default()).expect("defaults serialise to a TOML table")
+}
+
+impl AlgoConfig {
+    /// The registered name (`q_learning`, ...).
+    pub fn name(&self) -> &'static str {
+        match self {
+            AlgoConfig::ValueIteration(_) => "value_iteration",
+            AlgoConfig::PolicyIteration(_) => "policy_iteration",
+            AlgoConfig::QLearning(_) => "q_learning",
+            AlgoConfig::Sarsa(_) => "sarsa",
+            AlgoConfig::ExpectedSarsa(_) => "expected_sarsa",
+            AlgoConfig::SarsaLambda(_) => "sarsa_lambda",
+        }
+    }
+
+    /// Range checks of the hyperparameters.
+    pub fn check(&self, c: &mut Checker) {
+        match self {
+            AlgoConfig::ValueIteration(cfg) => cfg.check(c),
+            AlgoConfig::PolicyIteration(cfg) => {
+                cfg.check(c);
+                c.require("gamma", cfg.gamma < 1.0, || {
+                    format!(
+                        "policy iteration needs gamma < 1 so that every policy has a finite value, got {}",
+                        cfg.gamma
+                    )
+                });
+            }
+            AlgoConfig::QLearning(cfg)
+            | AlgoConfig::Sarsa(cfg)
+            | AlgoConfig::ExpectedSarsa(cfg) => cfg.check(c),
+            AlgoConfig::SarsaLambda(cfg) => cfg.check(c),
+        }
+    }
+
+    /// Whether the algorithm can run on `env` with `num_envs` copies: `Err((key, message))`.
+    pub fn check_env(&self, env: &dyn Env, num_envs: usize) -> Result<(), (&'static str, String)> {
+        let spec = env.spec();
+        let tabular = matches!(spec.observation_space, Space::Discrete(_))
+            && matches!(spec.action_space, Space::Discrete(_));
+        if !tabular {
+            return Err((
+                "env.id",
+                format!(
+                    "{} needs discrete observations and actions (a toy-text env such as FrozenLake-v1, \
+                     CliffWalking-v0 or Taxi-v3); {} has {} observations and {} actions",
+                    self.name(),
+                    spec.id,
+                    spec.observation_space.describe(),
+                    spec.action_space.describe()
+                ),
+            ));
+        }
+        let planning = matches!(
+            self,
+            AlgoConfig::ValueIteration(_) | AlgoConfig::PolicyIteration(_)
+        );
+        if planning && env.model().is_none() {
+            return Err((
+                "env.id",
+                format!("{} needs the env's transition model", self.name()),
+            ));
+        }
+        if num_envs != 1 {
+            return Err((
+                "env.num_envs",
+                format!(
+                    "{} learns from one env at a time; set env.num_envs = 1",
+                    self.name()
+                ),
+            ));
+        }
+        Ok(())
+    }
+
+    /// Trains on `session` until its step budget is spent.
+    pub fn train(&self, session: &mut Session) -> anyhow::Result<()> {
+        match self {
+            AlgoConfig::ValueIteration(cfg) => tabular::value_iteration::train(cfg, session),
+            AlgoConfig::PolicyIteration(cfg) => tabular::policy_iteration::train(cfg, session),
+            AlgoConfig::QLearning(cfg) => tabular::td::train(cfg, TdTarget::MaxQ, session),
+            AlgoConfig::Sarsa(cfg) => tabular::td::train(cfg, TdTarget::Sarsa, session),
+            AlgoConfig::ExpectedSarsa(cfg) => tabular::td::train(cfg, TdTarget::Expected, session),
+            AlgoConfig::SarsaLambda(cfg) => tabular::sarsa_lambda::train(cfg, session),
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// `rl algos` documents exactly the keys each config has.
+    #[test]
+    fn help_covers_every_key() {
+        for entry in ALGOS {
+            let defaults = (entry.defaults)();
+            let mut keys: Vec<&str> = defaults.keys().map(String::as_str).collect();
+            let mut help: Vec<&str> = entry.help.iter().map(|(k, _)| *k).collect();
+            keys.sort();
+            help.sort();
+            assert_eq!(keys, help, "{}", entry.name);
+        }
+    }
+}

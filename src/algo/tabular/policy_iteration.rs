@@ -1,0 +1,77 @@
+//! Policy iteration (Sutton & Barto 4.3): iterative policy evaluation
+//! V(s) ← Σ_{s'} P(s'|s,π(s)) [r + γ V(s')] until max_s |ΔV(s)| < θ, then greedy improvement,
+//! until the policy is stable. A "step" of the run is one evaluation sweep over all states.
+
+use anyhow::Context;
+
+use super::dp::{DpConfig, lookahead};
+use super::q_table::state_index;
+use crate::env::{Action, Env};
+use crate::run::Session;
+
+/// An improvement must beat the current action by more than this to change the policy, so that
+/// ties between equally good actions cannot make the policy cycle.
+const IMPROVEMENT_TOLERANCE: f64 = 1e-12;
+
+pub fn train(cfg: &DpConfig, session: &mut Session) -> anyhow::Result<()> {
+    let env = session.make_env()?;
+    let model = env
+        .model()
+        .context("policy iteration needs the env's transition model")?;
+    let mut v = vec![0.0; model.n_states];
+    let mut pi = vec![0usize; model.n_states];
+    session.set_diagnostics(&["delta", "policy_changes"])?;
+    session.evaluate(0, &mut table_policy(&pi), &[f64::NAN, f64::NAN])?;
+
+    let mut sweep = 0;
+    let mut changes = f64::NAN;
+    let mut delta = f64::NAN;
+    'improve: loop {
+        // Policy evaluation.
+        loop {
+            if sweep >= session.total_steps() {
+                break 'improve;
+            }
+            sweep += 1;
+            let new_v: Vec<f64> = (0..model.n_states)
+                .map(|s| lookahead(model, &v, cfg.gamma, s, pi[s]))
+                .collect();
+            delta = new_v
+                .iter()
+                .zip(&v)
+                .map(|(a, b)| (a - b).abs())
+                .fold(0.0, f64::max);
+            v = new_v;
+            session.tick(sweep);
+            if session.eval_due(sweep) {
+                session.evaluate(sweep, &mut table_policy(&pi), &[delta, changes])?;
+            }
+            if delta < cfg.theta {
+                break;
+            }
+        }
+        // Policy improvement: π(s) ← argmax_a Q(s, a).
+        let mut changed = 0;
+        for s in 0..model.n_states {
+            let q: Vec<f64> = (0..model.n_actions)
+                .map(|a| lookahead(model, &v, cfg.gamma, s, a))
+                .collect();
+            let best = super::q_table::argmax(&q);
+            if q[best] > q[pi[s]] + IMPROVEMENT_TOLERANCE {
+                pi[s] = best;
+                changed += 1;
+            }
+        }
+        changes = changed as f64;
+        if changed == 0 {
+            break;
+        }
+    }
+    session.evaluate(sweep, &mut table_policy(&pi), &[delta, changes])?;
+    Ok(())
+}
+
+/// Acts by table lookup.
+fn table_policy(pi: &[usize]) -> impl FnMut(&[f32]) -> Action<'static> + '_ {
+    move |obs| Action::Discrete(pi[state_index(obs)])
+}

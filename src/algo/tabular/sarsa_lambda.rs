@@ -1,0 +1,163 @@
+//! Sarsa(λ) with eligibility traces (Sutton & Barto 12.7, backward view):
+//! δ = r + γ Q(s', a') − Q(s, a);  e(s, a) ← e(s, a) + 1 (accumulating) or 1 (replacing);
+//! Q ← Q + α δ e;  e ← γ λ e;  traces are cleared when an episode ends.
+
+use serde::{Deserialize, Serialize};
+
+use super::q_table::{QTable, greedy_policy, state_index, table_size};
+use super::td::{EXPLORATION_HELP, check_exploration};
+use crate::algo::Hyperparameters;
+use crate::algo::schedule::{Decay, EpsilonSchedule};
+use crate::config::Checker;
+use crate::rng::Stream;
+use crate::run::Session;
+
+/// How a visit bumps the trace of (s, a).
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum Traces {
+    /// e(s, a) ← e(s, a) + 1.
+    #[default]
+    Accumulating,
+    /// e(s, a) ← 1 (Singh & Sutton 1996).
+    Replacing,
+}
+
+/// Hyperparameters of Sarsa(λ).
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+#[serde(default, deny_unknown_fields)]
+pub struct SarsaLambdaConfig {
+    pub learning_rate: f64,
+    pub gamma: f64,
+    pub lambda: f64,
+    pub traces: Traces,
+    pub exploration_initial_eps: f64,
+    pub exploration_final_eps: f64,
+    pub exploration_fraction: f64,
+    pub exploration_decay: Decay,
+    pub q_init: f64,
+}
+
+impl Default for SarsaLambdaConfig {
+    fn default() -> Self {
+        Self {
+            learning_rate: 0.1,
+            gamma: 0.99,
+            lambda: 0.9,
+            traces: Traces::Accumulating,
+            exploration_initial_eps: 1.0,
+            exploration_final_eps: 0.05,
+            exploration_fraction: 0.5,
+            exploration_decay: Decay::Linear,
+            q_init: 0.0,
+        }
+    }
+}
+
+impl Hyperparameters for SarsaLambdaConfig {
+    const HELP: &'static [(&'static str, &'static str)] = &[
+        ("learning_rate", "step size α ∈ (0, 1]"),
+        ("gamma", "discount factor γ ∈ [0, 1]"),
+        ("lambda", "trace decay λ ∈ [0, 1] (0 is one-step Sarsa)"),
+        ("traces", "\"accumulating\" or \"replacing\""),
+        EXPLORATION_HELP[0],
+        EXPLORATION_HELP[1],
+        EXPLORATION_HELP[2],
+        EXPLORATION_HELP[3],
+        ("q_init", "initial value of every Q(s, a)"),
+    ];
+
+    fn check(&self, c: &mut Checker) {
+        c.in_half_open("learning_rate", self.learning_rate, 0.0, 1.0);
+        c.in_closed("gamma", self.gamma, 0.0, 1.0);
+        c.in_closed("lambda", self.lambda, 0.0, 1.0);
+        check_exploration(
+            c,
+            self.exploration_initial_eps,
+            self.exploration_final_eps,
+            self.exploration_fraction,
+            self.exploration_decay,
+        );
+        c.finite("q_init", self.q_init);
+    }
+}
+
+pub fn train(cfg: &SarsaLambdaConfig, session: &mut Session) -> anyhow::Result<()> {
+    let mut env = session.make_vec_env()?;
+    let (n_states, n_actions) = table_size(&env.spec().observation_space, &env.spec().action_space);
+    let mut q = QTable::new(n_states, n_actions, cfg.q_init);
+    // Traces are zero outside `visited` (the pairs seen this episode), so only those are updated.
+    let mut e = vec![0.0; n_states * n_actions];
+    let mut visited: Vec<usize> = Vec::new();
+    let mut is_visited = vec![false; n_states * n_actions];
+    let mut rng = session.rng(Stream::Explore);
+    let epsilon = EpsilonSchedule {
+        initial: cfg.exploration_initial_eps,
+        last: cfg.exploration_final_eps,
+        fraction: cfg.exploration_fraction,
+        decay: cfg.exploration_decay,
+        total_steps: session.total_steps(),
+    };
+    let mut abs_td_sum = 0.0;
+    let mut abs_td_count = 0u32;
+    session.set_diagnostics(&["epsilon", "td_error"])?;
+    session.evaluate(0, &mut greedy_policy(&q), &[epsilon.value(0), f64::NAN])?;
+
+    let mut s = state_index(env.observation(0));
+    let mut a = q.epsilon_greedy(s, epsilon.value(0), &mut rng);
+    for step in 1..=session.total_steps() {
+        let eps = epsilon.value(step);
+        env.step_discrete(&[a]);
+        let r = env.rewards()[0];
+        let terminated = env.terminated()[0];
+        let ended = terminated || env.truncated()[0];
+        let s_next = state_index(if ended {
+            env.final_observation(0)
+        } else {
+            env.observation(0)
+        });
+        let a_next = q.epsilon_greedy(s_next, eps, &mut rng);
+        let td_target = if terminated {
+            r
+        } else {
+            r + cfg.gamma * q.get(s_next, a_next)
+        };
+        let delta = td_target - q.get(s, a);
+
+        let i = q.index(s, a);
+        if !is_visited[i] {
+            is_visited[i] = true;
+            visited.push(i);
+        }
+        e[i] = match cfg.traces {
+            Traces::Accumulating => e[i] + 1.0,
+            Traces::Replacing => 1.0,
+        };
+        for &j in &visited {
+            q.add_at(j, cfg.learning_rate * delta * e[j]);
+            e[j] *= cfg.gamma * cfg.lambda;
+        }
+        abs_td_sum += delta.abs();
+        abs_td_count += 1;
+
+        if ended {
+            for &j in &visited {
+                e[j] = 0.0;
+                is_visited[j] = false;
+            }
+            visited.clear();
+            s = state_index(env.observation(0));
+            a = q.epsilon_greedy(s, eps, &mut rng);
+        } else {
+            s = s_next;
+            a = a_next;
+        }
+        session.record_episodes(step, env.ended())?;
+        if session.eval_due(step) {
+            let td_error = abs_td_sum / f64::from(abs_td_count);
+            (abs_td_sum, abs_td_count) = (0.0, 0);
+            session.evaluate(step, &mut greedy_policy(&q), &[eps, td_error])?;
+        }
+    }
+    Ok(())
+}

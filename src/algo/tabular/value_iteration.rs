@@ -1,0 +1,58 @@
+//! Value iteration (Sutton & Barto 4.4): synchronous Bellman optimality backups
+//! V(s) ← max_a Σ_{s'} P(s'|s,a) [r + γ V(s')] until max_s |ΔV(s)| < θ.
+//! A "step" of the run is one sweep over all states; no env interaction happens.
+
+use anyhow::Context;
+
+use super::dp::{DpConfig, greedy_action, lookahead};
+use crate::env::{Action, Env, TabularModel};
+use crate::run::Session;
+
+pub fn train(cfg: &DpConfig, session: &mut Session) -> anyhow::Result<()> {
+    let env = session.make_env()?;
+    let model = env
+        .model()
+        .context("value iteration needs the env's transition model")?;
+    let mut v = vec![0.0; model.n_states];
+    session.set_diagnostics(&["delta"])?;
+    session.evaluate(0, &mut greedy(model, &v, cfg.gamma), &[f64::NAN])?;
+
+    let mut sweep = 0;
+    while sweep < session.total_steps() {
+        sweep += 1;
+        let new_v: Vec<f64> = (0..model.n_states)
+            .map(|s| {
+                (0..model.n_actions)
+                    .map(|a| lookahead(model, &v, cfg.gamma, s, a))
+                    .fold(f64::NEG_INFINITY, f64::max)
+            })
+            .collect();
+        let delta = new_v
+            .iter()
+            .zip(&v)
+            .map(|(a, b)| (a - b).abs())
+            .fold(0.0, f64::max);
+        v = new_v;
+        session.tick(sweep);
+        let converged = delta < cfg.theta;
+        if session.eval_due(sweep) || converged {
+            session.evaluate(sweep, &mut greedy(model, &v, cfg.gamma), &[delta])?;
+        }
+        if converged {
+            break;
+        }
+    }
+    Ok(())
+}
+
+/// The greedy policy of V (computed per state, so the evaluation reads V as it is now).
+fn greedy<'a>(
+    model: &'a TabularModel,
+    v: &'a [f64],
+    gamma: f64,
+) -> impl FnMut(&[f32]) -> Action<'static> + 'a {
+    let policy: Vec<usize> = (0..model.n_states)
+        .map(|s| greedy_action(model, v, gamma, s))
+        .collect();
+    move |obs| Action::Discrete(policy[super::q_table::state_index(obs)])
+}

@@ -1,0 +1,88 @@
+//! The command line (clap derive). `main.rs` parses it and dispatches to [`crate::commands`].
+
+use std::path::PathBuf;
+
+use clap::{ArgAction, Parser, Subcommand};
+
+use crate::config::Backend;
+
+/// Reinforcement-learning experiment runner: TOML experiments, gymnasium-exact environments,
+/// seeds in parallel, CSV learning curves.
+#[derive(Debug, Parser)]
+#[command(name = "rl", version, about, propagate_version = true)]
+pub struct Cli {
+    #[command(subcommand)]
+    pub command: Command,
+}
+
+#[derive(Debug, Subcommand)]
+pub enum Command {
+    /// Run an experiment: every seed in parallel, one learning curve per seed under results/.
+    Run(RunArgs),
+    /// Parse and check an experiment file; nothing is run or written.
+    Validate(ValidateArgs),
+    /// List the environments with their observation and action spaces.
+    Envs,
+    /// List the algorithms with their hyperparameters and defaults.
+    Algos {
+        /// Show only this algorithm.
+        name: Option<String>,
+    },
+}
+
+#[derive(Debug, clap::Args)]
+pub struct RunArgs {
+    /// The experiment file (TOML).
+    pub config: PathBuf,
+    /// Seeds to run: `0..5` (end exclusive), `0..=4` or `0,3,7` (default: the file's).
+    #[arg(long)]
+    pub seeds: Option<String>,
+    /// Seeds run at once (default: the file's `jobs`, else the number of cores).
+    #[arg(long, short)]
+    pub jobs: Option<usize>,
+    /// Results root (default: the file's `out_dir`, else `results`).
+    #[arg(long)]
+    pub out: Option<PathBuf>,
+    /// Compute backend of neural algorithms.
+    #[arg(long, value_enum)]
+    pub backend: Option<BackendArg>,
+    /// Override a config value, e.g. `--set algo.gamma=0.9` (repeatable).
+    #[arg(long = "set", value_name = "KEY.PATH=VALUE")]
+    pub overrides: Vec<String>,
+    /// Overwrite complete results of the same seeds.
+    #[arg(long)]
+    pub force: bool,
+    /// Print only the results path and errors.
+    #[arg(long, short, conflicts_with = "verbose")]
+    pub quiet: bool,
+    /// More diagnostics on stderr (-v info, -vv debug; RUST_LOG also works).
+    #[arg(long, short, action = ArgAction::Count)]
+    pub verbose: u8,
+}
+
+#[derive(Debug, clap::Args)]
+pub struct ValidateArgs {
+    /// The experiment file (TOML).
+    pub config: PathBuf,
+    /// Override a config value, as for `rl run`.
+    #[arg(long = "set", value_name = "KEY.PATH=VALUE")]
+    pub overrides: Vec<String>,
+}
+
+/// `--backend` values.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, clap::ValueEnum)]
+pub enum BackendArg {
+    Flex,
+    Ndarray,
+    Wgpu,
+}
+
+impl From<BackendArg> for Backend {
+    fn from(arg: BackendArg) -> Self {
+        match arg {
+            BackendArg::Flex => Backend::Flex,
+            BackendArg::Ndarray => Backend::Ndarray,
+            BackendArg::Wgpu => Backend::Wgpu,
+        }
+    }
+}

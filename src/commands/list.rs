@@ -1,0 +1,56 @@
+//! `rl envs` and `rl algos`: what the registries hold.
+
+use crate::algo::ALGOS;
+use crate::env::registry::{REGISTRY, spec_of};
+use crate::error::UsageError;
+
+/// The env table: id, spaces, time limit, solve threshold, options.
+pub fn envs() -> String {
+    let mut out = String::new();
+    for entry in REGISTRY {
+        let spec = spec_of(entry.id).expect("every registered env builds with default options");
+        let limit = spec
+            .max_episode_steps
+            .map_or("none".to_string(), |m| m.to_string());
+        let threshold = spec
+            .reward_threshold
+            .map_or("-".to_string(), |t| t.to_string());
+        out += &format!("{}  ({})\n", entry.id, entry.summary);
+        out += &format!("    observation: {}\n", spec.observation_space.describe());
+        out += &format!("    action:      {}\n", spec.action_space.describe());
+        out += &format!("    time limit:  {limit}    solved at: {threshold}\n");
+        if !entry.options.is_empty() {
+            out += &format!("    options:     {}\n", entry.options.join(", "));
+        }
+    }
+    out
+}
+
+/// Every algorithm (or only `name`) with its hyperparameters, defaults and meaning.
+pub fn algos(name: Option<&str>) -> Result<String, UsageError> {
+    let selected: Vec<_> = ALGOS
+        .iter()
+        .filter(|a| name.is_none_or(|n| n == a.name))
+        .collect();
+    if selected.is_empty() {
+        let names: Vec<&str> = ALGOS.iter().map(|a| a.name).collect();
+        return Err(UsageError::new(format!(
+            "unknown algorithm `{}`; allowed: {}",
+            name.unwrap_or_default(),
+            names.join(", ")
+        )));
+    }
+    let mut out = String::new();
+    for entry in selected {
+        out += &format!("{}: {}\n", entry.name, entry.summary);
+        let defaults = (entry.defaults)();
+        let width = entry.help.iter().map(|(k, _)| k.len()).max().unwrap_or(0);
+        for (key, help) in entry.help {
+            let value = defaults.get(*key).map_or(String::new(), |v| v.to_string());
+            let setting = format!("{key:<width$} = {value}");
+            out += &format!("    {setting:<40} # {help}\n");
+        }
+        out += "\n";
+    }
+    Ok(out)
+}

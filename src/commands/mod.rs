@@ -1,0 +1,7 @@
+//! What each `rl` subcommand does, below the CLI parsing of `main.rs`.
+
+mod list;
+mod run;
+
+pub use list::{algos, envs};
+pub use run::{run, validate};

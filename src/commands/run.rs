@@ -1,0 +1,112 @@
+//! `rl run` and `rl validate`.
+
+use std::io::IsTerminal;
+
+use crate::cli::{RunArgs, ValidateArgs};
+use crate::config::{self, Experiment, Seeds};
+use crate::error::UsageError;
+use crate::record::Status;
+use crate::run::{self, Display, RunOptions, SeedOutcome};
+
+/// Loads the experiment with every CLI override applied; nothing is written.
+fn resolve(args: &RunArgs) -> Result<(Experiment, RunOptions), UsageError> {
+    let mut exp = config::load(&args.config, &args.overrides)?;
+    if let Some(out) = &args.out {
+        exp.experiment.out_dir = out.clone();
+    }
+    if let Some(backend) = args.backend {
+        exp.experiment.backend = backend.into();
+    }
+    if let Some(seeds) = &args.seeds {
+        exp.experiment.seeds =
+            Seeds::parse(seeds).map_err(|e| UsageError::new(format!("--seeds {seeds}: {e}")))?;
+    }
+    if args.jobs == Some(0) {
+        return Err(UsageError::new("--jobs 0: must be at least 1"));
+    }
+    let cores = std::thread::available_parallelism().map_or(1, |n| n.get());
+    let jobs = args.jobs.or(exp.experiment.jobs).unwrap_or(cores);
+    let display = if args.quiet {
+        Display::Quiet
+    } else if std::io::stdout().is_terminal() {
+        Display::Bars
+    } else {
+        Display::Lines
+    };
+    let opts = RunOptions {
+        seeds: exp.experiment.seeds.0.clone(),
+        jobs,
+        force: args.force,
+        display,
+    };
+    Ok((exp, opts))
+}
+
+/// Runs the experiment; `Ok(true)` when every seed completed.
+pub fn run(args: &RunArgs) -> Result<bool, UsageError> {
+    let (exp, opts) = resolve(args)?;
+    run::check_existing(&exp, &opts)?;
+    let dir = exp.experiment.out_dir.join(&exp.experiment.name);
+    if opts.display != Display::Quiet {
+        let seeds: Vec<String> = opts.seeds.iter().map(u64::to_string).collect();
+        println!(
+            "{}: {} on {} | {} steps | seeds {} | {} at once",
+            exp.experiment.name,
+            exp.algo.name(),
+            exp.env.id,
+            exp.experiment.total_steps,
+            seeds.join(","),
+            opts.jobs.min(opts.seeds.len())
+        );
+    }
+    let outcomes = run::run(&exp, &opts);
+    if opts.display != Display::Quiet {
+        print!("{}", summary_table(&outcomes));
+    }
+    println!("results: {}", dir.display());
+    Ok(outcomes.iter().all(|o| o.status == Status::Complete))
+}
+
+/// `rl validate`: the resolved config, or the error.
+pub fn validate(args: &ValidateArgs) -> Result<String, UsageError> {
+    let exp = config::load(&args.config, &args.overrides)?;
+    Ok(format!(
+        "{}: ok\n\n{}",
+        args.config.display(),
+        exp.to_toml()
+    ))
+}
+
+/// Seed, status, final eval return, steps, wall seconds, steps/s.
+fn summary_table(outcomes: &[SeedOutcome]) -> String {
+    let mut out = format!(
+        "\n{:>6}  {:>9}  {:>12}  {:>10}  {:>9}  {:>10}\n",
+        "seed", "status", "final eval", "steps", "wall s", "steps/s"
+    );
+    for o in outcomes {
+        let status = match o.status {
+            Status::Complete => "complete",
+            Status::Failed => "FAILED",
+            Status::Interrupted => "interrupted",
+            Status::Running => "running",
+        };
+        let eval = o.final_eval.map_or("-".to_string(), |r| format!("{r:.3}"));
+        out += &format!(
+            "{:>6}  {:>9}  {:>12}  {:>10}  {:>9.2}  {:>10.0}\n",
+            o.seed, status, eval, o.steps, o.train_s, o.steps_per_s
+        );
+    }
+    let done: Vec<f64> = outcomes.iter().filter_map(|o| o.final_eval).collect();
+    if done.len() > 1 {
+        let mean = done.iter().sum::<f64>() / done.len() as f64;
+        out += &format!("{:>6}  {:>9}  {:>12.3}\n", "mean", "", mean);
+    }
+    for o in outcomes.iter().filter(|o| o.error.is_some()) {
+        out += &format!(
+            "seed {} failed: {}\n",
+            o.seed,
+            o.error.as_deref().unwrap_or_default()
+        );
+    }
+    out
+}

@@ -1,0 +1,244 @@
+//! Loading an experiment: read the file, apply `--set` overrides, dispatch on `algo.name`,
+//! deserialise the typed sections, fill derived defaults, check values and the env.
+//!
+//! Every failure is a [`UsageError`] naming the file (or the `--set` argument), the key path,
+//! its line:column and what is allowed.
+
+use std::path::Path;
+
+use toml_edit::{Document, DocumentMut, Item, Key, Value};
+
+use super::locate::{line_col, path_at, position_of};
+use super::{Checker, Experiment};
+use crate::algo::{self, ALGOS};
+use crate::env::{TimeLimit, make_env};
+use crate::error::UsageError;
+
+/// One `--set key.path=value` argument, parsed.
+struct Override {
+    arg: String,
+    path: Vec<String>,
+    value: Value,
+}
+
+/// Reads and checks the experiment at `path` with `--set` overrides applied.
+pub fn load(path: &Path, overrides: &[String]) -> Result<Experiment, UsageError> {
+    let origin = path.display().to_string();
+    let text = std::fs::read_to_string(path)
+        .map_err(|e| UsageError::new(format!("{origin}: cannot read the experiment file: {e}")))?;
+    load_str(&text, &origin, overrides)
+}
+
+/// Parses and checks experiment `text`; `origin` names it in messages (usually the file path).
+pub fn load_str(text: &str, origin: &str, overrides: &[String]) -> Result<Experiment, UsageError> {
+    if text.trim().is_empty() {
+        return Err(UsageError::new(format!(
+            "{origin}: the file is empty; an experiment needs [experiment], [env] and [algo] tables \
+             (see README.md, \"Experiment files\")"
+        )));
+    }
+    let original = Document::parse(text.to_string()).map_err(|e| {
+        let (line, col) = line_col(text, e.span().map_or(0, |s| s.start));
+        UsageError::new(format!(
+            "{origin}:{line}:{col}: invalid TOML: {}",
+            e.message().trim()
+        ))
+    })?;
+    let overrides = overrides
+        .iter()
+        .map(|arg| parse_override(arg))
+        .collect::<Result<Vec<_>, _>>()?;
+
+    let mut doc: DocumentMut = text.parse().expect("the text parsed above");
+    for o in &overrides {
+        apply_override(&mut doc, o)?;
+    }
+    let here = |path: &[String], message: String| -> UsageError {
+        locate_error(&original, origin, &overrides, path, &message)
+    };
+    let path = |p: &str| -> Vec<String> { p.split('.').map(str::to_string).collect() };
+
+    for table in ["experiment", "env", "algo"] {
+        if !doc.get(table).is_some_and(Item::is_table_like) {
+            return Err(here(&[], format!("missing table [{table}]")));
+        }
+    }
+    let names: Vec<&str> = ALGOS.iter().map(|a| a.name).collect();
+    let entry = match doc["algo"].get("name") {
+        None => {
+            return Err(here(
+                &path("algo"),
+                format!("algo.name: missing; allowed: {}", names.join(", ")),
+            ));
+        }
+        Some(item) => {
+            let name = item.as_str().ok_or_else(|| {
+                here(
+                    &path("algo.name"),
+                    format!(
+                        "algo.name: expected a string; allowed: {}",
+                        names.join(", ")
+                    ),
+                )
+            })?;
+            algo::find(name).ok_or_else(|| {
+                here(
+                    &path("algo.name"),
+                    format!(
+                        "algo.name: unknown algorithm `{name}`; allowed: {}",
+                        names.join(", ")
+                    ),
+                )
+            })?
+        }
+    };
+    doc["algo"]
+        .as_table_like_mut()
+        .expect("checked above")
+        .remove("name");
+
+    let merged = doc.to_string();
+    let mut exp = (entry.parse)(&merged).map_err(|e| {
+        let merged_doc = Document::parse(merged.clone()).expect("re-serialised TOML parses");
+        let key = path_at(&merged_doc, e.span().map_or(0, |s| s.start));
+        let shown = if key.is_empty() {
+            String::new()
+        } else {
+            format!("{}: ", key.join("."))
+        };
+        here(&key, format!("{shown}{}", e.message().trim()))
+    })?;
+    exp.experiment.eval_every = Some(exp.eval_every());
+
+    let mut errors = check(&exp);
+    if let Some((key, message)) = errors.drain(..).next() {
+        return Err(here(&path(&key), format!("{key}: {message}")));
+    }
+    Ok(exp)
+}
+
+/// Range checks of every section plus the env/algorithm pairing.
+fn check(exp: &Experiment) -> Vec<(String, String)> {
+    let mut c = Checker::new("experiment");
+    let e = &exp.experiment;
+    c.require("name", is_folder_name(&e.name), || {
+        format!(
+            "`{}` must be a folder name: letters, digits, `_`, `-`, `.`",
+            e.name
+        )
+    });
+    c.require("total_steps", e.total_steps > 0, || "must be > 0".into());
+    c.require("eval_every", e.eval_every.is_some_and(|v| v > 0), || {
+        "must be > 0".into()
+    });
+    c.require("eval_episodes", e.eval_episodes > 0, || {
+        "must be > 0".into()
+    });
+    c.require(
+        "eval_max_episode_steps",
+        e.eval_max_episode_steps > 0,
+        || "must be > 0".into(),
+    );
+    c.require("jobs", e.jobs.is_none_or(|j| j > 0), || {
+        "must be > 0".into()
+    });
+
+    let mut env_check = Checker::new("env");
+    env_check.require("num_envs", exp.env.num_envs > 0, || "must be > 0".into());
+    env_check.require(
+        "max_episode_steps",
+        exp.env.max_episode_steps.is_none_or(|m| m > 0),
+        || "must be > 0".into(),
+    );
+    c.extend(env_check);
+    let mut errors = c.into_errors();
+    match make_env(&exp.env.id, &exp.env.options()) {
+        Err(e) => errors.push((format!("env.{}", e.key), e.message)),
+        Ok(env) => {
+            let limit = exp.env.max_episode_steps.or(env.spec().max_episode_steps);
+            let env = TimeLimit::new(env, limit);
+            let mut algo_check = Checker::new("algo");
+            exp.algo.check(&mut algo_check);
+            errors.extend(algo_check.into_errors());
+            if let Err((key, message)) = exp.algo.check_env(&env, exp.env.num_envs) {
+                errors.push((key.to_string(), message));
+            }
+        }
+    }
+    errors
+}
+
+fn is_folder_name(name: &str) -> bool {
+    !name.is_empty()
+        && name != "."
+        && name != ".."
+        && name
+            .chars()
+            .all(|c| c.is_ascii_alphanumeric() || "_-.".contains(c))
+}
+
+fn parse_override(arg: &str) -> Result<Override, UsageError> {
+    let bad = |why: &str| {
+        UsageError::new(format!(
+            "--set {arg}: {why}; expected key.path=value, e.g. --set algo.gamma=0.9"
+        ))
+    };
+    let (key, value) = arg.split_once('=').ok_or_else(|| bad("no `=`"))?;
+    let keys = Key::parse(key.trim()).map_err(|_| bad("invalid key path"))?;
+    if keys.len() < 2 {
+        return Err(bad("the key must name a table and a key"));
+    }
+    // A value that is not TOML (`CartPole-v1`, `0..5`) is taken as a string.
+    let value = value
+        .trim()
+        .parse::<Value>()
+        .unwrap_or_else(|_| Value::from(value.trim()));
+    let path = keys.iter().map(|k| k.get().to_string()).collect();
+    Ok(Override {
+        arg: arg.to_string(),
+        path,
+        value,
+    })
+}
+
+fn apply_override(doc: &mut DocumentMut, o: &Override) -> Result<(), UsageError> {
+    let (last, parents) = o.path.split_last().expect("at least two keys");
+    let mut item = doc.as_item_mut();
+    for name in parents {
+        let table = item.as_table_like_mut().ok_or_else(|| {
+            UsageError::new(format!("--set {}: `{name}` is not inside a table", o.arg))
+        })?;
+        if table.get(name).is_none() {
+            table.insert(name, Item::Table(toml_edit::Table::new()));
+        }
+        item = table.get_mut(name).expect("inserted above");
+    }
+    let table = item.as_table_like_mut().ok_or_else(|| {
+        UsageError::new(format!(
+            "--set {}: `{}` is not a table",
+            o.arg,
+            parents.join(".")
+        ))
+    })?;
+    table.insert(last, Item::Value(o.value.clone()));
+    Ok(())
+}
+
+/// Formats an error at `path`: in the `--set` argument that wrote it, or at its position in the file.
+fn locate_error(
+    original: &Document<String>,
+    origin: &str,
+    overrides: &[Override],
+    path: &[String],
+    message: &str,
+) -> UsageError {
+    if let Some(o) = overrides
+        .iter()
+        .rev()
+        .find(|o| !path.is_empty() && path.starts_with(&o.path))
+    {
+        return UsageError::new(format!("--set {}: {message}", o.arg));
+    }
+    let (line, col) = position_of(original, path).unwrap_or((1, 1));
+    UsageError::new(format!("{origin}:{line}:{col}: {message}"))
+}

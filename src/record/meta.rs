@@ -1,0 +1,57 @@
+//! `meta.json`: the status and provenance of one seed's run.
+
+use std::path::Path;
+
+use serde::{Deserialize, Serialize};
+
+/// Life cycle of a seed's run.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum Status {
+    Running,
+    Complete,
+    Interrupted,
+    Failed,
+}
+
+/// Everything a report needs to know about a run besides its curves.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub struct Meta {
+    pub status: Status,
+    pub error: Option<String>,
+    pub experiment: String,
+    pub algo: String,
+    pub env: String,
+    pub seed: u64,
+    pub backend: String,
+    pub rl_version: String,
+    pub git_commit: String,
+    pub start_time: String,
+    pub end_time: Option<String>,
+    /// Wall-clock seconds from start to end, evaluation included.
+    pub wall_s: f64,
+    /// Training seconds (evaluation excluded), the `wall_s` of curve.csv.
+    pub train_s: f64,
+    pub env_steps: u64,
+    /// Env steps per training second.
+    pub steps_per_s: f64,
+    pub final_eval_return_mean: Option<f64>,
+    pub cores: usize,
+}
+
+impl Meta {
+    pub fn write(&self, path: &Path) -> std::io::Result<()> {
+        let json = serde_json::to_string_pretty(self).expect("meta serialises to JSON");
+        super::write_atomically(path, json.as_bytes())
+    }
+
+    pub fn read(path: &Path) -> std::io::Result<Self> {
+        let text = std::fs::read_to_string(path)?;
+        serde_json::from_str(&text).map_err(std::io::Error::other)
+    }
+}
+
+/// rl's git commit at build time (`unknown` outside a git checkout).
+pub fn git_commit() -> &'static str {
+    option_env!("RL_GIT_COMMIT").unwrap_or("unknown")
+}

@@ -1,0 +1,183 @@
+//! The runner: seeds on worker threads, one [`Session`] each, result folders, failure handling.
+
+mod evaluate;
+mod progress;
+mod session;
+
+use std::panic::{AssertUnwindSafe, catch_unwind};
+use std::path::Path;
+use std::sync::Mutex;
+use std::sync::atomic::{AtomicUsize, Ordering};
+use std::time::{Instant, SystemTime};
+
+pub use evaluate::{Evaluator, Policy};
+pub use progress::{Display, Progress, ProgressBoard};
+pub use session::Session;
+
+use crate::config::Experiment;
+use crate::error::UsageError;
+use crate::record::{Meta, Status, git_commit};
+
+/// How to run an experiment (after the CLI's overrides).
+#[derive(Clone, Debug)]
+pub struct RunOptions {
+    pub seeds: Vec<u64>,
+    /// Seeds running at once.
+    pub jobs: usize,
+    /// Overwrite complete results.
+    pub force: bool,
+    pub display: Display,
+}
+
+/// What one seed ended with.
+#[derive(Clone, Debug, PartialEq)]
+pub struct SeedOutcome {
+    pub seed: u64,
+    pub status: Status,
+    pub error: Option<String>,
+    pub final_eval: Option<f64>,
+    pub steps: u64,
+    pub train_s: f64,
+    pub steps_per_s: f64,
+}
+
+/// Refuses to run over complete results unless `force`; writes nothing.
+pub fn check_existing(exp: &Experiment, opts: &RunOptions) -> Result<(), UsageError> {
+    if opts.force {
+        return Ok(());
+    }
+    let complete: Vec<String> = opts
+        .seeds
+        .iter()
+        .filter(|&&seed| {
+            Meta::read(&exp.seed_dir(seed).join("meta.json"))
+                .is_ok_and(|m| m.status == Status::Complete)
+        })
+        .map(|seed| seed.to_string())
+        .collect();
+    if complete.is_empty() {
+        return Ok(());
+    }
+    Err(UsageError::new(format!(
+        "{} already holds complete results for seed(s) {}; pass --force to overwrite them, \
+         or --out DIR / --seeds to write elsewhere",
+        exp.experiment.out_dir.join(&exp.experiment.name).display(),
+        complete.join(", ")
+    )))
+}
+
+/// Runs every seed of `opts` on `opts.jobs` worker threads; a failing seed does not stop the others.
+pub fn run(exp: &Experiment, opts: &RunOptions) -> Vec<SeedOutcome> {
+    let board = ProgressBoard::new(opts.display);
+    let next = AtomicUsize::new(0);
+    let outcomes = Mutex::new(Vec::with_capacity(opts.seeds.len()));
+    std::thread::scope(|scope| {
+        for _ in 0..opts.jobs.clamp(1, opts.seeds.len()) {
+            scope.spawn(|| {
+                while let Some(&seed) = opts.seeds.get(next.fetch_add(1, Ordering::SeqCst)) {
+                    let outcome = run_seed(exp, seed, &board);
+                    if let Some(error) = &outcome.error {
+                        board.println(&format!("seed {seed} failed: {error}"));
+                    }
+                    outcomes
+                        .lock()
+                        .expect("no worker panics while holding the lock")
+                        .push(outcome);
+                }
+            });
+        }
+    });
+    let mut outcomes = outcomes.into_inner().expect("workers finished");
+    outcomes.sort_by_key(|o| opts.seeds.iter().position(|s| *s == o.seed));
+    outcomes
+}
+
+/// Runs one seed in its folder: config.toml, meta.json (running → complete | failed), curves.
+fn run_seed(exp: &Experiment, seed: u64, board: &ProgressBoard) -> SeedOutcome {
+    let dir = exp.seed_dir(seed);
+    let started = Instant::now();
+    let mut meta = Meta {
+        status: Status::Running,
+        error: None,
+        experiment: exp.experiment.name.clone(),
+        algo: exp.algo.name().to_string(),
+        env: exp.env.id.clone(),
+        seed,
+        backend: exp.experiment.backend.name().to_string(),
+        rl_version: env!("CARGO_PKG_VERSION").to_string(),
+        git_commit: git_commit().to_string(),
+        start_time: humantime::format_rfc3339_seconds(SystemTime::now()).to_string(),
+        end_time: None,
+        wall_s: 0.0,
+        train_s: 0.0,
+        env_steps: 0,
+        steps_per_s: 0.0,
+        final_eval_return_mean: None,
+        cores: std::thread::available_parallelism().map_or(1, |n| n.get()),
+    };
+    let mut progress = board.seed(seed, exp.experiment.total_steps);
+    let result = prepare_dir(exp, &dir, &meta).and_then(|()| {
+        let mut session = Session::new(exp, seed, &dir, &mut progress)?;
+        let trained = catch_unwind(AssertUnwindSafe(|| exp.algo.train(&mut session)))
+            .unwrap_or_else(|panic| Err(anyhow::anyhow!("panicked: {}", panic_message(&panic))))
+            .and_then(|()| session.close());
+        meta.env_steps = session.steps();
+        meta.train_s = session.train_seconds();
+        meta.steps_per_s = session.steps_per_second();
+        meta.final_eval_return_mean = session.last_eval_mean();
+        trained
+    });
+    meta.wall_s = started.elapsed().as_secs_f64();
+    meta.end_time = Some(humantime::format_rfc3339_seconds(SystemTime::now()).to_string());
+    match &result {
+        Ok(()) => meta.status = Status::Complete,
+        Err(e) => {
+            meta.status = Status::Failed;
+            meta.error = Some(format!("{e:#}"));
+        }
+    }
+    let mut error = meta.error.clone();
+    if dir.is_dir()
+        && let Err(e) = meta.write(&dir.join("meta.json"))
+    {
+        meta.status = Status::Failed;
+        error = Some(format!(
+            "cannot write {}: {e}",
+            dir.join("meta.json").display()
+        ));
+    }
+    progress.finish(if meta.status == Status::Complete {
+        "complete"
+    } else {
+        "failed"
+    });
+    SeedOutcome {
+        seed,
+        status: meta.status,
+        error,
+        final_eval: meta.final_eval_return_mean,
+        steps: meta.env_steps,
+        train_s: meta.train_s,
+        steps_per_s: meta.steps_per_s,
+    }
+}
+
+/// Creates the seed folder with the resolved config and a `running` meta.json.
+fn prepare_dir(exp: &Experiment, dir: &Path, meta: &Meta) -> anyhow::Result<()> {
+    use anyhow::Context;
+    std::fs::create_dir_all(dir).with_context(|| format!("cannot create {}", dir.display()))?;
+    crate::record::write_atomically(&dir.join("config.toml"), exp.to_toml().as_bytes())
+        .with_context(|| format!("cannot write {}", dir.join("config.toml").display()))?;
+    meta.write(&dir.join("meta.json"))
+        .with_context(|| format!("cannot write {}", dir.join("meta.json").display()))
+}
+
+fn panic_message(panic: &Box<dyn std::any::Any + Send>) -> String {
+    if let Some(s) = panic.downcast_ref::<&str>() {
+        s.to_string()
+    } else if let Some(s) = panic.downcast_ref::<String>() {
+        s.clone()
+    } else {
+        "unknown panic payload".to_string()
+    }
+}

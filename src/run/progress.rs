@@ -1,0 +1,118 @@
+//! Progress reporting for one seed: a live bar on a terminal, plain log lines otherwise.
+
+use std::time::{Duration, Instant};
+
+use indicatif::{MultiProgress, ProgressBar, ProgressDrawTarget, ProgressStyle};
+
+/// How the runner shows progress.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Display {
+    /// One live bar per running seed (stdout is a terminal).
+    Bars,
+    /// A log line per evaluation (stdout is a pipe or file).
+    Lines,
+    /// Nothing.
+    Quiet,
+}
+
+/// Shared display state of a run; hands out one [`Progress`] per seed.
+pub struct ProgressBoard {
+    display: Display,
+    multi: MultiProgress,
+}
+
+impl ProgressBoard {
+    pub fn new(display: Display) -> Self {
+        let multi = MultiProgress::with_draw_target(match display {
+            Display::Bars => ProgressDrawTarget::stdout(),
+            _ => ProgressDrawTarget::hidden(),
+        });
+        Self { display, multi }
+    }
+
+    /// A progress handle for `seed`, whose run lasts `total_steps`.
+    pub fn seed(&self, seed: u64, total_steps: u64) -> Progress {
+        let bar = (self.display == Display::Bars).then(|| {
+            let bar = self.multi.add(ProgressBar::new(total_steps));
+            bar.set_style(
+                ProgressStyle::with_template(
+                    "seed {prefix:>3} [{bar:30.cyan/blue}] {human_pos:>9}/{human_len} {msg}",
+                )
+                .expect("valid template")
+                .progress_chars("=> "),
+            );
+            bar.set_prefix(seed.to_string());
+            bar
+        });
+        Progress {
+            display: self.display,
+            seed,
+            total_steps,
+            bar,
+            last_draw: None,
+        }
+    }
+
+    /// Prints a line without tearing the bars.
+    pub fn println(&self, line: &str) {
+        match self.display {
+            Display::Bars => self.multi.suspend(|| println!("{line}")),
+            Display::Lines => println!("{line}"),
+            Display::Quiet => {}
+        }
+    }
+}
+
+/// Progress of one seed.
+pub struct Progress {
+    display: Display,
+    seed: u64,
+    total_steps: u64,
+    bar: Option<ProgressBar>,
+    last_draw: Option<Instant>,
+}
+
+impl Progress {
+    /// Called often from the training loop; redraws at most ten times a second.
+    pub fn tick(&mut self, step: u64, sps: f64, last_eval: Option<f64>) {
+        let Some(bar) = &self.bar else { return };
+        if self
+            .last_draw
+            .is_some_and(|t| t.elapsed() < Duration::from_millis(100))
+        {
+            return;
+        }
+        self.last_draw = Some(Instant::now());
+        bar.set_position(step.min(self.total_steps));
+        bar.set_message(status(sps, last_eval));
+    }
+
+    /// Called after each evaluation.
+    pub fn evaluated(&mut self, step: u64, eval_mean: f64, eval_std: f64, sps: f64) {
+        match self.display {
+            Display::Bars => {
+                self.last_draw = None;
+                self.tick(step, sps, Some(eval_mean));
+            }
+            Display::Lines => println!(
+                "seed {}: step {step}/{}  eval {eval_mean:.2} ± {eval_std:.2}  {sps:.0} steps/s",
+                self.seed, self.total_steps
+            ),
+            Display::Quiet => {}
+        }
+    }
+
+    /// Called once when the seed ends (`outcome` is a short word: complete, failed).
+    pub fn finish(&mut self, outcome: &str) {
+        if let Some(bar) = &self.bar {
+            bar.finish_with_message(outcome.to_string());
+        }
+    }
+}
+
+fn status(sps: f64, last_eval: Option<f64>) -> String {
+    match last_eval {
+        Some(eval) => format!("{sps:>7.0} steps/s  eval {eval:.2}"),
+        None => format!("{sps:>7.0} steps/s"),
+    }
+}

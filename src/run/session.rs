@@ -1,0 +1,228 @@
+//! A `Session` is what an algorithm sees of the runner: its envs, RNG streams, the evaluation
+//! schedule and the recorder. Algorithms know nothing of files, threads or terminals.
+
+use std::collections::VecDeque;
+use std::path::Path;
+use std::time::{Duration, Instant};
+
+use anyhow::Context;
+
+use super::evaluate::{Evaluator, Policy};
+use super::progress::Progress;
+use crate::config::Experiment;
+use crate::env::{TimeLimit, VecEnv, make_env, vector::EpisodeEnd};
+use crate::record::{CurveRow, CurveWriter, EpisodeWriter, ReturnStats};
+use crate::rng::{self, Rng, Stream};
+
+/// Training episodes averaged in `train_return_mean` (Stable-Baselines3's `ep_rew_mean` window).
+const TRAIN_RETURN_WINDOW: usize = 100;
+
+/// One seed's run as the algorithm sees it.
+pub struct Session<'a> {
+    exp: &'a Experiment,
+    seed: u64,
+    dir: &'a Path,
+    curve: Option<CurveWriter>,
+    episodes_file: EpisodeWriter,
+    evaluator: Evaluator,
+    progress: &'a mut Progress,
+    started: Instant,
+    eval_time: Duration,
+    steps: u64,
+    episodes: u64,
+    recent_returns: VecDeque<f64>,
+    next_eval: u64,
+    last_eval: Option<(u64, f64)>,
+}
+
+impl<'a> Session<'a> {
+    /// Opens the result files of `seed` in `dir` and builds the evaluation env.
+    pub fn new(
+        exp: &'a Experiment,
+        seed: u64,
+        dir: &'a Path,
+        progress: &'a mut Progress,
+    ) -> anyhow::Result<Self> {
+        let episodes_file = EpisodeWriter::create(&dir.join("episodes.csv"))
+            .with_context(|| format!("cannot create {}", dir.join("episodes.csv").display()))?;
+        let env = make_env(&exp.env.id, &exp.env.options())?;
+        let limit = exp
+            .env
+            .max_episode_steps
+            .or(env.spec().max_episode_steps)
+            .unwrap_or(exp.experiment.eval_max_episode_steps);
+        let evaluator = Evaluator::new(
+            TimeLimit::new(env, Some(limit)),
+            rng::stream(seed, Stream::Eval),
+        );
+        Ok(Self {
+            exp,
+            seed,
+            dir,
+            curve: None,
+            episodes_file,
+            evaluator,
+            progress,
+            started: Instant::now(),
+            eval_time: Duration::ZERO,
+            steps: 0,
+            episodes: 0,
+            recent_returns: VecDeque::with_capacity(TRAIN_RETURN_WINDOW),
+            next_eval: 0,
+            last_eval: None,
+        })
+    }
+
+    pub fn experiment(&self) -> &Experiment {
+        self.exp
+    }
+
+    pub fn seed(&self) -> u64 {
+        self.seed
+    }
+
+    /// The training budget (`experiment.total_steps`).
+    pub fn total_steps(&self) -> u64 {
+        self.exp.experiment.total_steps
+    }
+
+    /// A fresh generator for `stream` of this seed.
+    pub fn rng(&self, stream: Stream) -> Rng {
+        rng::stream(self.seed, stream)
+    }
+
+    /// One training env with the experiment's time limit, not yet reset.
+    pub fn make_env(&self) -> anyhow::Result<TimeLimit> {
+        let env = make_env(&self.exp.env.id, &self.exp.env.options())?;
+        let limit = self
+            .exp
+            .env
+            .max_episode_steps
+            .or(env.spec().max_episode_steps);
+        Ok(TimeLimit::new(env, limit))
+    }
+
+    /// `env.num_envs` training envs, reset with seeds drawn from the env stream.
+    pub fn make_vec_env(&self) -> anyhow::Result<VecEnv> {
+        let envs = (0..self.exp.env.num_envs)
+            .map(|_| self.make_env())
+            .collect::<anyhow::Result<Vec<_>>>()?;
+        let mut vec_env = VecEnv::new(envs);
+        let mut seeds = self.rng(Stream::Env);
+        let seeds: Vec<u64> = (0..vec_env.num_envs())
+            .map(|_| rand::RngExt::random(&mut seeds))
+            .collect();
+        vec_env.reset(&seeds);
+        Ok(vec_env)
+    }
+
+    /// Declares the algorithm's diagnostic columns of curve.csv; call once, before evaluating.
+    pub fn set_diagnostics(&mut self, names: &[&str]) -> anyhow::Result<()> {
+        let path = self.dir.join("curve.csv");
+        self.curve = Some(
+            CurveWriter::create(&path, names)
+                .with_context(|| format!("cannot create {}", path.display()))?,
+        );
+        Ok(())
+    }
+
+    /// Records the training episodes that ended at env step `step` and updates progress.
+    pub fn record_episodes(&mut self, step: u64, ended: &[EpisodeEnd]) -> anyhow::Result<()> {
+        self.steps = step;
+        for end in ended {
+            self.episodes += 1;
+            if self.recent_returns.len() == TRAIN_RETURN_WINDOW {
+                self.recent_returns.pop_front();
+            }
+            self.recent_returns.push_back(end.episode_return);
+            let wall = self.train_seconds();
+            self.episodes_file
+                .write(step, end.episode_return, end.length, wall)?;
+        }
+        self.tick(step);
+        Ok(())
+    }
+
+    /// Updates the progress display (cheap; call as often as convenient).
+    pub fn tick(&mut self, step: u64) {
+        self.steps = step;
+        let sps = self.steps_per_second();
+        self.progress
+            .tick(step, sps, self.last_eval.map(|(_, r)| r));
+    }
+
+    /// Whether an evaluation is due at `step` (every `eval_every` steps and at the budget's end).
+    pub fn eval_due(&self, step: u64) -> bool {
+        step >= self.next_eval || step >= self.total_steps()
+    }
+
+    /// Evaluates `policy` at `step` and appends a curve row with `diagnostics` (one value per
+    /// declared column; NaN for "not available yet"). A second call for the same step is ignored.
+    pub fn evaluate(
+        &mut self,
+        step: u64,
+        policy: &mut dyn Policy,
+        diagnostics: &[f64],
+    ) -> anyhow::Result<()> {
+        if self.last_eval.is_some_and(|(s, _)| s == step) {
+            return Ok(());
+        }
+        self.steps = step;
+        let wall_s = self.train_seconds();
+        let eval_started = Instant::now();
+        let returns = self
+            .evaluator
+            .run(policy, self.exp.experiment.eval_episodes);
+        self.eval_time += eval_started.elapsed();
+        let stats = ReturnStats::of(&returns);
+        let train_return_mean = (!self.recent_returns.is_empty())
+            .then(|| self.recent_returns.iter().sum::<f64>() / self.recent_returns.len() as f64);
+        let sps = self.steps_per_second();
+        let row = CurveRow {
+            step,
+            episodes: self.episodes,
+            wall_s,
+            eval_returns: &returns,
+            train_return_mean,
+            diagnostics,
+            sps,
+        };
+        self.curve
+            .as_mut()
+            .context("set_diagnostics must be called before the first evaluation")?
+            .write(&row)?;
+        self.episodes_file.flush()?;
+        let every = self.exp.eval_every();
+        self.next_eval = (step / every + 1) * every;
+        self.last_eval = Some((step, stats.mean));
+        self.progress.evaluated(step, stats.mean, stats.std, sps);
+        Ok(())
+    }
+
+    /// Training seconds so far (evaluation time excluded).
+    pub fn train_seconds(&self) -> f64 {
+        (self.started.elapsed() - self.eval_time).as_secs_f64()
+    }
+
+    /// Env steps per training second.
+    pub fn steps_per_second(&self) -> f64 {
+        let t = self.train_seconds();
+        if t > 0.0 { self.steps as f64 / t } else { 0.0 }
+    }
+
+    /// Env steps done so far (as last reported by the algorithm).
+    pub fn steps(&self) -> u64 {
+        self.steps
+    }
+
+    /// Mean return of the last evaluation.
+    pub fn last_eval_mean(&self) -> Option<f64> {
+        self.last_eval.map(|(_, r)| r)
+    }
+
+    /// Flushes the files at the end of the run.
+    pub fn close(&mut self) -> anyhow::Result<()> {
+        self.episodes_file.flush()?;
+        Ok(())
+    }
+}

@@ -1,0 +1,294 @@
+//! CLI integration tests: bad input gets exit code 2, one clear message and no results folder;
+//! the listing commands; a run writes the result files; complete results are protected.
+
+use std::path::{Path, PathBuf};
+use std::process::{Command, Output};
+
+const GOOD: &str = r#"
+[experiment]
+name = "smoke"
+seeds = "0..2"
+total_steps = 2000
+eval_every = 500
+eval_episodes = 5
+eval_max_episode_steps = 100
+
+[env]
+id = "CliffWalking-v0"
+
+[algo]
+name = "q_learning"
+learning_rate = 0.5
+gamma = 0.99
+"#;
+
+fn rl(args: &[&str], cwd: &Path) -> Output {
+    Command::new(env!("CARGO_BIN_EXE_rl"))
+        .args(args)
+        .current_dir(cwd)
+        .output()
+        .expect("rl runs")
+}
+
+fn write(dir: &Path, name: &str, text: &str) -> PathBuf {
+    let path = dir.join(name);
+    std::fs::write(&path, text).unwrap();
+    path
+}
+
+fn stderr(out: &Output) -> String {
+    String::from_utf8_lossy(&out.stderr).into_owned()
+}
+
+/// Runs `rl run` on `text` (with extra args) and checks: exit 2, one error line containing every
+/// `expected` fragment, and no results folder.
+fn assert_rejected(text: Option<&str>, extra: &[&str], expected: &[&str]) {
+    let dir = tempfile::tempdir().unwrap();
+    let config = match text {
+        Some(text) => write(dir.path(), "exp.toml", text),
+        None => dir.path().join("missing.toml"),
+    };
+    let mut args = vec!["run", config.to_str().unwrap()];
+    args.extend_from_slice(extra);
+    let out = rl(&args, dir.path());
+    let err = stderr(&out);
+    assert_eq!(out.status.code(), Some(2), "stderr: {err}");
+    assert_eq!(err.lines().count(), 1, "one message: {err}");
+    for fragment in expected {
+        assert!(err.contains(fragment), "`{fragment}` not in: {err}");
+    }
+    assert!(
+        !dir.path().join("results").exists(),
+        "nothing may be written"
+    );
+}
+
+#[test]
+fn typo_in_a_key_names_file_line_and_allowed_keys() {
+    let text = GOOD.replace("gamma = 0.99", "gama = 0.99");
+    assert_rejected(
+        Some(&text),
+        &[],
+        &[
+            "exp.toml:16:1",
+            "algo.gama",
+            "unknown field `gama`",
+            "`gamma`",
+        ],
+    );
+}
+
+#[test]
+fn string_where_a_number_is_expected() {
+    let text = GOOD.replace("total_steps = 2000", "total_steps = \"lots\"");
+    assert_rejected(
+        Some(&text),
+        &[],
+        &["exp.toml:5:15", "experiment.total_steps", "invalid type"],
+    );
+}
+
+#[test]
+fn out_of_range_value() {
+    let text = GOOD.replace("gamma = 0.99", "gamma = 1.5");
+    assert_rejected(
+        Some(&text),
+        &[],
+        &["exp.toml:16:1", "algo.gamma", "must be in [0, 1], got 1.5"],
+    );
+}
+
+#[test]
+fn unknown_env_id_lists_the_allowed_ones() {
+    let text = GOOD.replace("CliffWalking-v0", "CliffWalker-v9");
+    assert_rejected(
+        Some(&text),
+        &[],
+        &["exp.toml:11:1", "env.id", "CliffWalker-v9", "Taxi-v3"],
+    );
+}
+
+#[test]
+fn unknown_algorithm_lists_the_allowed_ones() {
+    let text = GOOD.replace("\"q_learning\"", "\"q_learnin\"");
+    assert_rejected(
+        Some(&text),
+        &[],
+        &["exp.toml:14:1", "algo.name", "q_learnin", "sarsa_lambda"],
+    );
+}
+
+#[test]
+fn option_of_another_env() {
+    let text = GOOD.replace(
+        "id = \"CliffWalking-v0\"",
+        "id = \"CliffWalking-v0\"\nmap_name = \"8x8\"",
+    );
+    assert_rejected(
+        Some(&text),
+        &[],
+        &["exp.toml:12:1", "env.map_name", "does not apply"],
+    );
+}
+
+#[test]
+fn missing_file() {
+    assert_rejected(None, &[], &["missing.toml", "cannot read"]);
+}
+
+#[test]
+fn empty_file() {
+    assert_rejected(Some("  \n"), &[], &["exp.toml", "empty"]);
+}
+
+#[test]
+fn invalid_toml_syntax() {
+    assert_rejected(
+        Some("[experiment\nname = 1"),
+        &[],
+        &["exp.toml:1:", "invalid TOML"],
+    );
+}
+
+#[test]
+fn empty_seed_range() {
+    assert_rejected(
+        Some(GOOD),
+        &["--seeds", "5..2"],
+        &["--seeds 5..2", "empty seed range"],
+    );
+}
+
+#[test]
+fn bad_override_is_attributed_to_set() {
+    assert_rejected(
+        Some(GOOD),
+        &["--set", "algo.gamma=2"],
+        &["--set algo.gamma=2", "must be in [0, 1]"],
+    );
+    assert_rejected(
+        Some(GOOD),
+        &["--set", "algo.gama=0.5"],
+        &["--set algo.gama=0.5", "unknown field"],
+    );
+    assert_rejected(
+        Some(GOOD),
+        &["--set", "nonsense"],
+        &["--set nonsense", "key.path=value"],
+    );
+}
+
+#[test]
+fn algorithm_that_cannot_run_on_the_env() {
+    let text = GOOD.replace("CliffWalking-v0", "CartPole-v1");
+    assert_rejected(Some(&text), &[], &["env.id", "discrete observations"]);
+}
+
+#[test]
+fn validate_prints_the_resolved_config() {
+    let dir = tempfile::tempdir().unwrap();
+    let config = write(dir.path(), "exp.toml", GOOD);
+    let out = rl(
+        &[
+            "validate",
+            config.to_str().unwrap(),
+            "--set",
+            "algo.gamma=0.9",
+        ],
+        dir.path(),
+    );
+    assert_eq!(out.status.code(), Some(0), "{}", stderr(&out));
+    let text = String::from_utf8_lossy(&out.stdout);
+    assert!(text.contains("gamma = 0.9"), "{text}");
+    assert!(
+        text.contains("exploration_final_eps = 0.05"),
+        "defaults are filled in: {text}"
+    );
+    assert!(!dir.path().join("results").exists());
+}
+
+#[test]
+fn listings() {
+    let dir = tempfile::tempdir().unwrap();
+    let envs = String::from_utf8(rl(&["envs"], dir.path()).stdout).unwrap();
+    for id in [
+        "CartPole-v1",
+        "Pendulum-v1",
+        "Acrobot-v1",
+        "FrozenLake8x8-v1",
+        "CliffWalking-v0",
+        "Taxi-v3",
+    ] {
+        assert!(envs.contains(id), "{id} missing from rl envs");
+    }
+    assert!(envs.contains("Box(-2.0, 2.0, (1,), float32)"), "{envs}");
+    let algos = String::from_utf8(rl(&["algos"], dir.path()).stdout).unwrap();
+    assert!(
+        algos.contains("sarsa_lambda")
+            && algos.contains("traces")
+            && algos.contains("\"accumulating\"")
+    );
+    let version = String::from_utf8(rl(&["--version"], dir.path()).stdout).unwrap();
+    assert!(version.starts_with("rl "), "{version}");
+    assert_eq!(rl(&["algos", "nope"], dir.path()).status.code(), Some(2));
+}
+
+#[test]
+fn run_writes_results_and_protects_complete_ones() {
+    let dir = tempfile::tempdir().unwrap();
+    let config = write(dir.path(), "exp.toml", GOOD);
+    let config = config.to_str().unwrap();
+    let out = rl(&["run", config, "--jobs", "2"], dir.path());
+    assert_eq!(out.status.code(), Some(0), "{}", stderr(&out));
+    let stdout = String::from_utf8_lossy(&out.stdout);
+    assert!(stdout.contains("results: results/smoke"), "{stdout}");
+    assert!(stdout.contains("final eval"), "summary table: {stdout}");
+    for seed in 0..2 {
+        let seed_dir = dir.path().join(format!("results/smoke/seed_{seed}"));
+        for file in ["curve.csv", "episodes.csv", "config.toml", "meta.json"] {
+            assert!(seed_dir.join(file).is_file(), "{file} missing");
+        }
+        let meta = std::fs::read_to_string(seed_dir.join("meta.json")).unwrap();
+        assert!(meta.contains("\"status\": \"complete\""), "{meta}");
+        let curve = std::fs::read_to_string(seed_dir.join("curve.csv")).unwrap();
+        let steps: Vec<&str> = curve
+            .lines()
+            .skip(1)
+            .map(|l| l.split(',').next().unwrap())
+            .collect();
+        assert_eq!(steps, ["0", "500", "1000", "1500", "2000"]);
+    }
+    // Complete results are not overwritten without --force.
+    let again = rl(&["run", config], dir.path());
+    assert_eq!(again.status.code(), Some(2));
+    assert!(stderr(&again).contains("--force"), "{}", stderr(&again));
+    let forced = rl(
+        &["run", config, "--force", "--seeds", "1", "-q"],
+        dir.path(),
+    );
+    assert_eq!(forced.status.code(), Some(0), "{}", stderr(&forced));
+}
+
+#[test]
+fn a_failing_seed_is_recorded_and_the_others_complete() {
+    let dir = tempfile::tempdir().unwrap();
+    let config = write(dir.path(), "exp.toml", GOOD);
+    // Seed 1 cannot create its curve file: a directory stands in the way.
+    std::fs::create_dir_all(dir.path().join("results/smoke/seed_1/curve.csv")).unwrap();
+    let out = rl(&["run", config.to_str().unwrap()], dir.path());
+    assert_eq!(out.status.code(), Some(1), "exit 1 when a seed failed");
+    let meta = |seed: u32| {
+        std::fs::read_to_string(
+            dir.path()
+                .join(format!("results/smoke/seed_{seed}/meta.json")),
+        )
+        .unwrap()
+    };
+    assert!(meta(0).contains("\"status\": \"complete\""));
+    assert!(
+        meta(1).contains("\"status\": \"failed\"") && meta(1).contains("curve.csv"),
+        "{}",
+        meta(1)
+    );
+    assert!(String::from_utf8_lossy(&out.stdout).contains("FAILED"));
+}

@@ -1,0 +1,69 @@
+//! Helpers shared by the integration tests: run the `rl` binary and read result files.
+// Each test binary uses a subset of these helpers.
+#![allow(dead_code)]
+
+use std::path::Path;
+use std::process::{Command, Output};
+
+/// Runs `rl` with `args` in `cwd`.
+pub fn rl(args: &[&str], cwd: &Path) -> Output {
+    Command::new(env!("CARGO_BIN_EXE_rl"))
+        .args(args)
+        .current_dir(cwd)
+        .output()
+        .expect("rl runs")
+}
+
+/// Path of a shipped experiment file.
+pub fn experiment(name: &str) -> String {
+    format!("{}/experiments/{name}", env!("CARGO_MANIFEST_DIR"))
+}
+
+/// Runs a shipped experiment quietly into `out` and fails the test unless it succeeds.
+pub fn run_experiment(name: &str, out: &Path, extra: &[&str]) {
+    let config = experiment(name);
+    let mut args = vec!["run", config.as_str(), "-q", "--out", out.to_str().unwrap()];
+    args.extend_from_slice(extra);
+    let result = rl(&args, out);
+    assert!(
+        result.status.success(),
+        "rl run {name} failed: {}",
+        String::from_utf8_lossy(&result.stderr)
+    );
+}
+
+/// The rows of a CSV file as string cells, header first.
+pub fn read_csv(path: &Path) -> Vec<Vec<String>> {
+    let text = std::fs::read_to_string(path).unwrap_or_else(|e| panic!("{}: {e}", path.display()));
+    text.lines()
+        .map(|l| l.split(',').map(str::to_string).collect())
+        .collect()
+}
+
+/// `eval_return_mean` of the last row of a seed's curve.csv.
+pub fn final_eval(seed_dir: &Path) -> f64 {
+    let rows = read_csv(&seed_dir.join("curve.csv"));
+    let col = rows[0]
+        .iter()
+        .position(|c| c == "eval_return_mean")
+        .expect("eval_return_mean column");
+    rows.last().unwrap()[col].parse().unwrap()
+}
+
+/// A CSV with its wall-clock columns (`wall_s`, `sps`) removed, for determinism checks.
+pub fn without_wall_clock(path: &Path) -> Vec<Vec<String>> {
+    let rows = read_csv(path);
+    let keep: Vec<bool> = rows[0]
+        .iter()
+        .map(|c| c != "wall_s" && c != "sps")
+        .collect();
+    rows.into_iter()
+        .map(|row| {
+            row.into_iter()
+                .zip(&keep)
+                .filter(|(_, k)| **k)
+                .map(|(c, _)| c)
+                .collect()
+        })
+        .collect()
+}
