@@ -41,7 +41,12 @@ impl Space {
             Space::Box { low, high } => {
                 let same = |v: &[f32]| v.iter().all(|x| *x == v[0]);
                 if same(low) && same(high) {
-                    format!("Box({:?}, {:?}, ({},), float32)", low[0], high[0], low.len())
+                    format!(
+                        "Box({:?}, {:?}, ({},), float32)",
+                        low[0],
+                        high[0],
+                        low.len()
+                    )
                 } else {
                     format!("Box({low:?}, {high:?}, ({},), float32)", low.len())
                 }

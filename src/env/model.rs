@@ -31,7 +31,11 @@ impl TabularModel {
                 all.push(outcomes(s, a));
             }
         }
-        Self { n_states, n_actions, outcomes: all }
+        Self {
+            n_states,
+            n_actions,
+            outcomes: all,
+        }
     }
 
     /// The outcomes of action `a` in state `s`.
@@ -50,6 +54,8 @@ impl TabularModel {
                 return t;
             }
         }
-        outcomes.last().expect("every state-action pair has an outcome")
+        outcomes
+            .last()
+            .expect("every state-action pair has an outcome")
     }
 }

@@ -14,7 +14,11 @@ pub struct TimeLimit {
 impl TimeLimit {
     /// Wraps `env`; `None` means no limit.
     pub fn new(env: Box<dyn Env>, max_episode_steps: Option<u32>) -> Self {
-        Self { env, max_episode_steps, elapsed: 0 }
+        Self {
+            env,
+            max_episode_steps,
+            elapsed: 0,
+        }
     }
 
     /// Steps taken in the current episode.
@@ -40,7 +44,10 @@ impl Env for TimeLimit {
     fn step(&mut self, action: Action<'_>, obs: &mut [f32]) -> Step {
         let mut step = self.env.step(action, obs);
         self.elapsed += 1;
-        if self.max_episode_steps.is_some_and(|max| self.elapsed >= max) {
+        if self
+            .max_episode_steps
+            .is_some_and(|max| self.elapsed >= max)
+        {
             step.truncated = true;
         }
         step
