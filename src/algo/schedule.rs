@@ -6,7 +6,7 @@ use serde::{Deserialize, Serialize};
 #[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(rename_all = "lowercase")]
 pub enum Decay {
-    /// ε = ε₀ + (ε₁ − ε₀)·p.
+    /// ε = (1 − p)·ε₀ + p·ε₁.
     #[default]
     Linear,
     /// ε = ε₀·(ε₁/ε₀)^p (geometric; both values must be > 0).
@@ -34,7 +34,7 @@ impl EpsilonSchedule {
             (step as f64 / horizon).min(1.0)
         };
         match self.decay {
-            Decay::Linear => self.initial + (self.last - self.initial) * p,
+            Decay::Linear => self.initial * (1.0 - p) + self.last * p,
             Decay::Exponential => self.initial * (self.last / self.initial).powf(p),
         }
     }

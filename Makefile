@@ -1,0 +1,25 @@
+# rl — common tasks. `make run` builds and runs the main experiment; `make test` runs every test.
+CARGO ?= cargo
+EXPERIMENT ?= experiments/q_learning_cliffwalking.toml
+
+.PHONY: run test bench fmt lint build
+
+build:
+	$(CARGO) build --release
+
+run:
+	$(CARGO) run --release -- run $(EXPERIMENT)
+
+# Unit, fixture, CLI, determinism and learning tests, optimised (learning tests train agents).
+test:
+	$(CARGO) test --release
+
+bench:
+	$(CARGO) bench
+
+fmt:
+	$(CARGO) fmt
+
+lint:
+	$(CARGO) fmt --check
+	$(CARGO) clippy --release --all-targets -- -D warnings
