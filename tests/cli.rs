@@ -84,7 +84,7 @@ fn string_where_a_number_is_expected() {
     assert_rejected(
         Some(&text),
         &[],
-        &["exp.toml:5:15", "experiment.total_steps", "invalid type"],
+        &["exp.toml:5:1", "experiment.total_steps", "invalid type"],
     );
 }
 

@@ -66,7 +66,7 @@ fn q_learning_solves_taxi_within_100k_steps() {
 }
 
 #[test]
-fn sarsa_lambda_solves_taxi_within_100k_steps() {
+fn sarsa_lambda_solves_taxi_within_200k_steps() {
     let returns = final_returns("sarsa_lambda_taxi.toml");
     assert!(
         returns.iter().all(|r| *r >= 7.5),
