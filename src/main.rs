@@ -7,6 +7,7 @@ use clap::Parser;
 use rl::cli::{Cli, Command};
 use rl::commands;
 use rl::error::UsageError;
+use rl::run::emit;
 use tracing_subscriber::EnvFilter;
 
 fn main() -> ExitCode {
@@ -32,15 +33,15 @@ fn main() -> ExitCode {
             }
         }),
         Command::Validate(args) => commands::validate(args).map(|text| {
-            print!("{text}");
+            emit(&text);
             ExitCode::SUCCESS
         }),
         Command::Envs => {
-            print!("{}", commands::envs());
+            emit(&commands::envs());
             Ok(ExitCode::SUCCESS)
         }
         Command::Algos { name } => commands::algos(name.as_deref()).map(|text| {
-            print!("{text}");
+            emit(&text);
             ExitCode::SUCCESS
         }),
     };

@@ -6,11 +6,12 @@ use crate::cli::{RunArgs, ValidateArgs};
 use crate::config::{self, Experiment, Seeds};
 use crate::error::UsageError;
 use crate::record::Status;
-use crate::run::{self, Display, RunOptions, SeedOutcome};
+use crate::run::{self, Display, RunOptions, SeedOutcome, emit};
 
 /// Loads the experiment with every CLI override applied; nothing is written.
 fn resolve(args: &RunArgs) -> Result<(Experiment, RunOptions), UsageError> {
     let mut exp = config::load(&args.config, &args.overrides)?;
+    tracing::debug!(config = %args.config.display(), "experiment loaded");
     if let Some(out) = &args.out {
         exp.experiment.out_dir = out.clone();
     }
@@ -49,21 +50,21 @@ pub fn run(args: &RunArgs) -> Result<bool, UsageError> {
     let dir = exp.experiment.out_dir.join(&exp.experiment.name);
     if opts.display != Display::Quiet {
         let seeds: Vec<String> = opts.seeds.iter().map(u64::to_string).collect();
-        println!(
-            "{}: {} on {} | {} steps | seeds {} | {} at once",
+        emit(&format!(
+            "{}: {} on {} | {} steps | seeds {} | {} at once\n",
             exp.experiment.name,
             exp.algo.name(),
             exp.env.id,
             exp.experiment.total_steps,
             seeds.join(","),
             opts.jobs.min(opts.seeds.len())
-        );
+        ));
     }
     let outcomes = run::run(&exp, &opts);
     if opts.display != Display::Quiet {
-        print!("{}", summary_table(&outcomes));
+        emit(&summary_table(&outcomes));
     }
-    println!("results: {}", dir.display());
+    emit(&format!("results: {}\n", dir.display()));
     Ok(outcomes.iter().all(|o| o.status == Status::Complete))
 }
 

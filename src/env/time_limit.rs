@@ -74,3 +74,34 @@ impl Env for TimeLimit {
         Box::new(self.clone())
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::env::{EnvOptions, make_env};
+
+    #[test]
+    fn truncates_exactly_at_the_limit_and_counts_from_reset() {
+        let env = make_env("CliffWalking-v0", &EnvOptions::default()).unwrap();
+        let mut env = TimeLimit::new(env, Some(3));
+        let mut obs = [0.0];
+        env.reset(Some(0), &mut obs);
+        let up = Action::Discrete(0);
+        assert!(!env.step(up, &mut obs).truncated);
+        assert!(!env.step(up, &mut obs).truncated);
+        let last = env.step(up, &mut obs);
+        assert!(last.truncated && !last.terminated);
+        env.reset(None, &mut obs);
+        assert_eq!(env.elapsed(), 0);
+        assert!(!env.step(up, &mut obs).truncated);
+    }
+
+    #[test]
+    fn no_limit_never_truncates() {
+        let env = make_env("CliffWalking-v0", &EnvOptions::default()).unwrap();
+        let mut env = TimeLimit::new(env, None);
+        let mut obs = [0.0];
+        env.reset(Some(0), &mut obs);
+        assert!((0..10_000).all(|_| !env.step(Action::Discrete(0), &mut obs).truncated));
+    }
+}

@@ -152,3 +152,70 @@ impl VecEnv {
         &self.envs[i]
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::env::{EnvOptions, make_env};
+
+    /// Deterministic FrozenLake 4x4 (`SFFF / FHFH / FFFH / HFFG`): action 0 (left) at the start
+    /// bumps the wall and stays; action 1 (down) walks 0 → 4 → 8 → 12, and 12 is a hole.
+    fn lake(limit: u32) -> TimeLimit {
+        let options = EnvOptions {
+            is_slippery: Some(false),
+            ..EnvOptions::default()
+        };
+        TimeLimit::new(make_env("FrozenLake-v1", &options).unwrap(), Some(limit))
+    }
+
+    #[test]
+    fn truncation_keeps_the_final_observation_and_resets() {
+        let mut envs = VecEnv::new(vec![lake(3), lake(3)]);
+        envs.reset(&[1, 2]);
+        // env 0 walks down (0 → 4 → 8), env 1 bumps the left wall (stays at 0).
+        envs.step_discrete(&[1, 0]);
+        envs.step_discrete(&[1, 0]);
+        assert!(envs.ended().is_empty());
+        assert_eq!(envs.observations(), &[8.0, 0.0]);
+        // Third step: env 0 falls into the hole at 12 (terminated, and the limit is reached on the
+        // same step); env 1 is truncated by the limit.
+        envs.step_discrete(&[1, 0]);
+        assert_eq!(envs.terminated(), &[true, false]);
+        assert_eq!(envs.truncated(), &[true, true]);
+        assert_eq!(envs.final_observation(0), &[12.0]);
+        assert_eq!(envs.final_observation(1), &[0.0]);
+        assert_eq!(
+            envs.observations(),
+            &[0.0, 0.0],
+            "both envs auto-reset to the start"
+        );
+        let ended = envs.ended();
+        assert_eq!(ended.len(), 2);
+        assert_eq!(
+            (ended[0].env, ended[0].length, ended[0].truncated),
+            (0, 3, false)
+        );
+        assert_eq!(
+            (ended[1].env, ended[1].length, ended[1].truncated),
+            (1, 3, true)
+        );
+        assert_eq!(ended[0].episode_return, 0.0);
+        // The next episode counts from zero again.
+        envs.step_discrete(&[2, 2]);
+        assert!(envs.ended().is_empty());
+    }
+
+    #[test]
+    fn reaching_the_goal_returns_one() {
+        let mut envs = VecEnv::new(vec![lake(100)]);
+        envs.reset(&[0]);
+        // right, right, down, down, down, right: 0 → 1 → 2 → 6 → 10 → 14 → 15 (goal)
+        for a in [2, 2, 1, 1, 1, 2] {
+            envs.step_discrete(&[a]);
+        }
+        assert_eq!(envs.ended().len(), 1);
+        assert_eq!(envs.ended()[0].episode_return, 1.0);
+        assert_eq!(envs.ended()[0].length, 6);
+        assert_eq!(envs.final_observation(0), &[15.0]);
+    }
+}

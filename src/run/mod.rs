@@ -11,7 +11,7 @@ use std::sync::atomic::{AtomicUsize, Ordering};
 use std::time::{Instant, SystemTime};
 
 pub use evaluate::{Evaluator, Policy};
-pub use progress::{Display, Progress, ProgressBoard};
+pub use progress::{Display, Progress, ProgressBoard, emit};
 pub use session::Session;
 
 use crate::config::Experiment;
@@ -116,6 +116,7 @@ fn run_seed(exp: &Experiment, seed: u64, board: &ProgressBoard) -> SeedOutcome {
         cores: std::thread::available_parallelism().map_or(1, |n| n.get()),
     };
     let mut progress = board.seed(seed, exp.experiment.total_steps);
+    tracing::info!(seed, dir = %dir.display(), "seed started");
     let result = prepare_dir(exp, &dir, &meta).and_then(|()| {
         let mut session = Session::new(exp, seed, &dir, &mut progress)?;
         let trained = catch_unwind(AssertUnwindSafe(|| exp.algo.train(&mut session)))

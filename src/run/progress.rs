@@ -56,8 +56,8 @@ impl ProgressBoard {
     /// Prints a line without tearing the bars.
     pub fn println(&self, line: &str) {
         match self.display {
-            Display::Bars => self.multi.suspend(|| println!("{line}")),
-            Display::Lines => println!("{line}"),
+            Display::Bars => self.multi.suspend(|| emit(&format!("{line}\n"))),
+            Display::Lines => emit(&format!("{line}\n")),
             Display::Quiet => {}
         }
     }
@@ -94,10 +94,10 @@ impl Progress {
                 self.last_draw = None;
                 self.tick(step, sps, Some(eval_mean));
             }
-            Display::Lines => println!(
-                "seed {}: step {step}/{}  eval {eval_mean:.2} ± {eval_std:.2}  {sps:.0} steps/s",
+            Display::Lines => emit(&format!(
+                "seed {}: step {step}/{}  eval {eval_mean:.2} ± {eval_std:.2}  {sps:.0} steps/s\n",
                 self.seed, self.total_steps
-            ),
+            )),
             Display::Quiet => {}
         }
     }
@@ -115,4 +115,12 @@ fn status(sps: f64, last_eval: Option<f64>) -> String {
         Some(eval) => format!("{sps:>7.0} steps/s  eval {eval:.2}"),
         None => format!("{sps:>7.0} steps/s"),
     }
+}
+
+/// Writes `text` to stdout. A closed pipe (`rl envs | head`) means the reader has gone, so write
+/// errors are ignored rather than allowed to panic.
+pub fn emit(text: &str) {
+    use std::io::Write;
+    let mut out = std::io::stdout().lock();
+    let _ = out.write_all(text.as_bytes()).and_then(|()| out.flush());
 }

@@ -195,6 +195,13 @@ impl<'a> Session<'a> {
         let every = self.exp.eval_every();
         self.next_eval = (step / every + 1) * every;
         self.last_eval = Some((step, stats.mean));
+        tracing::debug!(
+            seed = self.seed,
+            step,
+            mean = stats.mean,
+            std = stats.std,
+            "evaluation"
+        );
         self.progress.evaluated(step, stats.mean, stats.std, sps);
         Ok(())
     }
