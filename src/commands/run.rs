@@ -78,7 +78,7 @@ pub fn validate(args: &ValidateArgs) -> Result<String, UsageError> {
     ))
 }
 
-/// Seed, status, final eval return, steps, wall seconds, steps/s.
+/// Seed, status, final eval return, steps, wall seconds (evaluation included), training steps/s.
 fn summary_table(outcomes: &[SeedOutcome]) -> String {
     let mut out = format!(
         "\n{:>6}  {:>9}  {:>12}  {:>10}  {:>9}  {:>10}\n",
@@ -94,7 +94,7 @@ fn summary_table(outcomes: &[SeedOutcome]) -> String {
         let eval = o.final_eval.map_or("-".to_string(), |r| format!("{r:.3}"));
         out += &format!(
             "{:>6}  {:>9}  {:>12}  {:>10}  {:>9.2}  {:>10.0}\n",
-            o.seed, status, eval, o.steps, o.train_s, o.steps_per_s
+            o.seed, status, eval, o.steps, o.wall_s, o.steps_per_s
         );
     }
     let done: Vec<f64> = outcomes.iter().filter_map(|o| o.final_eval).collect();

@@ -37,7 +37,9 @@ pub struct SeedOutcome {
     pub error: Option<String>,
     pub final_eval: Option<f64>,
     pub steps: u64,
-    pub train_s: f64,
+    /// Seconds from start to end, evaluation included.
+    pub wall_s: f64,
+    /// Env steps per training second (evaluation excluded).
     pub steps_per_s: f64,
 }
 
@@ -158,7 +160,7 @@ fn run_seed(exp: &Experiment, seed: u64, board: &ProgressBoard) -> SeedOutcome {
         error,
         final_eval: meta.final_eval_return_mean,
         steps: meta.env_steps,
-        train_s: meta.train_s,
+        wall_s: meta.wall_s,
         steps_per_s: meta.steps_per_s,
     }
 }
