@@ -1,9 +1,13 @@
 //! Classic-control environments (gymnasium `classic_control`).
+//!
+//! Each env reproduces gymnasium 1.1.1 bit for bit; the equations, evaluation order and
+//! precision rules are those of `shared/fixtures/gymnasium/ENV_SPEC.md`.
 
 mod acrobot;
 mod cartpole;
 mod mountain_car;
 mod mountain_car_continuous;
+mod numerics;
 mod pendulum;
 
 pub use acrobot::Acrobot;
@@ -11,3 +15,12 @@ pub use cartpole::CartPole;
 pub use mountain_car::MountainCar;
 pub use mountain_car_continuous::MountainCarContinuous;
 pub use pendulum::Pendulum;
+
+use rand::RngExt;
+
+use crate::rng::Rng;
+
+/// A draw from `U(low, high)` computed as numpy's `Generator.uniform` does.
+fn uniform(rng: &mut Rng, low: f64, high: f64) -> f64 {
+    low + (high - low) * rng.random::<f64>()
+}
