@@ -137,6 +137,11 @@ impl AlgoConfig {
         }
     }
 
+    /// Planners act by planning from the current state and do not train (no `total_steps`).
+    pub fn is_planner(&self) -> bool {
+        false
+    }
+
     /// Range checks of the hyperparameters.
     pub fn check(&self, c: &mut Checker) {
         match self {

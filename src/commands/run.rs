@@ -50,12 +50,15 @@ pub fn run(args: &RunArgs) -> Result<bool, UsageError> {
     let dir = exp.experiment.out_dir.join(&exp.experiment.name);
     if opts.display != Display::Quiet {
         let seeds: Vec<String> = opts.seeds.iter().map(u64::to_string).collect();
+        let budget = match exp.experiment.total_steps {
+            Some(steps) => format!("{steps} steps"),
+            None => format!("{} planning episodes", exp.experiment.eval_episodes),
+        };
         emit(&format!(
-            "{}: {} on {} | {} steps | seeds {} | {} at once\n",
+            "{}: {} on {} | {budget} | seeds {} | {} at once\n",
             exp.experiment.name,
             exp.algo.name(),
             exp.env.id,
-            exp.experiment.total_steps,
             seeds.join(","),
             opts.jobs.min(opts.seeds.len())
         ));
@@ -81,8 +84,8 @@ pub fn validate(args: &ValidateArgs) -> Result<String, UsageError> {
 /// Seed, status, final eval return, steps, wall seconds (evaluation included), training steps/s.
 fn summary_table(outcomes: &[SeedOutcome]) -> String {
     let mut out = format!(
-        "\n{:>6}  {:>9}  {:>12}  {:>10}  {:>9}  {:>10}\n",
-        "seed", "status", "final eval", "steps", "wall s", "steps/s"
+        "\n{:>6}  {:>9}  {:>12}  {:>10}  {:>9}  {:>10}  {}\n",
+        "seed", "status", "final eval", "steps", "wall s", "steps/s", "diagnostics"
     );
     for o in outcomes {
         let status = match o.status {
@@ -92,9 +95,21 @@ fn summary_table(outcomes: &[SeedOutcome]) -> String {
             Status::Running => "running",
         };
         let eval = o.final_eval.map_or("-".to_string(), |r| format!("{r:.3}"));
+        let diagnostics: Vec<String> = o
+            .diagnostics
+            .iter()
+            .filter(|(_, v)| v.is_finite())
+            .map(|(k, v)| format!("{k}={v:.4}"))
+            .collect();
         out += &format!(
-            "{:>6}  {:>9}  {:>12}  {:>10}  {:>9.2}  {:>10.0}\n",
-            o.seed, status, eval, o.steps, o.wall_s, o.steps_per_s
+            "{:>6}  {:>9}  {:>12}  {:>10}  {:>9.2}  {:>10.0}  {}\n",
+            o.seed,
+            status,
+            eval,
+            o.steps,
+            o.wall_s,
+            o.steps_per_s,
+            diagnostics.join(" ")
         );
     }
     let done: Vec<f64> = outcomes.iter().filter_map(|o| o.final_eval).collect();

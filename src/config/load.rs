@@ -108,7 +108,9 @@ pub fn load_str(text: &str, origin: &str, overrides: &[String]) -> Result<Experi
         };
         here(&key, format!("{shown}{}", e.message().trim()))
     })?;
-    exp.experiment.eval_every = Some(exp.eval_every());
+    if !exp.algo.is_planner() {
+        exp.experiment.eval_every = Some(exp.eval_every());
+    }
 
     let mut errors = check(&exp);
     if let Some((key, message)) = errors.drain(..).next() {
@@ -127,10 +129,30 @@ fn check(exp: &Experiment) -> Vec<(String, String)> {
             e.name
         )
     });
-    c.require("total_steps", e.total_steps > 0, || "must be > 0".into());
-    c.require("eval_every", e.eval_every.is_some_and(|v| v > 0), || {
-        "must be > 0".into()
-    });
+    if exp.algo.is_planner() {
+        for (key, given) in [
+            ("total_steps", e.total_steps.is_some()),
+            ("eval_every", e.eval_every.is_some()),
+        ] {
+            c.require(key, !given, || {
+                format!(
+                    "does not apply to {}: planners do not train; a run evaluates the planner \
+                     over eval_episodes episodes",
+                    exp.algo.name()
+                )
+            });
+        }
+    } else {
+        c.require("total_steps", e.total_steps.is_some_and(|t| t > 0), || {
+            format!(
+                "must be given and > 0: {} trains for this many steps",
+                exp.algo.name()
+            )
+        });
+        c.require("eval_every", e.eval_every.is_some_and(|v| v > 0), || {
+            "must be > 0".into()
+        });
+    }
     c.require("eval_episodes", e.eval_episodes > 0, || {
         "must be > 0".into()
     });

@@ -59,10 +59,12 @@ pub struct ExperimentSection {
     /// Seeds to run: `"0..5"`, `"0..=4"`, `"0,3,7"` or `[0, 3, 7]` (default `"0..5"`).
     #[serde(default = "default_seeds")]
     pub seeds: Seeds,
-    /// Training budget in env steps (summed over vectorised envs); dynamic programming counts sweeps.
-    pub total_steps: u64,
+    /// Training budget in env steps (summed over vectorised envs); dynamic programming counts
+    /// sweeps. Required by learning algorithms; planners, which do not train, take none.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub total_steps: Option<u64>,
     /// Evaluate every this many steps, and at step 0 and at the end (default total_steps / 20).
-    #[serde(default)]
+    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub eval_every: Option<u64>,
     /// Greedy episodes per evaluation (default 10).
     #[serde(default = "default_eval_episodes")]
@@ -144,11 +146,16 @@ impl Experiment {
             .join(format!("seed_{seed}"))
     }
 
+    /// The training budget (0 for planners, which do not train).
+    pub fn total_steps(&self) -> u64 {
+        self.experiment.total_steps.unwrap_or(0)
+    }
+
     /// `eval_every` after defaults.
     pub fn eval_every(&self) -> u64 {
         self.experiment
             .eval_every
-            .unwrap_or((self.experiment.total_steps / 20).max(1))
+            .unwrap_or((self.total_steps() / 20).max(1))
     }
 
     /// The fully resolved config as TOML (what `config.toml` in a run folder holds).

@@ -98,12 +98,18 @@ pub struct EnvSpec {
 ///
 /// Randomness: each env owns its RNG, reseeded by `reset(Some(seed), ..)` exactly like
 /// gymnasium's `reset(seed=...)`; `reset(None, ..)` continues the stream. Cloning copies the
-/// RNG too, so a clone replays the same future (planners rely on this).
-pub trait Env: Send {
+/// RNG too, so a clone replays the same future; [`Env::reseed`] gives a clone its own.
+///
+/// Envs are `Sync` so that planners can simulate clones of one env on several threads.
+pub trait Env: Send + Sync {
     fn spec(&self) -> &EnvSpec;
 
     /// Samples an initial state (reseeding first when `seed` is given) and writes its observation.
     fn reset(&mut self, seed: Option<u64>, obs: &mut [f32]);
+
+    /// Reseeds the env's RNG without touching its state, so that a planner's clones sample
+    /// fresh outcomes of stochastic transitions.
+    fn reseed(&mut self, seed: u64);
 
     /// Applies `action` and writes the next observation into `obs`.
     fn step(&mut self, action: Action<'_>, obs: &mut [f32]) -> Step;

@@ -41,6 +41,10 @@ impl Env for TimeLimit {
         self.env.reset(seed, obs);
     }
 
+    fn reseed(&mut self, seed: u64) {
+        self.env.reseed(seed);
+    }
+
     fn step(&mut self, action: Action<'_>, obs: &mut [f32]) -> Step {
         let mut step = self.env.step(action, obs);
         self.elapsed += 1;

@@ -6,13 +6,16 @@ use rand::RngExt;
 use crate::env::{Action, Env, TimeLimit};
 use crate::rng::Rng;
 
-/// Chooses an action for one observation (the greedy or deterministic policy).
+/// Chooses an action in the env being evaluated: the greedy or deterministic policy of a
+/// learner (which reads `obs`), or a planner (which simulates clones of `env`; the shared
+/// reference guarantees it cannot disturb the env it controls).
 pub trait Policy {
-    fn act(&mut self, obs: &[f32]) -> Action<'_>;
+    fn act(&mut self, obs: &[f32], env: &dyn Env) -> Action<'_>;
 }
 
+/// A learner's policy: a function of the observation.
 impl<F: FnMut(&[f32]) -> Action<'static>> Policy for F {
-    fn act(&mut self, obs: &[f32]) -> Action<'_> {
+    fn act(&mut self, obs: &[f32], _env: &dyn Env) -> Action<'_> {
         self(obs)
     }
 }
@@ -33,7 +36,7 @@ impl Evaluator {
 
     /// Runs `episodes` episodes of `policy`; returns their undiscounted returns. The first
     /// episode reseeds the env from the eval stream, so every evaluation is reproducible.
-    pub fn run(&mut self, policy: &mut dyn Policy, episodes: u32) -> Vec<f64> {
+    pub fn run<P: Policy + ?Sized>(&mut self, policy: &mut P, episodes: u32) -> Vec<f64> {
         let mut returns = Vec::with_capacity(episodes as usize);
         let seed = self.rng.random::<u64>();
         for episode in 0..episodes {
@@ -41,7 +44,7 @@ impl Evaluator {
                 .reset((episode == 0).then_some(seed), &mut self.obs);
             let mut total = 0.0;
             loop {
-                let action = policy.act(&self.obs);
+                let action = policy.act(&self.obs, &self.env);
                 let step = self.env.step(action, &mut self.obs);
                 total += step.reward;
                 if step.terminated || step.truncated {

@@ -41,6 +41,8 @@ pub struct SeedOutcome {
     pub wall_s: f64,
     /// Env steps per training second (evaluation excluded).
     pub steps_per_s: f64,
+    /// The algorithm's diagnostics in the last curve row (e.g. a planner's `plan_ms`).
+    pub diagnostics: Vec<(String, f64)>,
 }
 
 /// Refuses to run over complete results unless `force`; writes nothing.
@@ -117,7 +119,8 @@ fn run_seed(exp: &Experiment, seed: u64, board: &ProgressBoard) -> SeedOutcome {
         final_eval_return_mean: None,
         cores: std::thread::available_parallelism().map_or(1, |n| n.get()),
     };
-    let mut progress = board.seed(seed, exp.experiment.total_steps);
+    let mut progress = board.seed(seed, exp.total_steps());
+    let mut diagnostics = Vec::new();
     tracing::info!(seed, dir = %dir.display(), "seed started");
     let result = prepare_dir(exp, &dir, &meta).and_then(|()| {
         let mut session = Session::new(exp, seed, &dir, &mut progress)?;
@@ -128,6 +131,7 @@ fn run_seed(exp: &Experiment, seed: u64, board: &ProgressBoard) -> SeedOutcome {
         meta.train_s = session.train_seconds();
         meta.steps_per_s = session.steps_per_second();
         meta.final_eval_return_mean = session.last_eval_mean();
+        diagnostics = session.last_diagnostics();
         trained
     });
     meta.wall_s = started.elapsed().as_secs_f64();
@@ -162,6 +166,7 @@ fn run_seed(exp: &Experiment, seed: u64, board: &ProgressBoard) -> SeedOutcome {
         steps: meta.env_steps,
         wall_s: meta.wall_s,
         steps_per_s: meta.steps_per_s,
+        diagnostics,
     }
 }
 

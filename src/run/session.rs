@@ -33,6 +33,8 @@ pub struct Session<'a> {
     recent_returns: VecDeque<f64>,
     next_eval: u64,
     last_eval: Option<(u64, f64)>,
+    diagnostic_names: Vec<String>,
+    last_diagnostics: Vec<f64>,
 }
 
 impl<'a> Session<'a> {
@@ -70,6 +72,8 @@ impl<'a> Session<'a> {
             recent_returns: VecDeque::with_capacity(TRAIN_RETURN_WINDOW),
             next_eval: 0,
             last_eval: None,
+            diagnostic_names: Vec::new(),
+            last_diagnostics: Vec::new(),
         })
     }
 
@@ -81,9 +85,9 @@ impl<'a> Session<'a> {
         self.seed
     }
 
-    /// The training budget (`experiment.total_steps`).
+    /// The training budget (`experiment.total_steps`; 0 for planners).
     pub fn total_steps(&self) -> u64 {
-        self.exp.experiment.total_steps
+        self.exp.total_steps()
     }
 
     /// A fresh generator for `stream` of this seed.
@@ -123,6 +127,7 @@ impl<'a> Session<'a> {
             CurveWriter::create(&path, names)
                 .with_context(|| format!("cannot create {}", path.display()))?,
         );
+        self.diagnostic_names = names.iter().map(|n| n.to_string()).collect();
         Ok(())
     }
 
@@ -164,6 +169,17 @@ impl<'a> Session<'a> {
         policy: &mut dyn Policy,
         diagnostics: &[f64],
     ) -> anyhow::Result<()> {
+        self.evaluate_with(step, policy, |_| diagnostics.to_vec())
+    }
+
+    /// As [`Session::evaluate`], with diagnostics read from the policy after its episodes
+    /// (e.g. a planner's time per planning step).
+    pub fn evaluate_with<P: Policy + ?Sized>(
+        &mut self,
+        step: u64,
+        policy: &mut P,
+        diagnostics: impl FnOnce(&P) -> Vec<f64>,
+    ) -> anyhow::Result<()> {
         if self.last_eval.is_some_and(|(s, _)| s == step) {
             return Ok(());
         }
@@ -174,6 +190,7 @@ impl<'a> Session<'a> {
             .evaluator
             .run(policy, self.exp.experiment.eval_episodes);
         self.eval_time += eval_started.elapsed();
+        let diagnostics = diagnostics(policy);
         let stats = ReturnStats::of(&returns);
         let train_return_mean = (!self.recent_returns.is_empty())
             .then(|| self.recent_returns.iter().sum::<f64>() / self.recent_returns.len() as f64);
@@ -184,7 +201,7 @@ impl<'a> Session<'a> {
             wall_s,
             eval_returns: &returns,
             train_return_mean,
-            diagnostics,
+            diagnostics: &diagnostics,
             sps,
         };
         self.curve
@@ -195,6 +212,7 @@ impl<'a> Session<'a> {
         let every = self.exp.eval_every();
         self.next_eval = (step / every + 1) * every;
         self.last_eval = Some((step, stats.mean));
+        self.last_diagnostics = diagnostics;
         tracing::debug!(
             seed = self.seed,
             step,
@@ -204,6 +222,15 @@ impl<'a> Session<'a> {
         );
         self.progress.evaluated(step, stats.mean, stats.std, sps);
         Ok(())
+    }
+
+    /// The diagnostics of the last curve row, by column name.
+    pub fn last_diagnostics(&self) -> Vec<(String, f64)> {
+        self.diagnostic_names
+            .iter()
+            .cloned()
+            .zip(self.last_diagnostics.iter().copied())
+            .collect()
     }
 
     /// Training seconds so far (evaluation time excluded).

@@ -141,9 +141,13 @@ impl Env for Acrobot {
         &self.spec
     }
 
+    fn reseed(&mut self, seed: u64) {
+        self.rng = rng::from_seed(seed);
+    }
+
     fn reset(&mut self, seed: Option<u64>, obs: &mut [f32]) {
         if let Some(seed) = seed {
-            self.rng = rng::from_seed(seed);
+            self.reseed(seed);
         }
         self.state = std::array::from_fn(|_| {
             f64::from(uniform(&mut self.rng, -RESET_BOUND, RESET_BOUND) as f32)

@@ -73,9 +73,13 @@ impl Env for CartPole {
         &self.spec
     }
 
+    fn reseed(&mut self, seed: u64) {
+        self.rng = rng::from_seed(seed);
+    }
+
     fn reset(&mut self, seed: Option<u64>, obs: &mut [f32]) {
         if let Some(seed) = seed {
-            self.rng = rng::from_seed(seed);
+            self.reseed(seed);
         }
         self.state = std::array::from_fn(|_| uniform(&mut self.rng, -RESET_BOUND, RESET_BOUND));
         self.write_obs(obs);

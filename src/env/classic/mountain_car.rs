@@ -63,9 +63,13 @@ impl Env for MountainCar {
         &self.spec
     }
 
+    fn reseed(&mut self, seed: u64) {
+        self.rng = rng::from_seed(seed);
+    }
+
     fn reset(&mut self, seed: Option<u64>, obs: &mut [f32]) {
         if let Some(seed) = seed {
-            self.rng = rng::from_seed(seed);
+            self.reseed(seed);
         }
         self.state = [uniform(&mut self.rng, RESET_LOW, RESET_HIGH), 0.0];
         self.write_obs(obs);

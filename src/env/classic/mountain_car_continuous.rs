@@ -101,9 +101,13 @@ impl Env for MountainCarContinuous {
         &self.spec
     }
 
+    fn reseed(&mut self, seed: u64) {
+        self.rng = rng::from_seed(seed);
+    }
+
     fn reset(&mut self, seed: Option<u64>, obs: &mut [f32]) {
         if let Some(seed) = seed {
-            self.rng = rng::from_seed(seed);
+            self.reseed(seed);
         }
         self.state = State::F64([uniform(&mut self.rng, RESET_LOW, RESET_HIGH), 0.0]);
         self.write_obs(obs);

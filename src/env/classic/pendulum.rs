@@ -72,9 +72,13 @@ impl Env for Pendulum {
         &self.spec
     }
 
+    fn reseed(&mut self, seed: u64) {
+        self.rng = rng::from_seed(seed);
+    }
+
     fn reset(&mut self, seed: Option<u64>, obs: &mut [f32]) {
         if let Some(seed) = seed {
-            self.rng = rng::from_seed(seed);
+            self.reseed(seed);
         }
         let theta = uniform(&mut self.rng, -PI, PI);
         let theta_dot = uniform(&mut self.rng, -RESET_THETA_DOT, RESET_THETA_DOT);

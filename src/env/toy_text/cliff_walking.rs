@@ -118,9 +118,13 @@ impl Env for CliffWalking {
         &self.spec
     }
 
+    fn reseed(&mut self, seed: u64) {
+        self.rng = rng::from_seed(seed);
+    }
+
     fn reset(&mut self, seed: Option<u64>, obs: &mut [f32]) {
         if let Some(seed) = seed {
-            self.rng = rng::from_seed(seed);
+            self.reseed(seed);
         }
         self.s = START;
         self.prob = 1.0;

@@ -185,9 +185,13 @@ impl Env for Taxi {
         &self.spec
     }
 
+    fn reseed(&mut self, seed: u64) {
+        self.rng = rng::from_seed(seed);
+    }
+
     fn reset(&mut self, seed: Option<u64>, obs: &mut [f32]) {
         if let Some(seed) = seed {
-            self.rng = rng::from_seed(seed);
+            self.reseed(seed);
         }
         self.s = self.start_states[self.rng.random_range(0..self.start_states.len())];
         self.prob = 1.0;
