@@ -10,6 +10,7 @@ pub mod commands;
 pub mod config;
 pub mod env;
 pub mod error;
+pub mod plan;
 pub mod record;
 pub mod rng;
 pub mod run;

@@ -1,0 +1,5 @@
+//! Planning on the true dynamics: simulation of env clones shared by the planners
+//! (random shooting, CEM, MCTS, LQR, iLQR). Planners receive the env they control by shared
+//! reference and simulate clones of it, so they cannot disturb it.
+
+pub mod rollout;
