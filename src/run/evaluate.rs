@@ -11,6 +11,9 @@ use crate::rng::Rng;
 /// reference guarantees it cannot disturb the env it controls).
 pub trait Policy {
     fn act(&mut self, obs: &[f32], env: &dyn Env) -> Action<'_>;
+
+    /// Called when a new episode starts (planners drop their warm start here).
+    fn start_episode(&mut self) {}
 }
 
 /// A learner's policy: a function of the observation.
