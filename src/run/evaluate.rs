@@ -45,6 +45,7 @@ impl Evaluator {
         for episode in 0..episodes {
             self.env
                 .reset((episode == 0).then_some(seed), &mut self.obs);
+            policy.start_episode();
             let mut total = 0.0;
             loop {
                 let action = policy.act(&self.obs, &self.env);
