@@ -72,6 +72,13 @@ pub fn check_existing(exp: &Experiment, opts: &RunOptions) -> Result<(), UsageEr
 
 /// Runs every seed of `opts` on `opts.jobs` worker threads; a failing seed does not stop the others.
 pub fn run(exp: &Experiment, opts: &RunOptions) -> Vec<SeedOutcome> {
+    run_with(exp, opts, &|session| exp.algo.train(session))
+}
+
+/// What trains one seed (the experiment's algorithm; a stand-in in tests).
+type Train<'a> = dyn Fn(&mut Session) -> anyhow::Result<()> + Sync + 'a;
+
+fn run_with(exp: &Experiment, opts: &RunOptions, train: &Train) -> Vec<SeedOutcome> {
     let board = ProgressBoard::new(opts.display);
     let next = AtomicUsize::new(0);
     let outcomes = Mutex::new(Vec::with_capacity(opts.seeds.len()));
@@ -79,7 +86,7 @@ pub fn run(exp: &Experiment, opts: &RunOptions) -> Vec<SeedOutcome> {
         for _ in 0..opts.jobs.clamp(1, opts.seeds.len()) {
             scope.spawn(|| {
                 while let Some(&seed) = opts.seeds.get(next.fetch_add(1, Ordering::SeqCst)) {
-                    let outcome = run_seed(exp, seed, &board);
+                    let outcome = run_seed(exp, seed, &board, train);
                     if let Some(error) = &outcome.error {
                         board.println(&format!("seed {seed} failed: {error}"));
                     }
@@ -97,7 +104,7 @@ pub fn run(exp: &Experiment, opts: &RunOptions) -> Vec<SeedOutcome> {
 }
 
 /// Runs one seed in its folder: config.toml, meta.json (running → complete | failed), curves.
-fn run_seed(exp: &Experiment, seed: u64, board: &ProgressBoard) -> SeedOutcome {
+fn run_seed(exp: &Experiment, seed: u64, board: &ProgressBoard, train: &Train) -> SeedOutcome {
     let dir = exp.seed_dir(seed);
     let started = Instant::now();
     let mut meta = Meta {
@@ -124,7 +131,7 @@ fn run_seed(exp: &Experiment, seed: u64, board: &ProgressBoard) -> SeedOutcome {
     tracing::info!(seed, dir = %dir.display(), "seed started");
     let result = prepare_dir(exp, &dir, &meta).and_then(|()| {
         let mut session = Session::new(exp, seed, &dir, &mut progress)?;
-        let trained = catch_unwind(AssertUnwindSafe(|| exp.algo.train(&mut session)))
+        let trained = catch_unwind(AssertUnwindSafe(|| train(&mut session)))
             .unwrap_or_else(|panic| Err(anyhow::anyhow!("panicked: {}", panic_message(&panic))))
             .and_then(|()| session.close());
         meta.env_steps = session.steps();
@@ -187,5 +194,42 @@ fn panic_message(panic: &Box<dyn std::any::Any + Send>) -> String {
         s.clone()
     } else {
         "unknown panic payload".to_string()
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::config::load_str;
+
+    #[test]
+    fn a_panicking_seed_is_recorded_as_failed_and_the_others_complete() {
+        let out = tempfile::tempdir().unwrap();
+        let text = format!(
+            "[experiment]\nname = \"panics\"\ntotal_steps = 100\nout_dir = {:?}\n\
+             [env]\nid = \"CliffWalking-v0\"\n[algo]\nname = \"q_learning\"\n",
+            out.path().display().to_string()
+        );
+        let exp = load_str(&text, "test", &[]).unwrap();
+        let opts = RunOptions {
+            seeds: vec![0, 1, 2],
+            jobs: 2,
+            force: false,
+            display: Display::Quiet,
+        };
+        let outcomes = run_with(&exp, &opts, &|session| {
+            if session.seed() == 1 {
+                panic!("boom");
+            }
+            exp.algo.train(session)
+        });
+        let status: Vec<Status> = outcomes.iter().map(|o| o.status).collect();
+        assert_eq!(status, [Status::Complete, Status::Failed, Status::Complete]);
+        assert_eq!(outcomes[1].error.as_deref(), Some("panicked: boom"));
+        let meta = Meta::read(&exp.seed_dir(1).join("meta.json")).unwrap();
+        assert_eq!(
+            (meta.status, meta.error.as_deref()),
+            (Status::Failed, Some("panicked: boom"))
+        );
     }
 }
