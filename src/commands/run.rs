@@ -99,7 +99,7 @@ fn summary_table(outcomes: &[SeedOutcome]) -> String {
             .diagnostics
             .iter()
             .filter(|(_, v)| v.is_finite())
-            .map(|(k, v)| format!("{k}={v:.4}"))
+            .map(|(k, v)| format!("{k}={}", short(*v)))
             .collect();
         out += &format!(
             "{:>6}  {:>9}  {:>12}  {:>10}  {:>9.2}  {:>10.0}  {}\n",
@@ -125,4 +125,13 @@ fn summary_table(outcomes: &[SeedOutcome]) -> String {
         );
     }
     out
+}
+
+/// Four significant digits, in scientific notation when very small or large.
+fn short(v: f64) -> String {
+    if v != 0.0 && !(1e-3..1e6).contains(&v.abs()) {
+        format!("{v:.3e}")
+    } else {
+        format!("{v:.4}")
+    }
 }
