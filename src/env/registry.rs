@@ -3,7 +3,7 @@
 use serde::{Deserialize, Serialize};
 
 use super::classic::{Acrobot, CartPole, MountainCar, MountainCarContinuous, Pendulum};
-use super::toy_text::{CliffWalking, FrozenLake, Taxi};
+use super::toy_text::{DiscreteEnv, frozen_lake_map};
 use super::{Env, EnvSpec};
 
 /// Per-env options of `[env]` (gymnasium's `make` kwargs). Each applies to some envs only.
@@ -139,7 +139,7 @@ pub fn make_env(id: &str, options: &EnvOptions) -> Result<Box<dyn Env>, OptionEr
                 options.map_name.as_deref().unwrap_or(default_map),
             ) {
                 (Some(desc), _) => desc.clone(),
-                (None, name) => FrozenLake::named_map(name)
+                (None, name) => frozen_lake_map(name)
                     .ok_or_else(|| OptionError {
                         key: "map_name",
                         message: format!("unknown map_name `{name}`; allowed: 4x4, 8x8"),
@@ -148,16 +148,17 @@ pub fn make_env(id: &str, options: &EnvOptions) -> Result<Box<dyn Env>, OptionEr
                     .map(|row| row.to_string())
                     .collect(),
             };
-            let lake = FrozenLake::new(id, &desc, options.is_slippery.unwrap_or(true)).map_err(
-                |message| OptionError {
+            let lake = DiscreteEnv::frozen_lake(id, &desc, options.is_slippery.unwrap_or(true))
+                .map_err(|message| OptionError {
                     key: "desc",
                     message,
-                },
-            )?;
+                })?;
             Box::new(lake)
         }
-        "CliffWalking-v0" => Box::new(CliffWalking::new(options.is_slippery.unwrap_or(false))),
-        "Taxi-v3" => Box::new(Taxi::new()),
+        "CliffWalking-v0" => Box::new(DiscreteEnv::cliff_walking(
+            options.is_slippery.unwrap_or(false),
+        )),
+        "Taxi-v3" => Box::new(DiscreteEnv::taxi()),
         _ => unreachable!("every registered id has a constructor"),
     })
 }

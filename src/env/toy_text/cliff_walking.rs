@@ -5,12 +5,8 @@
 //! draw as gymnasium's `categorical_sample` does. Falling into the cliff sends the agent back to
 //! the start without ending the episode; gymnasium registers no time limit.
 
-use std::sync::Arc;
-
-use rand::RngExt;
-
-use crate::env::{Action, Env, EnvSpec, Info, Space, Step, TabularModel, Transition};
-use crate::rng::{self, Rng};
+use super::DiscreteEnv;
+use crate::env::{EnvSpec, Space, TabularModel, Transition};
 
 const ID: &str = "CliffWalking-v0";
 const N_ROWS: usize = 4;
@@ -34,20 +30,10 @@ const CLIFF_REWARD: f64 = -100.0;
 /// The optimal return: 13 steps of -1 along the cliff edge.
 const REWARD_THRESHOLD: f64 = -13.0;
 
-/// A CliffWalking instance: its model, the current cell and the env's RNG.
-#[derive(Clone)]
-pub struct CliffWalking {
-    spec: EnvSpec,
-    model: Arc<TabularModel>,
-    s: usize,
-    /// Probability of the last transition (`info["prob"]`; 1 after a reset).
-    prob: f64,
-    rng: Rng,
-}
-
-impl CliffWalking {
+impl DiscreteEnv {
     /// `is_slippery`: the intended and both perpendicular directions each with probability 1/3.
-    pub fn new(is_slippery: bool) -> Self {
+    /// CliffWalking-v0.
+    pub fn cliff_walking(is_slippery: bool) -> Self {
         let model = TabularModel::build(N_STATES, N_ACTIONS, |s, a| {
             let moves = if is_slippery {
                 vec![(a + N_ACTIONS - 1) % N_ACTIONS, a, (a + 1) % N_ACTIONS]
@@ -57,19 +43,14 @@ impl CliffWalking {
             let prob = 1.0 / moves.len() as f64;
             moves.into_iter().map(|b| outcome(s, b, prob)).collect()
         });
-        Self {
-            spec: EnvSpec {
-                id: ID.to_string(),
-                observation_space: Space::Discrete(N_STATES),
-                action_space: Space::Discrete(N_ACTIONS),
-                max_episode_steps: None,
-                reward_threshold: Some(REWARD_THRESHOLD),
-            },
-            model: Arc::new(model),
-            s: START,
-            prob: 1.0,
-            rng: rng::from_seed(0),
-        }
+        let spec = EnvSpec {
+            id: ID.to_string(),
+            observation_space: Space::Discrete(N_STATES),
+            action_space: Space::Discrete(N_ACTIONS),
+            max_episode_steps: None,
+            reward_threshold: Some(REWARD_THRESHOLD),
+        };
+        DiscreteEnv::new(spec, model, vec![START], None)
     }
 }
 
@@ -113,82 +94,15 @@ fn outcome(s: usize, b: usize, prob: f64) -> Transition {
     }
 }
 
-impl Env for CliffWalking {
-    fn spec(&self) -> &EnvSpec {
-        &self.spec
-    }
-
-    fn reseed(&mut self, seed: u64) {
-        self.rng = rng::from_seed(seed);
-    }
-
-    fn reset(&mut self, seed: Option<u64>, obs: &mut [f32]) {
-        if let Some(seed) = seed {
-            self.reseed(seed);
-        }
-        self.s = START;
-        self.prob = 1.0;
-        obs[0] = self.s as f32;
-    }
-
-    fn step(&mut self, action: Action<'_>, obs: &mut [f32]) -> Step {
-        let Action::Discrete(a) = action else {
-            panic!("CliffWalking takes a discrete action, got {action:?}");
-        };
-        assert!(
-            a < N_ACTIONS,
-            "CliffWalking has {N_ACTIONS} actions, got {a}"
-        );
-        let t = *self.model.sample(self.s, a, self.rng.random::<f64>());
-        self.s = t.next_state;
-        self.prob = t.prob;
-        obs[0] = self.s as f32;
-        Step {
-            reward: t.reward,
-            terminated: t.terminated,
-            truncated: false,
-        }
-    }
-
-    fn state(&self) -> Vec<f64> {
-        vec![self.s as f64]
-    }
-
-    fn set_state(&mut self, state: &[f64], obs: &mut [f32]) {
-        self.s = state[0] as usize;
-        assert!(
-            self.s < self.model.n_states,
-            "CliffWalking has no state {}",
-            state[0]
-        );
-        self.prob = 1.0;
-        obs[0] = self.s as f32;
-    }
-
-    fn info(&self) -> Info {
-        Info {
-            prob: Some(self.prob),
-            action_mask: None,
-        }
-    }
-
-    fn model(&self) -> Option<&TabularModel> {
-        Some(&self.model)
-    }
-
-    fn clone_box(&self) -> Box<dyn Env> {
-        Box::new(self.clone())
-    }
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::env::Env;
 
     #[test]
     fn probabilities_sum_to_one() {
         for slippery in [false, true] {
-            let env = CliffWalking::new(slippery);
+            let env = DiscreteEnv::cliff_walking(slippery);
             let model = env.model().unwrap();
             for s in 0..N_STATES {
                 for a in 0..N_ACTIONS {
@@ -201,7 +115,7 @@ mod tests {
 
     #[test]
     fn cliff_teleports_to_start_without_terminating() {
-        let env = CliffWalking::new(false);
+        let env = DiscreteEnv::cliff_walking(false);
         let model = env.model().unwrap();
         let fall = Transition {
             prob: 1.0,
@@ -228,7 +142,7 @@ mod tests {
 
     #[test]
     fn slippery_lists_three_directions_in_gymnasium_order() {
-        let env = CliffWalking::new(true);
+        let env = DiscreteEnv::cliff_walking(true);
         // Up from the start: left (wall, stays), up (24), right (cliff, back to start).
         let outcomes: Vec<(usize, f64)> = env
             .model()
@@ -256,7 +170,7 @@ mod tests {
 
     #[test]
     fn reset_starts_at_the_start() {
-        let mut env = CliffWalking::new(false);
+        let mut env = DiscreteEnv::cliff_walking(false);
         let mut obs = [0.0];
         env.set_state(&[5.0], &mut obs);
         env.reset(Some(1), &mut obs);

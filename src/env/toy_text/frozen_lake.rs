@@ -4,12 +4,8 @@
 //! the model `P[s][a]` is built in gymnasium's order, and a step samples it with one uniform
 //! draw as gymnasium's `categorical_sample` does.
 
-use std::sync::Arc;
-
-use rand::RngExt;
-
-use crate::env::{Action, Env, EnvSpec, Info, Space, Step, TabularModel, Transition};
-use crate::rng::{self, Rng};
+use super::DiscreteEnv;
+use crate::env::{EnvSpec, Space, TabularModel, Transition};
 
 /// gymnasium's `MAPS["4x4"]`.
 const MAP_4X4: &[&str] = &["SFFF", "FHFH", "FFFH", "HFFG"];
@@ -36,31 +32,18 @@ const MAX_STEPS_8X8: u32 = 200;
 const REWARD_THRESHOLD_4X4: f64 = 0.70;
 const REWARD_THRESHOLD_8X8: f64 = 0.85;
 
-/// A FrozenLake instance: its map's model, the current cell and the env's RNG.
-#[derive(Clone)]
-pub struct FrozenLake {
-    spec: EnvSpec,
-    model: Arc<TabularModel>,
-    /// The `S` cell (gymnasium's `initial_state_distrib` puts all its mass there).
-    start: usize,
-    s: usize,
-    /// Probability of the last transition (`info["prob"]`; 1 after a reset).
-    prob: f64,
-    rng: Rng,
+/// gymnasium's named FrozenLake maps: `"4x4"` and `"8x8"`.
+pub fn named_map(name: &str) -> Option<&'static [&'static str]> {
+    match name {
+        "4x4" => Some(MAP_4X4),
+        "8x8" => Some(MAP_8X8),
+        _ => None,
+    }
 }
 
-impl FrozenLake {
-    /// gymnasium's named maps: `"4x4"` and `"8x8"`.
-    pub fn named_map(name: &str) -> Option<&'static [&'static str]> {
-        match name {
-            "4x4" => Some(MAP_4X4),
-            "8x8" => Some(MAP_8X8),
-            _ => None,
-        }
-    }
-
+impl DiscreteEnv {
     /// Builds the env `id` on the map `desc` (rows of `S`, `F`, `H`, `G`).
-    pub fn new(id: &str, desc: &[String], is_slippery: bool) -> Result<Self, String> {
+    pub fn frozen_lake(id: &str, desc: &[String], is_slippery: bool) -> Result<Self, String> {
         let grid = parse_map(desc)?;
         let (nrow, ncol) = (grid.len(), grid[0].len());
         let start = grid
@@ -103,20 +86,14 @@ impl FrozenLake {
         } else {
             (MAX_STEPS_4X4, REWARD_THRESHOLD_4X4)
         };
-        Ok(Self {
-            spec: EnvSpec {
-                id: id.to_string(),
-                observation_space: Space::Discrete(nrow * ncol),
-                action_space: Space::Discrete(N_ACTIONS),
-                max_episode_steps: Some(max_episode_steps),
-                reward_threshold: Some(reward_threshold),
-            },
-            model: Arc::new(model),
-            start,
-            s: start,
-            prob: 1.0,
-            rng: rng::from_seed(0),
-        })
+        let spec = EnvSpec {
+            id: id.to_string(),
+            observation_space: Space::Discrete(nrow * ncol),
+            action_space: Space::Discrete(N_ACTIONS),
+            max_episode_steps: Some(max_episode_steps),
+            reward_threshold: Some(reward_threshold),
+        };
+        Ok(DiscreteEnv::new(spec, model, vec![start], None))
     }
 }
 
@@ -174,82 +151,18 @@ fn inc(row: usize, col: usize, a: usize, nrow: usize, ncol: usize) -> (usize, us
     }
 }
 
-impl Env for FrozenLake {
-    fn spec(&self) -> &EnvSpec {
-        &self.spec
-    }
-
-    fn reseed(&mut self, seed: u64) {
-        self.rng = rng::from_seed(seed);
-    }
-
-    fn reset(&mut self, seed: Option<u64>, obs: &mut [f32]) {
-        if let Some(seed) = seed {
-            self.reseed(seed);
-        }
-        self.s = self.start;
-        self.prob = 1.0;
-        obs[0] = self.s as f32;
-    }
-
-    fn step(&mut self, action: Action<'_>, obs: &mut [f32]) -> Step {
-        let Action::Discrete(a) = action else {
-            panic!("FrozenLake takes a discrete action, got {action:?}");
-        };
-        assert!(a < N_ACTIONS, "FrozenLake has {N_ACTIONS} actions, got {a}");
-        let t = *self.model.sample(self.s, a, self.rng.random::<f64>());
-        self.s = t.next_state;
-        self.prob = t.prob;
-        obs[0] = self.s as f32;
-        Step {
-            reward: t.reward,
-            terminated: t.terminated,
-            truncated: false,
-        }
-    }
-
-    fn state(&self) -> Vec<f64> {
-        vec![self.s as f64]
-    }
-
-    fn set_state(&mut self, state: &[f64], obs: &mut [f32]) {
-        self.s = state[0] as usize;
-        assert!(
-            self.s < self.model.n_states,
-            "FrozenLake has no state {}",
-            state[0]
-        );
-        self.prob = 1.0;
-        obs[0] = self.s as f32;
-    }
-
-    fn info(&self) -> Info {
-        Info {
-            prob: Some(self.prob),
-            action_mask: None,
-        }
-    }
-
-    fn model(&self) -> Option<&TabularModel> {
-        Some(&self.model)
-    }
-
-    fn clone_box(&self) -> Box<dyn Env> {
-        Box::new(self.clone())
-    }
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::env::{Action, Env};
 
-    fn lake(name: &str, is_slippery: bool) -> FrozenLake {
-        let desc: Vec<String> = FrozenLake::named_map(name)
+    fn lake(name: &str, is_slippery: bool) -> DiscreteEnv {
+        let desc: Vec<String> = named_map(name)
             .unwrap()
             .iter()
             .map(|r| r.to_string())
             .collect();
-        FrozenLake::new("FrozenLake-v1", &desc, is_slippery).unwrap()
+        DiscreteEnv::frozen_lake("FrozenLake-v1", &desc, is_slippery).unwrap()
     }
 
     #[test]
@@ -336,7 +249,7 @@ mod tests {
     fn invalid_maps_are_rejected() {
         let map = |rows: &[&str]| rows.iter().map(|r| r.to_string()).collect::<Vec<_>>();
         let err = |rows: &[&str]| {
-            FrozenLake::new("FrozenLake-v1", &map(rows), true)
+            DiscreteEnv::frozen_lake("FrozenLake-v1", &map(rows), true)
                 .err()
                 .unwrap()
         };

@@ -1,9 +1,9 @@
 //! Toy-text environments (gymnasium `toy_text`): discrete states with an explicit model.
 
 mod cliff_walking;
+mod discrete;
 mod frozen_lake;
 mod taxi;
 
-pub use cliff_walking::CliffWalking;
-pub use frozen_lake::FrozenLake;
-pub use taxi::Taxi;
+pub use discrete::DiscreteEnv;
+pub use frozen_lake::named_map as frozen_lake_map;

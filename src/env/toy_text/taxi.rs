@@ -5,12 +5,8 @@
 //! `action_mask` follow gymnasium's code, and a step samples the model with one uniform draw as
 //! gymnasium's `categorical_sample` does.
 
-use std::sync::Arc;
-
-use rand::RngExt;
-
-use crate::env::{Action, Env, EnvSpec, Info, Space, Step, TabularModel, Transition};
-use crate::rng::{self, Rng};
+use super::DiscreteEnv;
+use crate::env::{EnvSpec, Space, TabularModel, Transition};
 
 const ID: &str = "Taxi-v3";
 
@@ -51,49 +47,24 @@ const DELIVERY_REWARD: f64 = 20.0;
 const MAX_EPISODE_STEPS: u32 = 200;
 const REWARD_THRESHOLD: f64 = 8.0;
 
-/// A Taxi instance: its model, the valid start states, the current state and the env's RNG.
-#[derive(Clone)]
-pub struct Taxi {
-    spec: EnvSpec,
-    model: Arc<TabularModel>,
-    /// The support of gymnasium's `initial_state_distrib` (uniform over it), ascending.
-    start_states: Arc<[usize]>,
-    s: usize,
-    /// Probability of the last transition (`info["prob"]`; 1 after a reset).
-    prob: f64,
-    rng: Rng,
-}
-
-impl Default for Taxi {
-    fn default() -> Self {
-        Self::new()
-    }
-}
-
-impl Taxi {
+impl DiscreteEnv {
     /// Taxi-v3 on gymnasium's map (`reset` draws the start state).
-    pub fn new() -> Self {
+    pub fn taxi() -> Self {
         let model = TabularModel::build(N_STATES, N_ACTIONS, |s, a| vec![transition(s, a)]);
-        let start_states: Arc<[usize]> = (0..N_STATES)
+        let start_states: Vec<usize> = (0..N_STATES)
             .filter(|&s| {
                 let (_, _, passenger, destination) = decode(s);
                 passenger != IN_TAXI && passenger != destination
             })
             .collect();
-        Self {
-            spec: EnvSpec {
-                id: ID.to_string(),
-                observation_space: Space::Discrete(N_STATES),
-                action_space: Space::Discrete(N_ACTIONS),
-                max_episode_steps: Some(MAX_EPISODE_STEPS),
-                reward_threshold: Some(REWARD_THRESHOLD),
-            },
-            model: Arc::new(model),
-            s: start_states[0],
-            start_states,
-            prob: 1.0,
-            rng: rng::from_seed(0),
-        }
+        let spec = EnvSpec {
+            id: ID.to_string(),
+            observation_space: Space::Discrete(N_STATES),
+            action_space: Space::Discrete(N_ACTIONS),
+            max_episode_steps: Some(MAX_EPISODE_STEPS),
+            reward_threshold: Some(REWARD_THRESHOLD),
+        };
+        DiscreteEnv::new(spec, model, start_states, Some(action_mask))
     }
 }
 
@@ -180,79 +151,15 @@ fn action_mask(s: usize) -> Vec<i8> {
     allowed.iter().map(|&ok| i8::from(ok)).collect()
 }
 
-impl Env for Taxi {
-    fn spec(&self) -> &EnvSpec {
-        &self.spec
-    }
-
-    fn reseed(&mut self, seed: u64) {
-        self.rng = rng::from_seed(seed);
-    }
-
-    fn reset(&mut self, seed: Option<u64>, obs: &mut [f32]) {
-        if let Some(seed) = seed {
-            self.reseed(seed);
-        }
-        self.s = self.start_states[self.rng.random_range(0..self.start_states.len())];
-        self.prob = 1.0;
-        obs[0] = self.s as f32;
-    }
-
-    fn step(&mut self, action: Action<'_>, obs: &mut [f32]) -> Step {
-        let Action::Discrete(a) = action else {
-            panic!("Taxi takes a discrete action, got {action:?}");
-        };
-        assert!(a < N_ACTIONS, "Taxi has {N_ACTIONS} actions, got {a}");
-        let t = *self.model.sample(self.s, a, self.rng.random::<f64>());
-        self.s = t.next_state;
-        self.prob = t.prob;
-        obs[0] = self.s as f32;
-        Step {
-            reward: t.reward,
-            terminated: t.terminated,
-            truncated: false,
-        }
-    }
-
-    fn state(&self) -> Vec<f64> {
-        vec![self.s as f64]
-    }
-
-    fn set_state(&mut self, state: &[f64], obs: &mut [f32]) {
-        self.s = state[0] as usize;
-        assert!(
-            self.s < self.model.n_states,
-            "Taxi has no state {}",
-            state[0]
-        );
-        self.prob = 1.0;
-        obs[0] = self.s as f32;
-    }
-
-    fn info(&self) -> Info {
-        Info {
-            prob: Some(self.prob),
-            action_mask: Some(action_mask(self.s)),
-        }
-    }
-
-    fn model(&self) -> Option<&TabularModel> {
-        Some(&self.model)
-    }
-
-    fn clone_box(&self) -> Box<dyn Env> {
-        Box::new(self.clone())
-    }
-}
-
 #[cfg(test)]
 mod tests {
     use std::collections::BTreeSet;
 
     use super::*;
+    use crate::env::Env;
 
     fn only(s: usize, a: usize) -> Transition {
-        let env = Taxi::new();
+        let env = DiscreteEnv::taxi();
         let outcomes = env.model().unwrap().transitions(s, a);
         assert_eq!(outcomes.len(), 1);
         outcomes[0]
@@ -260,7 +167,7 @@ mod tests {
 
     #[test]
     fn probabilities_sum_to_one() {
-        let env = Taxi::new();
+        let env = DiscreteEnv::taxi();
         let model = env.model().unwrap();
         for s in 0..N_STATES {
             for a in 0..N_ACTIONS {
@@ -381,8 +288,8 @@ mod tests {
 
     #[test]
     fn reset_covers_exactly_the_300_start_states() {
-        let env = Taxi::new();
-        assert_eq!(env.start_states.len(), 300);
+        let env = DiscreteEnv::taxi();
+        assert_eq!(env.initial_states().len(), 300);
         let mut env = env;
         let mut obs = [0.0];
         env.reset(Some(7), &mut obs);
@@ -394,7 +301,7 @@ mod tests {
         }
         assert_eq!(
             seen.into_iter().collect::<Vec<_>>(),
-            env.start_states.to_vec()
+            env.initial_states().to_vec()
         );
     }
 }
