@@ -5,6 +5,7 @@ use std::path::PathBuf;
 use clap::{ArgAction, Parser, Subcommand};
 
 use crate::config::Backend;
+use crate::report::compare::{Format, Metric};
 
 /// Reinforcement-learning experiment runner: TOML experiments, gymnasium-exact environments,
 /// seeds in parallel, CSV learning curves.
@@ -23,6 +24,8 @@ pub enum Command {
     Validate(ValidateArgs),
     /// List the environments with their observation and action spaces.
     Envs,
+    /// Compare result folders: final return with 95% CI, IQM, AUC, steps to threshold, speed.
+    Compare(CompareArgs),
     /// List the algorithms with their hyperparameters and defaults.
     Algos {
         /// Show only this algorithm.
@@ -67,6 +70,22 @@ pub struct ValidateArgs {
     /// Override a config value, as for `rl run`.
     #[arg(long = "set", value_name = "KEY.PATH=VALUE")]
     pub overrides: Vec<String>,
+}
+
+#[derive(Debug, clap::Args)]
+pub struct CompareArgs {
+    /// Result folders (an experiment, a seed, or a folder of experiments) or globs.
+    #[arg(required = true)]
+    pub paths: Vec<String>,
+    /// What orders the rows.
+    #[arg(long, value_enum, default_value = "final")]
+    pub metric: Metric,
+    /// Output format.
+    #[arg(long, value_enum, default_value = "table")]
+    pub format: Format,
+    /// Solve threshold for "steps to threshold" (default: each env's own).
+    #[arg(long)]
+    pub threshold: Option<f64>,
 }
 
 /// `--backend` values.

@@ -12,5 +12,6 @@ pub mod env;
 pub mod error;
 pub mod plan;
 pub mod record;
+pub mod report;
 pub mod rng;
 pub mod run;

@@ -36,6 +36,10 @@ fn main() -> ExitCode {
             emit(&text);
             ExitCode::SUCCESS
         }),
+        Command::Compare(args) => commands::compare(args).map(|text| {
+            emit(&text);
+            ExitCode::SUCCESS
+        }),
         Command::Envs => {
             emit(&commands::envs());
             Ok(ExitCode::SUCCESS)

@@ -1,7 +1,9 @@
 //! What each `rl` subcommand does, below the CLI parsing of `main.rs`.
 
+mod compare;
 mod list;
 mod run;
 
+pub use compare::compare;
 pub use list::{algos, envs};
 pub use run::{run, validate};

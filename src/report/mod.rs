@@ -1,0 +1,6 @@
+//! The report side: reads result folders only (never training code), so results from other
+//! versions, machines or clusters can be compared.
+
+pub mod compare;
+pub mod results;
+pub mod stats;

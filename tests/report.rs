@@ -1,0 +1,118 @@
+//! `rl compare` on real result folders: the table, flagged seeds, and bad input (exit 2).
+
+mod common;
+
+use common::{rl, run_experiment};
+
+fn stdout(out: &std::process::Output) -> String {
+    String::from_utf8_lossy(&out.stdout).into_owned()
+}
+
+fn stderr(out: &std::process::Output) -> String {
+    String::from_utf8_lossy(&out.stderr).into_owned()
+}
+
+#[test]
+fn compare_prints_one_row_per_experiment() {
+    let dir = tempfile::tempdir().unwrap();
+    let quick = ["--set", "experiment.total_steps=20000", "--seeds", "0..3"];
+    run_experiment("q_learning_taxi.toml", dir.path(), &quick);
+    run_experiment("sarsa_lambda_taxi.toml", dir.path(), &quick);
+    let out = rl(
+        &[
+            "compare",
+            "q_learning_taxi",
+            "sarsa_lambda_taxi",
+            "--format",
+            "csv",
+        ],
+        dir.path(),
+    );
+    assert_eq!(out.status.code(), Some(0), "{}", stderr(&out));
+    let text = stdout(&out);
+    let lines: Vec<&str> = text.lines().collect();
+    assert_eq!(lines.len(), 3, "{text}");
+    assert!(lines[0].starts_with("experiment,algo,env,complete,total,final_mean"));
+    assert!(
+        text.contains("q_learning_taxi,q_learning,Taxi-v3,3,3,"),
+        "{text}"
+    );
+    assert!(
+        text.contains("sarsa_lambda_taxi,sarsa_lambda,Taxi-v3,3,3,"),
+        "{text}"
+    );
+    // The same folders always give the same table (fixed bootstrap seed); globs work.
+    let again = rl(&["compare", "*_taxi", "--format", "csv"], dir.path());
+    assert_eq!(stdout(&again), text);
+    let table = stdout(&rl(&["compare", "."], dir.path()));
+    assert!(
+        table.contains("final (95% CI)") && table.contains("q_learning_taxi"),
+        "{table}"
+    );
+}
+
+#[test]
+fn incomplete_seeds_are_flagged_not_mixed_in() {
+    let dir = tempfile::tempdir().unwrap();
+    run_experiment(
+        "q_learning_cliffwalking.toml",
+        dir.path(),
+        &["--seeds", "0..2"],
+    );
+    let meta = dir.path().join("q_learning_cliffwalking/seed_1/meta.json");
+    let text = std::fs::read_to_string(&meta)
+        .unwrap()
+        .replace("\"complete\"", "\"failed\"");
+    std::fs::write(&meta, text).unwrap();
+    let out = rl(&["compare", "q_learning_cliffwalking"], dir.path());
+    assert_eq!(out.status.code(), Some(0), "{}", stderr(&out));
+    let text = stdout(&out);
+    assert!(text.contains("1/2"), "{text}");
+    assert!(
+        text.contains("note: q_learning_cliffwalking: left out seed 1 failed"),
+        "{text}"
+    );
+}
+
+#[test]
+fn bad_folders_are_rejected_with_exit_code_2() {
+    let dir = tempfile::tempdir().unwrap();
+    std::fs::create_dir(dir.path().join("empty")).unwrap();
+    let out = rl(&["compare", "empty"], dir.path());
+    assert_eq!(out.status.code(), Some(2));
+    assert!(
+        stderr(&out).contains("not a result folder"),
+        "{}",
+        stderr(&out)
+    );
+
+    run_experiment(
+        "q_learning_cliffwalking.toml",
+        dir.path(),
+        &["--seeds", "0..2"],
+    );
+    let curve = dir.path().join("q_learning_cliffwalking/seed_0/curve.csv");
+    let text = std::fs::read_to_string(&curve).unwrap();
+    std::fs::write(&curve, &text[..text.len() - 9]).unwrap();
+    let out = rl(&["compare", "q_learning_cliffwalking"], dir.path());
+    assert_eq!(out.status.code(), Some(2));
+    assert!(stderr(&out).contains("curve.csv: line"), "{}", stderr(&out));
+    std::fs::write(&curve, text).unwrap();
+
+    let meta = dir.path().join("q_learning_cliffwalking/seed_1/meta.json");
+    let text = std::fs::read_to_string(&meta)
+        .unwrap()
+        .replace("CliffWalking-v0", "Taxi-v3");
+    std::fs::write(&meta, text).unwrap();
+    let out = rl(&["compare", "q_learning_cliffwalking"], dir.path());
+    assert_eq!(out.status.code(), Some(2));
+    assert!(
+        stderr(&out).contains("mismatched seeds"),
+        "{}",
+        stderr(&out)
+    );
+
+    let out = rl(&["compare", "nowhere*"], dir.path());
+    assert_eq!(out.status.code(), Some(2));
+    assert!(stderr(&out).contains("matches no path"), "{}", stderr(&out));
+}
