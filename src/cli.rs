@@ -6,6 +6,7 @@ use clap::{ArgAction, Parser, Subcommand};
 
 use crate::config::Backend;
 use crate::report::compare::{Format, Metric};
+use crate::report::plot::XAxis;
 
 /// Reinforcement-learning experiment runner: TOML experiments, gymnasium-exact environments,
 /// seeds in parallel, CSV learning curves.
@@ -26,6 +27,8 @@ pub enum Command {
     Envs,
     /// Compare result folders: final return with 95% CI, IQM, AUC, steps to threshold, speed.
     Compare(CompareArgs),
+    /// Plot learning curves (mean over seeds, 95% CI band), one panel per env, as PNG or SVG.
+    Plot(PlotArgs),
     /// List the algorithms with their hyperparameters and defaults.
     Algos {
         /// Show only this algorithm.
@@ -86,6 +89,22 @@ pub struct CompareArgs {
     /// Solve threshold for "steps to threshold" (default: each env's own).
     #[arg(long)]
     pub threshold: Option<f64>,
+}
+
+#[derive(Debug, clap::Args)]
+pub struct PlotArgs {
+    /// Result folders (an experiment, a seed, or a folder of experiments) or globs.
+    #[arg(required = true)]
+    pub paths: Vec<String>,
+    /// The picture to write: `.png` or `.svg`.
+    #[arg(short, long)]
+    pub output: PathBuf,
+    /// The x axis.
+    #[arg(long, value_enum, default_value = "steps")]
+    pub x: XAxis,
+    /// Trailing moving average over this many evaluations (1: none).
+    #[arg(long, default_value_t = 1)]
+    pub smooth: usize,
 }
 
 /// `--backend` values.

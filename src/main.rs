@@ -40,6 +40,10 @@ fn main() -> ExitCode {
             emit(&text);
             ExitCode::SUCCESS
         }),
+        Command::Plot(args) => commands::plot(args).map(|text| {
+            emit(&text);
+            ExitCode::SUCCESS
+        }),
         Command::Envs => {
             emit(&commands::envs());
             Ok(ExitCode::SUCCESS)

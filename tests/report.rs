@@ -116,3 +116,70 @@ fn bad_folders_are_rejected_with_exit_code_2() {
     assert_eq!(out.status.code(), Some(2));
     assert!(stderr(&out).contains("matches no path"), "{}", stderr(&out));
 }
+
+#[test]
+fn plot_writes_png_and_svg_with_one_series_per_experiment() {
+    let dir = tempfile::tempdir().unwrap();
+    let quick = ["--set", "experiment.total_steps=20000", "--seeds", "0..3"];
+    run_experiment("q_learning_taxi.toml", dir.path(), &quick);
+    run_experiment("sarsa_lambda_taxi.toml", dir.path(), &quick);
+    run_experiment(
+        "q_learning_cliffwalking.toml",
+        dir.path(),
+        &["--seeds", "0..2"],
+    );
+
+    let out = rl(&["plot", ".", "-o", "curves.png"], dir.path());
+    assert_eq!(out.status.code(), Some(0), "{}", stderr(&out));
+    let png = std::fs::read(dir.path().join("curves.png")).unwrap();
+    assert!(
+        png.starts_with(b"\x89PNG\r\n\x1a\n") && png.len() > 10_000,
+        "a real PNG"
+    );
+
+    let out = rl(
+        &[
+            "plot",
+            ".",
+            "-o",
+            "curves.svg",
+            "--x",
+            "wall",
+            "--smooth",
+            "3",
+        ],
+        dir.path(),
+    );
+    assert_eq!(out.status.code(), Some(0), "{}", stderr(&out));
+    let svg = std::fs::read_to_string(dir.path().join("curves.svg")).unwrap();
+    assert!(svg.starts_with("<svg"), "an SVG document");
+    for label in [
+        "q_learning_taxi (3 seeds)",
+        "sarsa_lambda_taxi (3 seeds)",
+        "q_learning_cliffwalking (2 seeds)",
+    ] {
+        assert_eq!(
+            svg.matches(label).count(),
+            1,
+            "one legend entry for {label}"
+        );
+    }
+    for panel in [
+        "\nTaxi-v3\n",
+        "\nCliffWalking-v0\n",
+        "solved (8)",
+        "training seconds",
+    ] {
+        assert!(svg.contains(panel), "{panel} missing");
+    }
+    // One mean line (a polyline) and one band (a polygon) per experiment, plus the legend marks.
+    assert_eq!(
+        svg.matches("<polygon").count(),
+        3,
+        "one CI band per experiment"
+    );
+
+    let out = rl(&["plot", ".", "-o", "curves.jpg"], dir.path());
+    assert_eq!(out.status.code(), Some(2));
+    assert!(stderr(&out).contains(".png or .svg"), "{}", stderr(&out));
+}

@@ -1,8 +1,8 @@
-//! `rl compare`.
+//! `rl compare` and `rl plot`.
 
-use crate::cli::CompareArgs;
+use crate::cli::{CompareArgs, PlotArgs};
 use crate::error::UsageError;
-use crate::report::{compare, results};
+use crate::report::{compare, plot, results};
 
 /// The comparison table of the result folders in `args`.
 pub fn compare(args: &CompareArgs) -> Result<String, UsageError> {
@@ -12,4 +12,11 @@ pub fn compare(args: &CompareArgs) -> Result<String, UsageError> {
     let experiments = results::load(&args.paths)?;
     let rows = compare::rows(&experiments, args.threshold, args.metric);
     Ok(compare::render(&rows, args.format))
+}
+
+/// Draws the curves of the result folders in `args`; returns what was written.
+pub fn plot(args: &PlotArgs) -> Result<String, UsageError> {
+    let experiments = results::load(&args.paths)?;
+    plot::plot(&experiments, &args.output, args.x, args.smooth)?;
+    Ok(format!("wrote {}\n", args.output.display()))
 }

@@ -4,6 +4,6 @@ mod compare;
 mod list;
 mod run;
 
-pub use compare::compare;
+pub use compare::{compare, plot};
 pub use list::{algos, envs};
 pub use run::{run, validate};

@@ -2,5 +2,6 @@
 //! versions, machines or clusters can be compared.
 
 pub mod compare;
+pub mod plot;
 pub mod results;
 pub mod stats;

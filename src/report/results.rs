@@ -13,8 +13,10 @@ use crate::record::{Meta, Status};
 pub struct SeedResult {
     pub dir: PathBuf,
     pub meta: Meta,
-    /// Present for complete seeds.
+    /// Eval return against env steps; present for complete seeds.
     pub curve: Option<Curve>,
+    /// Training seconds (`wall_s`) of each evaluation row; empty for incomplete seeds.
+    pub wall_s: Vec<f64>,
 }
 
 /// The seeds of one experiment folder.
@@ -195,16 +197,23 @@ fn read_seed(dir: PathBuf) -> Result<SeedResult, UsageError> {
             meta_path.display()
         ))
     })?;
-    let curve = if meta.status == Status::Complete {
-        Some(read_curve(&dir.join("curve.csv"))?)
+    let (curve, wall_s) = if meta.status == Status::Complete {
+        let (curve, wall_s) = read_curve(&dir.join("curve.csv"))?;
+        (Some(curve), wall_s)
     } else {
-        None
+        (None, Vec::new())
     };
-    Ok(SeedResult { dir, meta, curve })
+    Ok(SeedResult {
+        dir,
+        meta,
+        curve,
+        wall_s,
+    })
 }
 
-/// Reads `step` and `eval_return_mean` of every row; any malformed row is an error naming its line.
-pub fn read_curve(path: &Path) -> Result<Curve, UsageError> {
+/// Reads `step`, `eval_return_mean` and `wall_s` of every row; any malformed row is an error
+/// naming its line.
+pub fn read_curve(path: &Path) -> Result<(Curve, Vec<f64>), UsageError> {
     let bad = |what: String| UsageError::new(format!("{}: {what}", path.display()));
     let text = std::fs::read_to_string(path).map_err(|e| bad(format!("cannot read: {e}")))?;
     // rl writes whole rows, each ending in a newline: anything else was cut off mid-row.
@@ -226,10 +235,12 @@ pub fn read_curve(path: &Path) -> Result<Curve, UsageError> {
             .ok_or_else(|| bad(format!("no `{name}` column; not a curve.csv")))
     };
     let (step_col, return_col) = (column("step")?, column("eval_return_mean")?);
+    let wall_col = column("wall_s")?;
     let mut curve = Curve {
         steps: Vec::new(),
         returns: Vec::new(),
     };
+    let mut wall_s = Vec::new();
     for (i, record) in reader.records().enumerate() {
         let line = i + 2;
         let record =
@@ -251,9 +262,10 @@ pub fn read_curve(path: &Path) -> Result<Curve, UsageError> {
         }
         curve.steps.push(step);
         curve.returns.push(number(return_col, "eval_return_mean")?);
+        wall_s.push(number(wall_col, "wall_s")?);
     }
     if curve.steps.is_empty() {
         return Err(bad("no evaluation rows".into()));
     }
-    Ok(curve)
+    Ok((curve, wall_s))
 }
