@@ -1,5 +1,5 @@
 //! `rl`: parse the command line, dispatch, map errors to exit codes
-//! (0 success, 1 a run failed, 2 bad usage or config: nothing written).
+//! (0 success, 1 a run failed, 2 bad usage or config: nothing written, 130 interrupted).
 
 use std::process::ExitCode;
 
@@ -25,13 +25,7 @@ fn main() -> ExitCode {
         .init();
 
     let result: Result<ExitCode, UsageError> = match &cli.command {
-        Command::Run(args) => commands::run(args).map(|all_ok| {
-            if all_ok {
-                ExitCode::SUCCESS
-            } else {
-                ExitCode::from(1)
-            }
-        }),
+        Command::Run(args) => commands::run(args).map(ExitCode::from),
         Command::Validate(args) => commands::validate(args).map(|text| {
             emit(&text);
             ExitCode::SUCCESS

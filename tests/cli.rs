@@ -292,3 +292,43 @@ fn a_failing_seed_is_recorded_and_the_others_complete() {
     );
     assert!(String::from_utf8_lossy(&out.stdout).contains("FAILED"));
 }
+
+#[test]
+fn ctrl_c_stops_cleanly_and_marks_seeds_interrupted() {
+    let dir = tempfile::tempdir().unwrap();
+    let long = GOOD.replace("total_steps = 2000", "total_steps = 100_000_000_000");
+    let config = write(dir.path(), "exp.toml", &long);
+    let mut child = Command::new(env!("CARGO_BIN_EXE_rl"))
+        .args(["run", config.to_str().unwrap(), "--jobs", "2"])
+        .current_dir(dir.path())
+        .stdout(std::process::Stdio::null())
+        .stderr(std::process::Stdio::null())
+        .spawn()
+        .unwrap();
+    let meta = |seed: u32| {
+        dir.path()
+            .join(format!("results/smoke/seed_{seed}/meta.json"))
+    };
+    let curve = dir.path().join("results/smoke/seed_0/curve.csv");
+    let started = std::time::Instant::now();
+    while std::fs::read_to_string(&curve).map_or(0, |t| t.lines().count()) < 3 {
+        assert!(started.elapsed().as_secs() < 60, "the run never got going");
+        std::thread::sleep(std::time::Duration::from_millis(20));
+    }
+    let sent = Command::new("kill")
+        .args(["-s", "INT", &child.id().to_string()])
+        .status()
+        .unwrap();
+    assert!(sent.success());
+    let status = child.wait().unwrap();
+    assert_eq!(status.code(), Some(130));
+    for seed in 0..2 {
+        let text = std::fs::read_to_string(meta(seed)).unwrap();
+        assert!(text.contains("\"status\": \"interrupted\""), "{text}");
+    }
+    let rows = std::fs::read_to_string(&curve).unwrap();
+    assert!(
+        rows.ends_with('\n') && rows.lines().count() >= 3,
+        "whole rows only: {rows}"
+    );
+}

@@ -6,7 +6,7 @@ use crate::cli::{RunArgs, ValidateArgs};
 use crate::config::{self, Experiment, Seeds};
 use crate::error::UsageError;
 use crate::record::Status;
-use crate::run::{self, Display, RunOptions, SeedOutcome, emit};
+use crate::run::{self, Display, RunOptions, SeedOutcome, emit, interrupt};
 
 /// Loads the experiment with every CLI override applied; nothing is written.
 fn resolve(args: &RunArgs) -> Result<(Experiment, RunOptions), UsageError> {
@@ -43,8 +43,9 @@ fn resolve(args: &RunArgs) -> Result<(Experiment, RunOptions), UsageError> {
     Ok((exp, opts))
 }
 
-/// Runs the experiment; `Ok(true)` when every seed completed.
-pub fn run(args: &RunArgs) -> Result<bool, UsageError> {
+/// Runs the experiment; returns the exit code: 0 every seed completed, 1 a seed failed,
+/// 130 interrupted by Ctrl-C.
+pub fn run(args: &RunArgs) -> Result<u8, UsageError> {
     let (exp, opts) = resolve(args)?;
     run::check_existing(&exp, &opts)?;
     let dir = exp.experiment.out_dir.join(&exp.experiment.name);
@@ -63,12 +64,19 @@ pub fn run(args: &RunArgs) -> Result<bool, UsageError> {
             opts.jobs.min(opts.seeds.len())
         ));
     }
+    interrupt::install();
     let outcomes = run::run(&exp, &opts);
     if opts.display != Display::Quiet {
         emit(&summary_table(&outcomes));
     }
     emit(&format!("results: {}\n", dir.display()));
-    Ok(outcomes.iter().all(|o| o.status == Status::Complete))
+    Ok(if interrupt::requested() {
+        interrupt::EXIT_CODE as u8
+    } else if outcomes.iter().all(|o| o.status == Status::Complete) {
+        0
+    } else {
+        1
+    })
 }
 
 /// `rl validate`: the resolved config, or the error.
@@ -89,10 +97,8 @@ fn summary_table(outcomes: &[SeedOutcome]) -> String {
     );
     for o in outcomes {
         let status = match o.status {
-            Status::Complete => "complete",
             Status::Failed => "FAILED",
-            Status::Interrupted => "interrupted",
-            Status::Running => "running",
+            other => other.name(),
         };
         let eval = o.final_eval.map_or("-".to_string(), |r| format!("{r:.3}"));
         let diagnostics: Vec<String> = o

@@ -14,6 +14,18 @@ pub enum Status {
     Failed,
 }
 
+impl Status {
+    /// The word meta.json uses.
+    pub fn name(self) -> &'static str {
+        match self {
+            Status::Running => "running",
+            Status::Complete => "complete",
+            Status::Interrupted => "interrupted",
+            Status::Failed => "failed",
+        }
+    }
+}
+
 /// Everything a report needs to know about a run besides its curves.
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
 pub struct Meta {

@@ -1,6 +1,7 @@
 //! The runner: seeds on worker threads, one [`Session`] each, result folders, failure handling.
 
 mod evaluate;
+pub mod interrupt;
 mod progress;
 mod session;
 
@@ -86,8 +87,11 @@ fn run_with(exp: &Experiment, opts: &RunOptions, train: &Train) -> Vec<SeedOutco
         for _ in 0..opts.jobs.clamp(1, opts.seeds.len()) {
             scope.spawn(|| {
                 while let Some(&seed) = opts.seeds.get(next.fetch_add(1, Ordering::SeqCst)) {
+                    if interrupt::requested() {
+                        break;
+                    }
                     let outcome = run_seed(exp, seed, &board, train);
-                    if let Some(error) = &outcome.error {
+                    if let (Status::Failed, Some(error)) = (outcome.status, &outcome.error) {
                         board.println(&format!("seed {seed} failed: {error}"));
                     }
                     outcomes
@@ -145,6 +149,10 @@ fn run_seed(exp: &Experiment, seed: u64, board: &ProgressBoard, train: &Train) -
     meta.end_time = Some(humantime::format_rfc3339_seconds(SystemTime::now()).to_string());
     match &result {
         Ok(()) => meta.status = Status::Complete,
+        Err(e) if e.is::<interrupt::Interrupted>() => {
+            meta.status = Status::Interrupted;
+            meta.error = Some(e.to_string());
+        }
         Err(e) => {
             meta.status = Status::Failed;
             meta.error = Some(format!("{e:#}"));
@@ -160,11 +168,7 @@ fn run_seed(exp: &Experiment, seed: u64, board: &ProgressBoard, train: &Train) -
             dir.join("meta.json").display()
         ));
     }
-    progress.finish(if meta.status == Status::Complete {
-        "complete"
-    } else {
-        "failed"
-    });
+    progress.finish(meta.status.name());
     SeedOutcome {
         seed,
         status: meta.status,

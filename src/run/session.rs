@@ -132,6 +132,7 @@ impl<'a> Session<'a> {
     }
 
     /// Records the training episodes that ended at env step `step` and updates progress.
+    /// Fails with [`Interrupted`](super::interrupt::Interrupted) once Ctrl-C was pressed.
     pub fn record_episodes(&mut self, step: u64, ended: &[EpisodeEnd]) -> anyhow::Result<()> {
         self.steps = step;
         for end in ended {
@@ -144,16 +145,17 @@ impl<'a> Session<'a> {
             self.episodes_file
                 .write(step, end.episode_return, end.length, wall)?;
         }
-        self.tick(step);
-        Ok(())
+        self.tick(step)
     }
 
     /// Updates the progress display (cheap; call as often as convenient).
-    pub fn tick(&mut self, step: u64) {
+    /// Fails with [`Interrupted`](super::interrupt::Interrupted) once Ctrl-C was pressed.
+    pub fn tick(&mut self, step: u64) -> anyhow::Result<()> {
         self.steps = step;
         let sps = self.steps_per_second();
         self.progress
             .tick(step, sps, self.last_eval.map(|(_, r)| r));
+        Ok(super::interrupt::check()?)
     }
 
     /// Whether an evaluation is due at `step` (every `eval_every` steps and at the budget's end).
@@ -186,6 +188,7 @@ impl<'a> Session<'a> {
         self.steps = step;
         let wall_s = self.train_seconds();
         let eval_started = Instant::now();
+        super::interrupt::check()?;
         let returns = self
             .evaluator
             .run(policy, self.exp.experiment.eval_episodes);

@@ -42,7 +42,7 @@ pub fn train(cfg: &DpConfig, session: &mut Session) -> anyhow::Result<()> {
                 .map(|(a, b)| (a - b).abs())
                 .fold(0.0, f64::max);
             v = new_v;
-            session.tick(sweep);
+            session.tick(sweep)?;
             if session.eval_due(sweep) {
                 session.evaluate(sweep, &mut table_policy(&pi), &[delta, changes])?;
             }

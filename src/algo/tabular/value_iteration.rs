@@ -33,7 +33,7 @@ pub fn train(cfg: &DpConfig, session: &mut Session) -> anyhow::Result<()> {
             .map(|(a, b)| (a - b).abs())
             .fold(0.0, f64::max);
         v = new_v;
-        session.tick(sweep);
+        session.tick(sweep)?;
         let converged = delta < cfg.theta;
         if session.eval_due(sweep) || converged {
             session.evaluate(sweep, &mut greedy(model, &v, cfg.gamma), &[delta])?;
