@@ -264,3 +264,45 @@ fn locate_error(
     let (line, col) = position_of(original, path).unwrap_or((1, 1));
     UsageError::new(format!("{origin}:{line}:{col}: {message}"))
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// Every shipped experiment loads, and its saved (resolved) config loads back to itself.
+    #[test]
+    fn shipped_experiments_round_trip_through_the_saved_config() {
+        let dir = concat!(env!("CARGO_MANIFEST_DIR"), "/experiments");
+        let mut count = 0;
+        for entry in std::fs::read_dir(dir).unwrap() {
+            let path = entry.unwrap().path();
+            if path.extension().is_some_and(|e| e == "toml") {
+                let exp = load(&path, &[]).unwrap_or_else(|e| panic!("{e}"));
+                let again = load_str(&exp.to_toml(), "saved", &[]).unwrap();
+                assert_eq!(exp, again, "{}", path.display());
+                count += 1;
+            }
+        }
+        assert!(count >= 7);
+    }
+
+    #[test]
+    fn overrides_create_keys_and_win_over_the_file() {
+        let text = "[experiment]\nname = \"x\"\ntotal_steps = 10\n[env]\nid = \"Taxi-v3\"\n[algo]\nname = \"sarsa\"\n";
+        let set = [
+            "algo.gamma=0.5".to_string(),
+            "env.id=CliffWalking-v0".to_string(),
+        ];
+        let exp = load_str(text, "t", &set).unwrap();
+        assert_eq!(exp.env.id, "CliffWalking-v0");
+        match exp.algo {
+            crate::algo::AlgoConfig::Sarsa(cfg) => assert_eq!(cfg.gamma, 0.5),
+            other => panic!("{other:?}"),
+        }
+        assert_eq!(
+            exp.experiment.eval_every,
+            Some(1),
+            "total_steps / 20, at least 1"
+        );
+    }
+}
