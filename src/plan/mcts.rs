@@ -17,6 +17,10 @@
 //! in proportion to their probability. This is exact for the toy-text envs (finitely many
 //! outcomes) and reduces to one child per edge for the deterministic classic-control envs.
 //!
+//! Actions that an env's `info().action_mask` marks as leaving the state unchanged (Taxi's
+//! walls, pickups and drop-offs that do nothing) are neither tried in the tree nor drawn by the
+//! default policy: a self-loop that costs a step and pays −1 or −10 is never better than acting.
+//!
 //! Root parallelism (Chaslot, Winands & van den Herik 2008): `trees` independent trees, each
 //! with its share of the simulations and its own RNG seeded from the planner's in a fixed
 //! order, search on rayon's threads; their root visit counts are summed. The result depends on
@@ -68,7 +72,18 @@ struct Node {
     /// The episode ended on reaching this node (terminated or truncated): its value is 0.
     ended: bool,
     visits: u32,
+    /// The actions searched here (all, or those the env's action mask allows).
+    actions: Vec<usize>,
     edges: Vec<Edge>,
+}
+
+/// The actions worth trying in `env`'s current state: those its action mask marks as changing
+/// the state, or all `n` without a mask.
+fn useful_actions(env: &dyn Env, n: usize) -> Vec<usize> {
+    match env.info().action_mask {
+        Some(mask) if mask.contains(&1) => (0..n).filter(|&a| mask[a] == 1).collect(),
+        _ => (0..n).collect(),
+    }
 }
 
 /// The search parameters shared by every tree.
@@ -104,10 +119,12 @@ impl Tree {
     }
 
     fn add_node(&mut self, env: Box<dyn Env>, ended: bool) -> usize {
+        let actions = useful_actions(env.as_ref(), self.search.n_actions);
         self.nodes.push(Node {
             env,
             ended,
             visits: 0,
+            actions,
             edges: (0..self.search.n_actions)
                 .map(|_| Edge::default())
                 .collect(),
@@ -145,7 +162,8 @@ impl Tree {
         env.reseed(self.rng.random());
         let (mut value, mut discount) = (0.0, 1.0);
         for _ in 0..self.search.rollout_depth {
-            let action = self.rng.random_range(0..self.search.n_actions);
+            let actions = useful_actions(env.as_ref(), self.search.n_actions);
+            let action = actions[self.rng.random_range(0..actions.len())];
             let step = env.step(Action::Discrete(action), &mut self.obs);
             self.sim_steps += 1;
             value += discount * step.reward;
@@ -161,7 +179,9 @@ impl Tree {
     fn select(&self, node: usize) -> usize {
         let node = &self.nodes[node];
         let score = |e: &Edge| ucb1(e.q(), e.visits, node.visits, self.search.c);
-        (0..node.edges.len())
+        node.actions
+            .iter()
+            .copied()
             .reduce(|b, a| {
                 if score(&node.edges[a]) > score(&node.edges[b]) {
                     a
@@ -180,7 +200,10 @@ impl Tree {
             if self.nodes[node].ended {
                 break 0.0;
             }
-            let untried: Vec<usize> = (0..self.search.n_actions)
+            let untried: Vec<usize> = self.nodes[node]
+                .actions
+                .iter()
+                .copied()
                 .filter(|&a| self.nodes[node].edges[a].visits == 0)
                 .collect();
             let action = if untried.is_empty() {
