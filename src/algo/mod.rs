@@ -327,4 +327,27 @@ mod tests {
             assert_eq!(keys, help, "{}", entry.name);
         }
     }
+
+    #[test]
+    fn planners_check_their_action_spaces() {
+        use crate::env::{EnvOptions, make_env};
+        let env = |id| make_env(id, &EnvOptions::default()).unwrap();
+        let mcts = AlgoConfig::Mcts(MctsConfig::default());
+        let cem = AlgoConfig::Cem(CemConfig::default());
+        let (key, message) = mcts.check_env(env("Pendulum-v1").as_ref(), 1).unwrap_err();
+        assert_eq!(key, "env.id");
+        assert!(
+            message.contains("Pendulum-v1") && message.contains("discrete"),
+            "{message}"
+        );
+        for id in ["CartPole-v1", "Acrobot-v1", "Taxi-v3", "FrozenLake-v1"] {
+            assert_eq!(mcts.check_env(env(id).as_ref(), 1), Ok(()), "{id}");
+        }
+        for id in ["Pendulum-v1", "MountainCarContinuous-v0", "CartPole-v1"] {
+            assert_eq!(cem.check_env(env(id).as_ref(), 1), Ok(()), "{id}");
+        }
+        let (key, _) = cem.check_env(env("Pendulum-v1").as_ref(), 4).unwrap_err();
+        assert_eq!(key, "env.num_envs");
+        assert!(cem.is_planner() && mcts.is_planner());
+    }
 }
