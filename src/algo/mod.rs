@@ -4,6 +4,7 @@
 //! Adding an algorithm = a config struct with documented defaults, a train function taking a
 //! [`Session`], an [`AlgoConfig`] variant, an [`ALGOS`] entry, an experiment TOML and tests.
 
+pub mod planning;
 pub mod schedule;
 pub mod tabular;
 
@@ -14,6 +15,7 @@ use crate::config::{Checker, EnvSection, Experiment, ExperimentSection};
 use crate::env::{Env, Space};
 use crate::run::Session;
 
+use planning::{CemConfig, MctsConfig, RandomShootingConfig};
 use tabular::{DpConfig, SarsaLambdaConfig, TdConfig, TdTarget};
 
 /// The `[algo]` table: the algorithm's name and its own typed hyperparameters.
@@ -26,6 +28,9 @@ pub enum AlgoConfig {
     Sarsa(TdConfig),
     ExpectedSarsa(TdConfig),
     SarsaLambda(SarsaLambdaConfig),
+    RandomShooting(RandomShootingConfig),
+    Cem(CemConfig),
+    Mcts(MctsConfig),
 }
 
 /// Hyperparameters of one algorithm: serde with defaults, per-key help and value checks.
@@ -92,6 +97,27 @@ pub const ALGOS: &[AlgoEntry] = &[
         parse: |text| parse_as(text, AlgoConfig::SarsaLambda),
         defaults: defaults::<SarsaLambdaConfig>,
     },
+    AlgoEntry {
+        name: "random_shooting",
+        summary: "MPC: execute the first action of the best of N uniformly random sequences (CS285 L10)",
+        help: RandomShootingConfig::HELP,
+        parse: |text| parse_as(text, AlgoConfig::RandomShooting),
+        defaults: defaults::<RandomShootingConfig>,
+    },
+    AlgoEntry {
+        name: "cem",
+        summary: "MPC with the cross-entropy method: Gaussian or categorical p(A) refit to elites (Rubinstein 1999)",
+        help: CemConfig::HELP,
+        parse: |text| parse_as(text, AlgoConfig::Cem),
+        defaults: defaults::<CemConfig>,
+    },
+    AlgoEntry {
+        name: "mcts",
+        summary: "Monte Carlo tree search with UCT and random rollouts (Kocsis & Szepesvári 2006)",
+        help: MctsConfig::HELP,
+        parse: |text| parse_as(text, AlgoConfig::Mcts),
+        defaults: defaults::<MctsConfig>,
+    },
 ];
 
 /// The registered algorithm called `name`.
@@ -134,12 +160,18 @@ impl AlgoConfig {
             AlgoConfig::Sarsa(_) => "sarsa",
             AlgoConfig::ExpectedSarsa(_) => "expected_sarsa",
             AlgoConfig::SarsaLambda(_) => "sarsa_lambda",
+            AlgoConfig::RandomShooting(_) => "random_shooting",
+            AlgoConfig::Cem(_) => "cem",
+            AlgoConfig::Mcts(_) => "mcts",
         }
     }
 
     /// Planners act by planning from the current state and do not train (no `total_steps`).
     pub fn is_planner(&self) -> bool {
-        false
+        matches!(
+            self,
+            AlgoConfig::RandomShooting(_) | AlgoConfig::Cem(_) | AlgoConfig::Mcts(_)
+        )
     }
 
     /// Range checks of the hyperparameters.
@@ -159,11 +191,68 @@ impl AlgoConfig {
             | AlgoConfig::Sarsa(cfg)
             | AlgoConfig::ExpectedSarsa(cfg) => cfg.check(c),
             AlgoConfig::SarsaLambda(cfg) => cfg.check(c),
+            AlgoConfig::RandomShooting(cfg) => cfg.check(c),
+            AlgoConfig::Cem(cfg) => cfg.check(c),
+            AlgoConfig::Mcts(cfg) => cfg.check(c),
         }
     }
 
     /// Whether the algorithm can run on `env` with `num_envs` copies: `Err((key, message))`.
     pub fn check_env(&self, env: &dyn Env, num_envs: usize) -> Result<(), (&'static str, String)> {
+        match self {
+            AlgoConfig::ValueIteration(_) | AlgoConfig::PolicyIteration(_) => {
+                self.check_tabular(env, num_envs)?;
+                if env.model().is_none() {
+                    return Err((
+                        "env.id",
+                        format!("{} needs the env's transition model", self.name()),
+                    ));
+                }
+                Ok(())
+            }
+            AlgoConfig::QLearning(_)
+            | AlgoConfig::Sarsa(_)
+            | AlgoConfig::ExpectedSarsa(_)
+            | AlgoConfig::SarsaLambda(_) => self.check_tabular(env, num_envs),
+            AlgoConfig::RandomShooting(_) | AlgoConfig::Cem(_) => {
+                self.check_planner_envs(num_envs)?;
+                match &env.spec().action_space {
+                    Space::Box { low, high } if low.iter().chain(high).any(|x| !x.is_finite()) => {
+                        Err((
+                            "env.id",
+                            format!(
+                                "{} samples actions within the action bounds; {} has unbounded actions {}",
+                                self.name(),
+                                env.spec().id,
+                                env.spec().action_space.describe()
+                            ),
+                        ))
+                    }
+                    _ => Ok(()),
+                }
+            }
+            AlgoConfig::Mcts(_) => {
+                self.check_planner_envs(num_envs)?;
+                let spec = env.spec();
+                if !matches!(spec.action_space, Space::Discrete(_)) {
+                    return Err((
+                        "env.id",
+                        format!(
+                            "{} branches on discrete actions (CartPole-v1, Acrobot-v1, Taxi-v3, \
+                             FrozenLake-v1, ...); {} has continuous actions {}",
+                            self.name(),
+                            spec.id,
+                            spec.action_space.describe()
+                        ),
+                    ));
+                }
+                Ok(())
+            }
+        }
+    }
+
+    /// Tabular methods: discrete observations and actions, one env.
+    fn check_tabular(&self, env: &dyn Env, num_envs: usize) -> Result<(), (&'static str, String)> {
         let spec = env.spec();
         let tabular = matches!(spec.observation_space, Space::Discrete(_))
             && matches!(spec.action_space, Space::Discrete(_));
@@ -180,21 +269,25 @@ impl AlgoConfig {
                 ),
             ));
         }
-        let planning = matches!(
-            self,
-            AlgoConfig::ValueIteration(_) | AlgoConfig::PolicyIteration(_)
-        );
-        if planning && env.model().is_none() {
-            return Err((
-                "env.id",
-                format!("{} needs the env's transition model", self.name()),
-            ));
-        }
         if num_envs != 1 {
             return Err((
                 "env.num_envs",
                 format!(
                     "{} learns from one env at a time; set env.num_envs = 1",
+                    self.name()
+                ),
+            ));
+        }
+        Ok(())
+    }
+
+    /// Planners act in the evaluation env only: no training envs.
+    fn check_planner_envs(&self, num_envs: usize) -> Result<(), (&'static str, String)> {
+        if num_envs != 1 {
+            return Err((
+                "env.num_envs",
+                format!(
+                    "does not apply to {}: a planner acts in one env and simulates clones of it",
                     self.name()
                 ),
             ));
@@ -211,6 +304,9 @@ impl AlgoConfig {
             AlgoConfig::Sarsa(cfg) => tabular::td::train(cfg, TdTarget::Sarsa, session),
             AlgoConfig::ExpectedSarsa(cfg) => tabular::td::train(cfg, TdTarget::Expected, session),
             AlgoConfig::SarsaLambda(cfg) => tabular::sarsa_lambda::train(cfg, session),
+            AlgoConfig::RandomShooting(cfg) => planning::random_shooting::train(cfg, session),
+            AlgoConfig::Cem(cfg) => planning::cem::train(cfg, session),
+            AlgoConfig::Mcts(cfg) => planning::mcts::train(cfg, session),
         }
     }
 }
@@ -230,5 +326,28 @@ mod tests {
             help.sort();
             assert_eq!(keys, help, "{}", entry.name);
         }
+    }
+
+    #[test]
+    fn planners_check_their_action_spaces() {
+        use crate::env::{EnvOptions, make_env};
+        let env = |id| make_env(id, &EnvOptions::default()).unwrap();
+        let mcts = AlgoConfig::Mcts(MctsConfig::default());
+        let cem = AlgoConfig::Cem(CemConfig::default());
+        let (key, message) = mcts.check_env(env("Pendulum-v1").as_ref(), 1).unwrap_err();
+        assert_eq!(key, "env.id");
+        assert!(
+            message.contains("Pendulum-v1") && message.contains("discrete"),
+            "{message}"
+        );
+        for id in ["CartPole-v1", "Acrobot-v1", "Taxi-v3", "FrozenLake-v1"] {
+            assert_eq!(mcts.check_env(env(id).as_ref(), 1), Ok(()), "{id}");
+        }
+        for id in ["Pendulum-v1", "MountainCarContinuous-v0", "CartPole-v1"] {
+            assert_eq!(cem.check_env(env(id).as_ref(), 1), Ok(()), "{id}");
+        }
+        let (key, _) = cem.check_env(env("Pendulum-v1").as_ref(), 4).unwrap_err();
+        assert_eq!(key, "env.num_envs");
+        assert!(cem.is_planner() && mcts.is_planner());
     }
 }

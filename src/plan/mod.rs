@@ -2,4 +2,8 @@
 //! (random shooting, CEM, MCTS, LQR, iLQR). Planners receive the env they control by shared
 //! reference and simulate clones of it, so they cannot disturb it.
 
+pub mod cem;
+pub mod mcts;
 pub mod rollout;
+pub mod shooting;
+pub mod stats;

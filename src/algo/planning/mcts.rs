@@ -1,0 +1,93 @@
+//! UCT (see [`crate::plan::mcts`]).
+
+use anyhow::bail;
+use serde::{Deserialize, Serialize};
+
+use super::DIAGNOSTICS;
+use crate::algo::Hyperparameters;
+use crate::config::Checker;
+use crate::env::{Env, Space};
+use crate::plan::mcts::Mcts;
+use crate::rng::Stream;
+use crate::run::Session;
+
+/// Hyperparameters of Monte Carlo tree search.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+#[serde(default, deny_unknown_fields)]
+pub struct MctsConfig {
+    pub simulations: usize,
+    pub exploration_constant: f64,
+    pub rollout_depth: usize,
+    pub gamma: f64,
+    pub trees: usize,
+}
+
+impl Default for MctsConfig {
+    fn default() -> Self {
+        Self {
+            simulations: 1000,
+            exploration_constant: std::f64::consts::SQRT_2,
+            rollout_depth: 50,
+            gamma: 1.0,
+            trees: 4,
+        }
+    }
+}
+
+impl Hyperparameters for MctsConfig {
+    const HELP: &'static [(&'static str, &'static str)] = &[
+        (
+            "simulations",
+            "simulations per real step, split among the trees",
+        ),
+        (
+            "exploration_constant",
+            "C of UCB1, Q + C √(ln N(s) / N(s,a)); √2 suits returns in [0, 1], scale it with the returns",
+        ),
+        (
+            "rollout_depth",
+            "steps of the uniformly random default policy from a new leaf (0: leaf value 0)",
+        ),
+        ("gamma", "discount γ ∈ [0, 1] of the simulated returns"),
+        (
+            "trees",
+            "independent trees searched in parallel (root parallelism); their root counts are summed",
+        ),
+    ];
+
+    fn check(&self, c: &mut Checker) {
+        c.require("simulations", self.simulations > 0, || "must be > 0".into());
+        c.require(
+            "exploration_constant",
+            self.exploration_constant.is_finite() && self.exploration_constant >= 0.0,
+            || {
+                format!(
+                    "must be a finite number ≥ 0, got {}",
+                    self.exploration_constant
+                )
+            },
+        );
+        c.in_closed("gamma", self.gamma, 0.0, 1.0);
+        c.require(
+            "trees",
+            self.trees > 0 && self.trees <= self.simulations,
+            || {
+                format!(
+                    "must be in [1, simulations = {}], got {}",
+                    self.simulations, self.trees
+                )
+            },
+        );
+    }
+}
+
+pub fn train(cfg: &MctsConfig, session: &mut Session) -> anyhow::Result<()> {
+    let Space::Discrete(n_actions) = session.make_env()?.spec().action_space else {
+        bail!("mcts needs discrete actions");
+    };
+    let mut planner = Mcts::new(cfg, n_actions, session.rng(Stream::Explore));
+    session.set_diagnostics(&DIAGNOSTICS)?;
+    session.evaluate_with(0, &mut planner, |p| {
+        vec![p.stats().mean_plan_ms(), p.stats().mean_sim_steps()]
+    })
+}

@@ -1,0 +1,60 @@
+//! Random-shooting MPC (see [`crate::plan::shooting`]).
+
+use serde::{Deserialize, Serialize};
+
+use super::DIAGNOSTICS;
+use crate::algo::Hyperparameters;
+use crate::config::Checker;
+use crate::env::Env;
+use crate::plan::shooting::RandomShooting;
+use crate::rng::Stream;
+use crate::run::Session;
+
+/// Hyperparameters of random shooting.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+#[serde(default, deny_unknown_fields)]
+pub struct RandomShootingConfig {
+    pub horizon: usize,
+    pub population: usize,
+    pub gamma: f64,
+}
+
+impl Default for RandomShootingConfig {
+    fn default() -> Self {
+        Self {
+            horizon: 30,
+            population: 1000,
+            gamma: 1.0,
+        }
+    }
+}
+
+impl Hyperparameters for RandomShootingConfig {
+    const HELP: &'static [(&'static str, &'static str)] = &[
+        ("horizon", "H, steps of each simulated action sequence"),
+        (
+            "population",
+            "N, uniformly random sequences scored per real step",
+        ),
+        (
+            "gamma",
+            "discount γ ∈ [0, 1] of the planning objective Σ_t γ^t r_t",
+        ),
+    ];
+
+    fn check(&self, c: &mut Checker) {
+        c.require("horizon", self.horizon > 0, || "must be > 0".into());
+        c.require("population", self.population > 0, || "must be > 0".into());
+        c.in_closed("gamma", self.gamma, 0.0, 1.0);
+    }
+}
+
+pub fn train(cfg: &RandomShootingConfig, session: &mut Session) -> anyhow::Result<()> {
+    let space = session.make_env()?.spec().action_space.clone();
+    let rng = session.rng(Stream::Explore);
+    let mut planner = RandomShooting::new(&space, cfg.horizon, cfg.population, cfg.gamma, rng);
+    session.set_diagnostics(&DIAGNOSTICS)?;
+    session.evaluate_with(0, &mut planner, |p| {
+        vec![p.stats().mean_plan_ms(), p.stats().mean_sim_steps()]
+    })
+}
