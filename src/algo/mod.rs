@@ -4,6 +4,7 @@
 //! Adding an algorithm = a config struct with documented defaults, a train function taking a
 //! [`Session`], an [`AlgoConfig`] variant, an [`ALGOS`] entry, an experiment TOML and tests.
 
+pub mod control;
 pub mod schedule;
 pub mod tabular;
 
@@ -14,6 +15,7 @@ use crate::config::{Checker, EnvSection, Experiment, ExperimentSection};
 use crate::env::{Env, Space};
 use crate::run::Session;
 
+use control::{IlqrConfig, LqrConfig};
 use tabular::{DpConfig, SarsaLambdaConfig, TdConfig, TdTarget};
 
 /// The `[algo]` table: the algorithm's name and its own typed hyperparameters.
@@ -26,6 +28,8 @@ pub enum AlgoConfig {
     Sarsa(TdConfig),
     ExpectedSarsa(TdConfig),
     SarsaLambda(SarsaLambdaConfig),
+    Lqr(LqrConfig),
+    Ilqr(IlqrConfig),
 }
 
 /// Hyperparameters of one algorithm: serde with defaults, per-key help and value checks.
@@ -92,6 +96,20 @@ pub const ALGOS: &[AlgoEntry] = &[
         parse: |text| parse_as(text, AlgoConfig::SarsaLambda),
         defaults: defaults::<SarsaLambdaConfig>,
     },
+    AlgoEntry {
+        name: "lqr",
+        summary: "LQR about an equilibrium: DARE or finite-horizon Riccati gains on the env's linearisation (planner)",
+        help: LqrConfig::HELP,
+        parse: |text| parse_as(text, AlgoConfig::Lqr),
+        defaults: defaults::<LqrConfig>,
+    },
+    AlgoEntry {
+        name: "ilqr",
+        summary: "iLQR model-predictive control on the true dynamics (Tassa et al. 2012; planner)",
+        help: IlqrConfig::HELP,
+        parse: |text| parse_as(text, AlgoConfig::Ilqr),
+        defaults: defaults::<IlqrConfig>,
+    },
 ];
 
 /// The registered algorithm called `name`.
@@ -134,12 +152,14 @@ impl AlgoConfig {
             AlgoConfig::Sarsa(_) => "sarsa",
             AlgoConfig::ExpectedSarsa(_) => "expected_sarsa",
             AlgoConfig::SarsaLambda(_) => "sarsa_lambda",
+            AlgoConfig::Lqr(_) => "lqr",
+            AlgoConfig::Ilqr(_) => "ilqr",
         }
     }
 
     /// Planners act by planning from the current state and do not train (no `total_steps`).
     pub fn is_planner(&self) -> bool {
-        false
+        matches!(self, AlgoConfig::Lqr(_) | AlgoConfig::Ilqr(_))
     }
 
     /// Range checks of the hyperparameters.
@@ -159,11 +179,30 @@ impl AlgoConfig {
             | AlgoConfig::Sarsa(cfg)
             | AlgoConfig::ExpectedSarsa(cfg) => cfg.check(c),
             AlgoConfig::SarsaLambda(cfg) => cfg.check(c),
+            AlgoConfig::Lqr(cfg) => cfg.check(c),
+            AlgoConfig::Ilqr(cfg) => cfg.check(c),
         }
     }
 
     /// Whether the algorithm can run on `env` with `num_envs` copies: `Err((key, message))`.
     pub fn check_env(&self, env: &dyn Env, num_envs: usize) -> Result<(), (&'static str, String)> {
+        match self {
+            AlgoConfig::ValueIteration(_)
+            | AlgoConfig::PolicyIteration(_)
+            | AlgoConfig::QLearning(_)
+            | AlgoConfig::Sarsa(_)
+            | AlgoConfig::ExpectedSarsa(_)
+            | AlgoConfig::SarsaLambda(_) => self.check_tabular_env(env, num_envs),
+            AlgoConfig::Lqr(_) | AlgoConfig::Ilqr(_) => control::check_env(self.name(), env),
+        }
+    }
+
+    /// Tabular methods need discrete observations and actions, one env, and DP the model.
+    fn check_tabular_env(
+        &self,
+        env: &dyn Env,
+        num_envs: usize,
+    ) -> Result<(), (&'static str, String)> {
         let spec = env.spec();
         let tabular = matches!(spec.observation_space, Space::Discrete(_))
             && matches!(spec.action_space, Space::Discrete(_));
@@ -211,6 +250,8 @@ impl AlgoConfig {
             AlgoConfig::Sarsa(cfg) => tabular::td::train(cfg, TdTarget::Sarsa, session),
             AlgoConfig::ExpectedSarsa(cfg) => tabular::td::train(cfg, TdTarget::Expected, session),
             AlgoConfig::SarsaLambda(cfg) => tabular::sarsa_lambda::train(cfg, session),
+            AlgoConfig::Lqr(cfg) => control::lqr::train(cfg, session),
+            AlgoConfig::Ilqr(cfg) => control::ilqr::train(cfg, session),
         }
     }
 }

@@ -2,4 +2,7 @@
 //! (random shooting, CEM, MCTS, LQR, iLQR). Planners receive the env they control by shared
 //! reference and simulate clones of it, so they cannot disturb it.
 
+pub mod derivatives;
+pub mod ilqr;
+pub mod lqr;
 pub mod rollout;
