@@ -13,6 +13,7 @@
 //!   Where the action box is finite, the stencil is centred at u clamped to [low + h, high − h],
 //!   so that the env's own clipping never cuts it (at a bound a central difference would halve
 //!   the derivative).
+//!
 //! Derivatives along a trajectory are independent and computed in parallel (rayon), in order.
 
 use nalgebra::{DMatrix, DVector};
@@ -202,7 +203,11 @@ mod tests {
                 stage.f_u
             );
             let c_x = DMatrix::from_row_slice(2, 1, &[2.0 * theta, 0.2 * theta_dot]);
-            assert!(close(&DMatrix::from_column_slice(2, 1, stage.c_x.as_slice()), &c_x, 1e-7));
+            assert!(close(
+                &DMatrix::from_column_slice(2, 1, stage.c_x.as_slice()),
+                &c_x,
+                1e-7
+            ));
             assert!(close(
                 &stage.c_xx,
                 &DMatrix::from_diagonal(&DVector::from_vec(vec![2.0, 0.2])),

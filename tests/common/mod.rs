@@ -42,11 +42,16 @@ pub fn read_csv(path: &Path) -> Vec<Vec<String>> {
 
 /// `eval_return_mean` of the last row of a seed's curve.csv.
 pub fn final_eval(seed_dir: &Path) -> f64 {
+    final_value(seed_dir, "eval_return_mean")
+}
+
+/// Column `name` of the last row of a seed's curve.csv.
+pub fn final_value(seed_dir: &Path, name: &str) -> f64 {
     let rows = read_csv(&seed_dir.join("curve.csv"));
     let col = rows[0]
         .iter()
-        .position(|c| c == "eval_return_mean")
-        .expect("eval_return_mean column");
+        .position(|c| c == name)
+        .unwrap_or_else(|| panic!("no {name} column in curve.csv"));
     rows.last().unwrap()[col].parse().unwrap()
 }
 

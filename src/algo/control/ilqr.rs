@@ -2,10 +2,15 @@
 //! Erez & Todorov 2012). At every real step: optimise the next `horizon` actions from the
 //! current state by iLQR on clones of the env ([`crate::plan::ilqr`]), apply the first, and
 //! warm-start the next step with the rest of the plan shifted by one (its last action repeated).
+//! iLQR only finds a local optimum, and for a swing-up the way round that a plan takes depends on
+//! where it starts; so an episode's first step (a cold start) optimises from several initial
+//! sequences in parallel — zero action and each finite bound of the action box held for the
+//! whole horizon — and keeps the cheapest plan.
 
 use std::time::Instant;
 
 use nalgebra::DVector;
+use rayon::prelude::*;
 use serde::{Deserialize, Serialize};
 
 use super::{PlanStats, action_bounds};
@@ -13,7 +18,7 @@ use crate::algo::Hyperparameters;
 use crate::config::Checker;
 use crate::env::{Action, Env};
 use crate::plan::derivatives::ActionBounds;
-use crate::plan::ilqr::{Options, optimize};
+use crate::plan::ilqr::{Options, Report, optimize};
 use crate::run::{Policy, Session};
 
 /// Hyperparameters of `ilqr`.
@@ -137,20 +142,28 @@ impl IlqrMpc {
         }
     }
 
-    /// The initial action sequence: the previous plan shifted by one, or zero actions.
-    fn initial_plan(&mut self) -> Vec<DVector<f64>> {
-        match self.plan.take() {
-            Some(mut us) => {
-                us.remove(0);
-                us.push(us.last().cloned().unwrap_or_else(|| self.zero_action()));
-                us
-            }
-            None => vec![self.zero_action(); self.horizon],
+    /// The initial action sequences: the previous plan shifted by one, or at a cold start
+    /// zero action and each finite bound of the box, held over the horizon.
+    fn initial_plans(&mut self) -> Vec<Vec<DVector<f64>>> {
+        if let Some(mut us) = self.plan.take() {
+            us.remove(0);
+            us.push(us.last().cloned().expect("horizon > 0"));
+            return vec![us];
         }
-    }
-
-    fn zero_action(&self) -> DVector<f64> {
-        self.bounds.clamp(&DVector::zeros(self.action.len()))
+        let m = self.action.len();
+        let mut constants = vec![self.bounds.clamp(&DVector::zeros(m))];
+        for bound in [&self.bounds.low, &self.bounds.high] {
+            if bound.iter().all(|b| b.is_finite()) {
+                constants.push(DVector::from_iterator(
+                    m,
+                    bound.iter().map(|b| f64::from(*b)),
+                ));
+            }
+        }
+        constants
+            .into_iter()
+            .map(|u| vec![u; self.horizon])
+            .collect()
     }
 }
 
@@ -158,16 +171,24 @@ impl Policy for IlqrMpc {
     fn act(&mut self, _obs: &[f32], env: &dyn Env) -> Action<'_> {
         let started = Instant::now();
         let x0 = DVector::from_vec(env.state());
-        let init = self.initial_plan();
-        let report = optimize(env, &x0, init, &self.bounds, &self.options);
-        let us = report.trajectory.us;
+        let reports: Vec<Report> = self
+            .initial_plans()
+            .into_par_iter()
+            .map(|init| optimize(env, &x0, init, &self.bounds, &self.options))
+            .collect();
+        let sim_steps = reports.iter().map(|r| r.sim_steps).sum();
+        let best = reports
+            .into_iter()
+            .min_by(|a, b| a.trajectory.cost.total_cmp(&b.trajectory.cost))
+            .expect("at least one initial plan");
+        let us = best.trajectory.us;
         for (a, u) in self.action.iter_mut().zip(us[0].iter()) {
             *a = *u as f32;
         }
         if self.warm_start {
             self.plan = Some(us);
         }
-        self.stats.record(started.elapsed(), report.sim_steps);
+        self.stats.record(started.elapsed(), sim_steps);
         Action::Continuous(&self.action)
     }
 

@@ -17,9 +17,9 @@ impl LinearEnv {
     /// State [x, ẋ, θ, θ̇], a continuous force u (N) instead of ±10. CartPole's equations
     /// θ̈ = (g sin θ − cos θ·temp) / (l (4/3 − m_p cos²θ / M)), temp = (u + m_p l θ̇² sin θ) / M,
     /// ẍ = temp − m_p l θ̈ cos θ / M, linearised at x = 0, u = 0 (sin θ ≈ θ, cos θ ≈ 1, θ̇² ≈ 0),
-    /// then CartPole's Euler step: A = I + τ A_c, B = τ B_c. Cost x² + 0.1ẋ² + 10θ² + 0.1θ̇²
-    /// + 0.01u²; reset like CartPole (each component ~ U(−0.05, 0.05)); 500 steps; no
-    /// termination (the model is only faithful near upright).
+    /// then CartPole's Euler step: A = I + τ A_c, B = τ B_c. Cost x² + 0.1ẋ² + 10θ² + 0.1θ̇² +
+    /// 0.01u²; reset like CartPole (each component ~ U(−0.05, 0.05)); 500 steps; no termination
+    /// (the model is only faithful near upright).
     pub fn cartpole_linear() -> Self {
         let d = LENGTH * (4.0 / 3.0 - MASS_POLE / TOTAL_MASS);
         // θ̈ = (g θ − u / M) / d,  ẍ = u / M − m_p l θ̈ / M.
