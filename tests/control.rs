@@ -67,3 +67,31 @@ fn control_needs_continuous_spaces() {
         );
     }
 }
+
+/// LQR regulates about an equilibrium; a point the env drifts away from is refused.
+#[test]
+fn lqr_refuses_a_point_that_is_not_an_equilibrium() {
+    let out = tempfile::tempdir().unwrap();
+    let config = common::experiment("lqr_double_integrator.toml");
+    let result = rl(
+        &[
+            "run",
+            &config,
+            "-q",
+            "--seeds",
+            "0",
+            "--out",
+            out.path().to_str().unwrap(),
+            "--set",
+            "algo.equilibrium_state=[1.0, 1.0]",
+        ],
+        out.path(),
+    );
+    assert_eq!(result.status.code(), Some(1));
+    let meta =
+        std::fs::read_to_string(out.path().join("lqr_double_integrator/seed_0/meta.json")).unwrap();
+    assert!(
+        meta.contains("not an equilibrium of DoubleIntegrator-v0"),
+        "{meta}"
+    );
+}
