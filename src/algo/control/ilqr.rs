@@ -76,7 +76,7 @@ impl Hyperparameters for IlqrConfig {
         ),
         (
             "warm_start",
-            "start each step from the previous plan shifted by one (else from zero actions)",
+            "start each step from the previous plan shifted by one (else every step is a cold start)",
         ),
     ];
 
