@@ -22,7 +22,14 @@ fn env_step(c: &mut Criterion) {
                     match &action_space {
                         Space::Discrete(n) => envs.step_discrete(&[t as usize % n]),
                         Space::Box { low, high } => {
-                            let a = if t % 2 == 0 { low[0] } else { high[0] };
+                            // Alternate between the bounds (±1 where the box is unbounded).
+                            let bound =
+                                |b: f32, default: f32| if b.is_finite() { b } else { default };
+                            let a = if t % 2 == 0 {
+                                bound(low[0], -1.0)
+                            } else {
+                                bound(high[0], 1.0)
+                            };
                             envs.step_continuous(&[a]);
                         }
                     }

@@ -4,6 +4,7 @@
 //! Adding an algorithm = a config struct with documented defaults, a train function taking a
 //! [`Session`], an [`AlgoConfig`] variant, an [`ALGOS`] entry, an experiment TOML and tests.
 
+pub mod control;
 pub mod planning;
 pub mod schedule;
 pub mod tabular;
@@ -15,6 +16,7 @@ use crate::config::{Checker, EnvSection, Experiment, ExperimentSection};
 use crate::env::{Env, Space};
 use crate::run::Session;
 
+use control::{IlqrConfig, LqrConfig};
 use planning::{CemConfig, MctsConfig, RandomShootingConfig};
 use tabular::{DpConfig, SarsaLambdaConfig, TdConfig, TdTarget};
 
@@ -31,6 +33,8 @@ pub enum AlgoConfig {
     RandomShooting(RandomShootingConfig),
     Cem(CemConfig),
     Mcts(MctsConfig),
+    Lqr(LqrConfig),
+    Ilqr(IlqrConfig),
 }
 
 /// Hyperparameters of one algorithm: serde with defaults, per-key help and value checks.
@@ -118,6 +122,20 @@ pub const ALGOS: &[AlgoEntry] = &[
         parse: |text| parse_as(text, AlgoConfig::Mcts),
         defaults: defaults::<MctsConfig>,
     },
+    AlgoEntry {
+        name: "lqr",
+        summary: "LQR about an equilibrium: DARE or finite-horizon Riccati gains on the env's linearisation (planner)",
+        help: LqrConfig::HELP,
+        parse: |text| parse_as(text, AlgoConfig::Lqr),
+        defaults: defaults::<LqrConfig>,
+    },
+    AlgoEntry {
+        name: "ilqr",
+        summary: "iLQR model-predictive control on the true dynamics (Tassa et al. 2012; planner)",
+        help: IlqrConfig::HELP,
+        parse: |text| parse_as(text, AlgoConfig::Ilqr),
+        defaults: defaults::<IlqrConfig>,
+    },
 ];
 
 /// The registered algorithm called `name`.
@@ -163,6 +181,8 @@ impl AlgoConfig {
             AlgoConfig::RandomShooting(_) => "random_shooting",
             AlgoConfig::Cem(_) => "cem",
             AlgoConfig::Mcts(_) => "mcts",
+            AlgoConfig::Lqr(_) => "lqr",
+            AlgoConfig::Ilqr(_) => "ilqr",
         }
     }
 
@@ -170,7 +190,11 @@ impl AlgoConfig {
     pub fn is_planner(&self) -> bool {
         matches!(
             self,
-            AlgoConfig::RandomShooting(_) | AlgoConfig::Cem(_) | AlgoConfig::Mcts(_)
+            AlgoConfig::RandomShooting(_)
+                | AlgoConfig::Cem(_)
+                | AlgoConfig::Mcts(_)
+                | AlgoConfig::Lqr(_)
+                | AlgoConfig::Ilqr(_)
         )
     }
 
@@ -194,6 +218,8 @@ impl AlgoConfig {
             AlgoConfig::RandomShooting(cfg) => cfg.check(c),
             AlgoConfig::Cem(cfg) => cfg.check(c),
             AlgoConfig::Mcts(cfg) => cfg.check(c),
+            AlgoConfig::Lqr(cfg) => cfg.check(c),
+            AlgoConfig::Ilqr(cfg) => cfg.check(c),
         }
     }
 
@@ -230,6 +256,10 @@ impl AlgoConfig {
                     }
                     _ => Ok(()),
                 }
+            }
+            AlgoConfig::Lqr(_) | AlgoConfig::Ilqr(_) => {
+                self.check_planner_envs(num_envs)?;
+                control::check_env(self.name(), env)
             }
             AlgoConfig::Mcts(_) => {
                 self.check_planner_envs(num_envs)?;
@@ -307,6 +337,8 @@ impl AlgoConfig {
             AlgoConfig::RandomShooting(cfg) => planning::random_shooting::train(cfg, session),
             AlgoConfig::Cem(cfg) => planning::cem::train(cfg, session),
             AlgoConfig::Mcts(cfg) => planning::mcts::train(cfg, session),
+            AlgoConfig::Lqr(cfg) => control::lqr::train(cfg, session),
+            AlgoConfig::Ilqr(cfg) => control::ilqr::train(cfg, session),
         }
     }
 }

@@ -3,8 +3,10 @@
 //! Every environment reproduces gymnasium 1.x step for step (see `../shared/fixtures/gymnasium`).
 //! Internal state is kept in the precision gymnasium uses (mostly float64); observations are f32.
 //! A discrete observation (toy-text envs) is written as one f32 holding the state index.
+//! The exception is [`linear`]: rl's own linear-quadratic envs, on which LQR is exact.
 
 pub mod classic;
+pub mod linear;
 pub mod model;
 pub mod registry;
 pub mod time_limit;

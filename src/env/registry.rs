@@ -3,6 +3,7 @@
 use serde::{Deserialize, Serialize};
 
 use super::classic::{Acrobot, CartPole, MountainCar, MountainCarContinuous, Pendulum};
+use super::linear::LinearEnv;
 use super::toy_text::{DiscreteEnv, frozen_lake_map};
 use super::{Env, EnvSpec};
 
@@ -88,6 +89,16 @@ pub const REGISTRY: &[Registered] = &[
         options: &[],
         summary: "pick up and drop off a passenger",
     },
+    Registered {
+        id: "DoubleIntegrator-v0",
+        options: &[],
+        summary: "rl's own, not gymnasium: push a mass to rest at the origin; linear, quadratic cost",
+    },
+    Registered {
+        id: "CartPoleLinear-v0",
+        options: &[],
+        summary: "rl's own, not gymnasium: CartPole linearised about upright, continuous force, quadratic cost",
+    },
 ];
 
 /// Builds the base env `id` (no time limit; see [`super::TimeLimit`]) with `options`.
@@ -159,6 +170,8 @@ pub fn make_env(id: &str, options: &EnvOptions) -> Result<Box<dyn Env>, OptionEr
             options.is_slippery.unwrap_or(false),
         )),
         "Taxi-v3" => Box::new(DiscreteEnv::taxi()),
+        "DoubleIntegrator-v0" => Box::new(LinearEnv::double_integrator()),
+        "CartPoleLinear-v0" => Box::new(LinearEnv::cartpole_linear()),
         _ => unreachable!("every registered id has a constructor"),
     })
 }

@@ -3,6 +3,9 @@
 //! reference and simulate clones of it, so they cannot disturb it.
 
 pub mod cem;
+pub mod derivatives;
+pub mod ilqr;
+pub mod lqr;
 pub mod mcts;
 pub mod rollout;
 pub mod shooting;
