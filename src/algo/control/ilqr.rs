@@ -13,12 +13,13 @@ use nalgebra::DVector;
 use rayon::prelude::*;
 use serde::{Deserialize, Serialize};
 
-use super::{PlanStats, action_bounds};
+use super::action_bounds;
 use crate::algo::Hyperparameters;
 use crate::config::Checker;
 use crate::env::{Action, Env};
 use crate::plan::derivatives::ActionBounds;
 use crate::plan::ilqr::{Options, Report, optimize};
+use crate::plan::stats::PlanStats;
 use crate::run::{Policy, Session};
 
 /// Hyperparameters of `ilqr`.
@@ -188,7 +189,7 @@ impl Policy for IlqrMpc {
         if self.warm_start {
             self.plan = Some(us);
         }
-        self.stats.record(started.elapsed(), sim_steps);
+        self.stats.record(started, sim_steps);
         Action::Continuous(&self.action)
     }
 
@@ -200,7 +201,7 @@ impl Policy for IlqrMpc {
 pub fn train(cfg: &IlqrConfig, session: &mut Session) -> anyhow::Result<()> {
     let env = session.make_env()?;
     let mut planner = IlqrMpc::new(cfg, action_bounds(&env.spec().action_space));
-    session.set_diagnostics(&["plan_ms", "sim_steps"])?;
+    session.set_diagnostics(&crate::algo::planning::DIAGNOSTICS)?;
     session.evaluate_with(0, &mut planner, |p| {
         vec![p.stats.mean_plan_ms(), p.stats.mean_sim_steps()]
     })

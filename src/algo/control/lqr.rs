@@ -17,12 +17,13 @@ use anyhow::{bail, ensure};
 use nalgebra::DVector;
 use serde::{Deserialize, Serialize};
 
-use super::{PlanStats, action_bounds};
+use super::action_bounds;
 use crate::algo::Hyperparameters;
 use crate::config::Checker;
 use crate::env::{Action, Env};
 use crate::plan::derivatives::{ActionBounds, expand, simulate};
 use crate::plan::lqr::{CostToGo, Gains, backward_pass, dare};
+use crate::plan::stats::PlanStats;
 use crate::run::{Policy, Session};
 
 /// Riccati iterations allowed to the DARE before it is declared divergent.
@@ -110,7 +111,7 @@ impl Policy for Regulator {
             *a = *u as f32;
         }
         self.t += 1;
-        self.stats.record(started.elapsed(), 0);
+        self.stats.record(started, 0);
         Action::Continuous(&self.action)
     }
 

@@ -8,8 +8,6 @@ pub mod lqr;
 pub use ilqr::IlqrConfig;
 pub use lqr::LqrConfig;
 
-use std::time::Duration;
-
 use crate::env::{Env, Space};
 use crate::plan::derivatives::ActionBounds;
 
@@ -41,31 +39,5 @@ fn action_bounds(space: &Space) -> ActionBounds {
             high: high.clone(),
         },
         Space::Discrete(_) => unreachable!("check_env admits Box action spaces only"),
-    }
-}
-
-/// Wall time and simulated env steps per planning step, the planners' diagnostics.
-#[derive(Clone, Debug, Default)]
-struct PlanStats {
-    steps: u64,
-    time: Duration,
-    sim_steps: u64,
-}
-
-impl PlanStats {
-    fn record(&mut self, time: Duration, sim_steps: usize) {
-        self.steps += 1;
-        self.time += time;
-        self.sim_steps += sim_steps as u64;
-    }
-
-    /// Mean wall milliseconds per planning step (`plan_ms`).
-    fn mean_plan_ms(&self) -> f64 {
-        1e3 * self.time.as_secs_f64() / self.steps.max(1) as f64
-    }
-
-    /// Mean simulated env steps per real step (`sim_steps`).
-    fn mean_sim_steps(&self) -> f64 {
-        self.sim_steps as f64 / self.steps.max(1) as f64
     }
 }
