@@ -108,13 +108,13 @@ fn summary_table(outcomes: &[SeedOutcome]) -> String {
             .map(|(k, v)| format!("{k}={}", short(*v)))
             .collect();
         out += &format!(
-            "{:>6}  {:>9}  {:>12}  {:>10}  {:>9.2}  {:>10.0}  {}\n",
+            "{:>6}  {:>9}  {:>12}  {:>10}  {:>9.2}  {:>10}  {}\n",
             o.seed,
             status,
             eval,
-            o.steps,
+            count(o.steps),
             o.wall_s,
-            o.steps_per_s,
+            count(o.steps_per_s.round() as u64),
             diagnostics.join(" ")
         );
     }
@@ -140,4 +140,9 @@ fn short(v: f64) -> String {
     } else {
         format!("{v:.4}")
     }
+}
+
+/// A count, or `-` for none (planners take no training steps).
+fn count(n: u64) -> String {
+    if n == 0 { "-".into() } else { n.to_string() }
 }
