@@ -29,6 +29,8 @@ pub enum Command {
     Compare(CompareArgs),
     /// Plot learning curves (mean over seeds, 95% CI band), one panel per env, as PNG or SVG.
     Plot(PlotArgs),
+    /// Run a finished run's policy again on fresh episodes and report its returns.
+    Eval(EvalArgs),
     /// List the algorithms with their hyperparameters and defaults.
     Algos {
         /// Show only this algorithm.
@@ -105,6 +107,18 @@ pub struct PlotArgs {
     /// Trailing moving average over this many evaluations (1: none).
     #[arg(long, default_value_t = 1)]
     pub smooth: usize,
+}
+
+#[derive(Debug, clap::Args)]
+pub struct EvalArgs {
+    /// A seed folder, e.g. results/q_learning_taxi/seed_0.
+    pub run_dir: PathBuf,
+    /// Episodes to run (default: the run's eval_episodes).
+    #[arg(long)]
+    pub episodes: Option<u32>,
+    /// Seed of the evaluation episodes.
+    #[arg(long, default_value_t = 0)]
+    pub seed: u64,
 }
 
 /// `--backend` values.

@@ -38,6 +38,10 @@ fn main() -> ExitCode {
             emit(&text);
             ExitCode::SUCCESS
         }),
+        Command::Eval(args) => commands::eval(args).map(|text| {
+            emit(&text);
+            ExitCode::SUCCESS
+        }),
         Command::Envs => {
             emit(&commands::envs());
             Ok(ExitCode::SUCCESS)

@@ -183,3 +183,58 @@ fn plot_writes_png_and_svg_with_one_series_per_experiment() {
     assert_eq!(out.status.code(), Some(2));
     assert!(stderr(&out).contains(".png or .svg"), "{}", stderr(&out));
 }
+
+#[test]
+fn eval_reruns_a_saved_tabular_policy_and_a_planner() {
+    let dir = tempfile::tempdir().unwrap();
+    run_experiment(
+        "q_learning_cliffwalking.toml",
+        dir.path(),
+        &["--seeds", "0"],
+    );
+    let out = rl(
+        &[
+            "eval",
+            "q_learning_cliffwalking/seed_0",
+            "--episodes",
+            "3",
+            "--seed",
+            "9",
+        ],
+        dir.path(),
+    );
+    assert_eq!(out.status.code(), Some(0), "{}", stderr(&out));
+    let text = stdout(&out);
+    assert!(
+        text.contains("q_learning on CliffWalking-v0, 3 episodes (seed 9)"),
+        "{text}"
+    );
+    assert!(
+        text.contains("return mean -13.000  std 0.000  min -13.000  max -13.000"),
+        "{text}"
+    );
+
+    run_experiment("lqr_double_integrator.toml", dir.path(), &["--seeds", "0"]);
+    let out = rl(
+        &["eval", "lqr_double_integrator/seed_0", "--episodes", "2"],
+        dir.path(),
+    );
+    assert_eq!(out.status.code(), Some(0), "{}", stderr(&out));
+    assert!(stdout(&out).contains("lqr on DoubleIntegrator-v0, 2 episodes"));
+
+    std::fs::remove_file(
+        dir.path()
+            .join("q_learning_cliffwalking/seed_0/policy.json"),
+    )
+    .unwrap();
+    let out = rl(&["eval", "q_learning_cliffwalking/seed_0"], dir.path());
+    assert_eq!(out.status.code(), Some(2));
+    assert!(stderr(&out).contains("no saved policy"), "{}", stderr(&out));
+    let out = rl(&["eval", "q_learning_cliffwalking"], dir.path());
+    assert_eq!(out.status.code(), Some(2));
+    assert!(
+        stderr(&out).contains("not a run folder"),
+        "{}",
+        stderr(&out)
+    );
+}

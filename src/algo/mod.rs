@@ -9,12 +9,16 @@ pub mod planning;
 pub mod schedule;
 pub mod tabular;
 
+use std::path::Path;
+
+use anyhow::Context;
 use serde::de::DeserializeOwned;
 use serde::{Deserialize, Serialize};
 
 use crate::config::{Checker, EnvSection, Experiment, ExperimentSection};
 use crate::env::{Env, Space};
-use crate::run::Session;
+use crate::rng::Rng;
+use crate::run::{Policy, Session};
 
 use control::{IlqrConfig, LqrConfig};
 use planning::{CemConfig, MctsConfig, RandomShootingConfig};
@@ -323,6 +327,38 @@ impl AlgoConfig {
             ));
         }
         Ok(())
+    }
+
+    /// The policy of a finished run: a planner rebuilt from its config (it learns nothing), or the
+    /// learned policy saved in `run_dir` (`policy.json`). `rng` drives a planner's sampling.
+    pub fn policy(
+        &self,
+        env: &dyn Env,
+        rng: Rng,
+        run_dir: &Path,
+    ) -> anyhow::Result<Box<dyn Policy>> {
+        Ok(match self {
+            AlgoConfig::RandomShooting(cfg) => {
+                Box::new(planning::random_shooting::planner(cfg, env, rng))
+            }
+            AlgoConfig::Cem(cfg) => Box::new(planning::cem::planner(cfg, env, rng)),
+            AlgoConfig::Mcts(cfg) => Box::new(planning::mcts::planner(cfg, env, rng)?),
+            AlgoConfig::Lqr(cfg) => Box::new(control::lqr::planner(cfg, env)?),
+            AlgoConfig::Ilqr(cfg) => Box::new(control::ilqr::planner(cfg, env)),
+            AlgoConfig::ValueIteration(_)
+            | AlgoConfig::PolicyIteration(_)
+            | AlgoConfig::QLearning(_)
+            | AlgoConfig::Sarsa(_)
+            | AlgoConfig::ExpectedSarsa(_)
+            | AlgoConfig::SarsaLambda(_) => {
+                let path = run_dir.join("policy.json");
+                let text = std::fs::read_to_string(&path)
+                    .with_context(|| format!("no saved policy: cannot read {}", path.display()))?;
+                let table: tabular::q_table::GreedyTable = serde_json::from_str(&text)
+                    .with_context(|| format!("{}: not a saved tabular policy", path.display()))?;
+                Box::new(table)
+            }
+        })
     }
 
     /// Trains on `session` until its step budget is spent.

@@ -3,7 +3,8 @@
 
 use rand::RngExt;
 
-use crate::env::{Action, Env, TimeLimit};
+use crate::config::Experiment;
+use crate::env::{Action, Env, TimeLimit, make_env};
 use crate::rng::Rng;
 
 /// Chooses an action in the env being evaluated: the greedy or deterministic policy of a
@@ -21,6 +22,18 @@ impl<F: FnMut(&[f32]) -> Action<'static>> Policy for F {
     fn act(&mut self, obs: &[f32], _env: &dyn Env) -> Action<'_> {
         self(obs)
     }
+}
+
+/// The evaluation env of `exp`: its time limit (the registered one, `env.max_episode_steps`, or
+/// `experiment.eval_max_episode_steps` for envs without one).
+pub fn eval_env(exp: &Experiment) -> anyhow::Result<TimeLimit> {
+    let env = make_env(&exp.env.id, &exp.env.options())?;
+    let limit = exp
+        .env
+        .max_episode_steps
+        .or(env.spec().max_episode_steps)
+        .unwrap_or(exp.experiment.eval_max_episode_steps);
+    Ok(TimeLimit::new(env, Some(limit)))
 }
 
 /// A dedicated evaluation env and its seed stream.

@@ -11,7 +11,7 @@ use std::sync::Mutex;
 use std::sync::atomic::{AtomicUsize, Ordering};
 use std::time::{Instant, SystemTime};
 
-pub use evaluate::{Evaluator, Policy};
+pub use evaluate::{Evaluator, Policy, eval_env};
 pub use progress::{Display, Progress, ProgressBoard, emit};
 pub use session::Session;
 

@@ -7,7 +7,7 @@ use std::time::{Duration, Instant};
 
 use anyhow::Context;
 
-use super::evaluate::{Evaluator, Policy};
+use super::evaluate::{Evaluator, Policy, eval_env};
 use super::progress::Progress;
 use crate::config::Experiment;
 use crate::env::{TimeLimit, VecEnv, make_env, vector::EpisodeEnd};
@@ -47,16 +47,7 @@ impl<'a> Session<'a> {
     ) -> anyhow::Result<Self> {
         let episodes_file = EpisodeWriter::create(&dir.join("episodes.csv"))
             .with_context(|| format!("cannot create {}", dir.join("episodes.csv").display()))?;
-        let env = make_env(&exp.env.id, &exp.env.options())?;
-        let limit = exp
-            .env
-            .max_episode_steps
-            .or(env.spec().max_episode_steps)
-            .unwrap_or(exp.experiment.eval_max_episode_steps);
-        let evaluator = Evaluator::new(
-            TimeLimit::new(env, Some(limit)),
-            rng::stream(seed, Stream::Eval),
-        );
+        let evaluator = Evaluator::new(eval_env(exp)?, rng::stream(seed, Stream::Eval));
         Ok(Self {
             exp,
             seed,
@@ -234,6 +225,14 @@ impl<'a> Session<'a> {
             .cloned()
             .zip(self.last_diagnostics.iter().copied())
             .collect()
+    }
+
+    /// Saves the learned policy as `policy.json` in the run folder, for `rl eval`.
+    pub fn save_policy<T: serde::Serialize>(&self, policy: &T) -> anyhow::Result<()> {
+        let path = self.dir.join("policy.json");
+        let json = serde_json::to_string(policy)?;
+        crate::record::write_atomically(&path, json.as_bytes())
+            .with_context(|| format!("cannot write {}", path.display()))
     }
 
     /// Training seconds so far (evaluation time excluded).

@@ -111,7 +111,7 @@ impl Hyperparameters for IlqrConfig {
 }
 
 /// The receding-horizon controller.
-struct IlqrMpc {
+pub struct IlqrMpc {
     options: Options,
     horizon: usize,
     warm_start: bool,
@@ -198,9 +198,13 @@ impl Policy for IlqrMpc {
     }
 }
 
+/// The planner of `cfg` for `env`'s action bounds.
+pub fn planner(cfg: &IlqrConfig, env: &dyn Env) -> IlqrMpc {
+    IlqrMpc::new(cfg, action_bounds(&env.spec().action_space))
+}
+
 pub fn train(cfg: &IlqrConfig, session: &mut Session) -> anyhow::Result<()> {
-    let env = session.make_env()?;
-    let mut planner = IlqrMpc::new(cfg, action_bounds(&env.spec().action_space));
+    let mut planner = planner(cfg, &session.make_env()?);
     session.set_diagnostics(&crate::algo::planning::DIAGNOSTICS)?;
     session.evaluate_with(0, &mut planner, |p| {
         vec![p.stats.mean_plan_ms(), p.stats.mean_sim_steps()]

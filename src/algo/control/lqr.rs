@@ -83,7 +83,7 @@ impl Hyperparameters for LqrConfig {
 }
 
 /// The regulator u = u* + K_t (x − x*) + k_t.
-struct Regulator {
+pub struct Regulator {
     x_eq: DVector<f64>,
     u_eq: DVector<f64>,
     gains: Vec<Gains>,
@@ -133,8 +133,9 @@ fn point(value: &[f64], len: usize, key: &str, what: &str) -> anyhow::Result<DVe
     Ok(DVector::from_column_slice(value))
 }
 
-pub fn train(cfg: &LqrConfig, session: &mut Session) -> anyhow::Result<()> {
-    let mut env = session.make_env()?;
+/// The regulator of `cfg`, linearised about its equilibrium on a clone of `env`.
+pub fn planner(cfg: &LqrConfig, env: &dyn Env) -> anyhow::Result<Regulator> {
+    let mut env = env.clone_box();
     let spec = env.spec().clone();
     let mut obs = vec![0.0; spec.observation_space.flat_dim()];
     // Any reset tells the state's dimension; the regulator never uses this env otherwise.
@@ -154,7 +155,7 @@ pub fn train(cfg: &LqrConfig, session: &mut Session) -> anyhow::Result<()> {
     )?);
     let u_eq_f32: Vec<f32> = u_eq.iter().map(|u| *u as f32).collect();
 
-    let (next, _) = simulate(&mut env, x_eq.as_slice(), &u_eq_f32, &mut obs);
+    let (next, _) = simulate(env.as_mut(), x_eq.as_slice(), &u_eq_f32, &mut obs);
     let drift = (DVector::from_vec(next) - &x_eq).amax();
     if drift > 1e-9 * x_eq.amax().max(1.0) {
         bail!(
@@ -165,7 +166,7 @@ pub fn train(cfg: &LqrConfig, session: &mut Session) -> anyhow::Result<()> {
             spec.id
         );
     }
-    let mut stage = expand(&mut env, x_eq.as_slice(), &u_eq_f32, &bounds);
+    let mut stage = expand(env.as_mut(), x_eq.as_slice(), &u_eq_f32, &bounds);
     stage.c_x.fill(0.0);
     stage.c_u.fill(0.0);
     let (gains, cost_to_go) = if cfg.horizon == 0 {
@@ -182,7 +183,7 @@ pub fn train(cfg: &LqrConfig, session: &mut Session) -> anyhow::Result<()> {
         (solution.gains, v0)
     };
 
-    let mut regulator = Regulator {
+    Ok(Regulator {
         x_eq,
         u_eq,
         gains,
@@ -192,7 +193,11 @@ pub fn train(cfg: &LqrConfig, session: &mut Session) -> anyhow::Result<()> {
         action: vec![0.0; spec.action_space.flat_dim()],
         predicted_returns: Vec::new(),
         stats: PlanStats::default(),
-    };
+    })
+}
+
+pub fn train(cfg: &LqrConfig, session: &mut Session) -> anyhow::Result<()> {
+    let mut regulator = planner(cfg, &session.make_env()?)?;
     session.set_diagnostics(&["plan_ms", "predicted_return"])?;
     session.evaluate_with(0, &mut regulator, |r| {
         let predicted =

@@ -7,7 +7,7 @@ use crate::algo::Hyperparameters;
 use crate::config::Checker;
 use crate::env::Env;
 use crate::plan::cem::CemMpc;
-use crate::rng::Stream;
+use crate::rng::{Rng, Stream};
 use crate::run::Session;
 
 /// Hyperparameters of the cross-entropy method.
@@ -82,9 +82,13 @@ impl Hyperparameters for CemConfig {
     }
 }
 
+/// The planner of `cfg` for `env`'s action space, drawing from `rng`.
+pub fn planner(cfg: &CemConfig, env: &dyn Env, rng: Rng) -> CemMpc {
+    CemMpc::new(cfg, &env.spec().action_space, rng)
+}
+
 pub fn train(cfg: &CemConfig, session: &mut Session) -> anyhow::Result<()> {
-    let space = session.make_env()?.spec().action_space.clone();
-    let mut planner = CemMpc::new(cfg, &space, session.rng(Stream::Explore));
+    let mut planner = planner(cfg, &session.make_env()?, session.rng(Stream::Explore));
     session.set_diagnostics(&DIAGNOSTICS)?;
     session.evaluate_with(0, &mut planner, |p| {
         vec![p.stats().mean_plan_ms(), p.stats().mean_sim_steps()]

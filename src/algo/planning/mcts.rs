@@ -8,7 +8,7 @@ use crate::algo::Hyperparameters;
 use crate::config::Checker;
 use crate::env::{Env, Space};
 use crate::plan::mcts::Mcts;
-use crate::rng::Stream;
+use crate::rng::{Rng, Stream};
 use crate::run::Session;
 
 /// Hyperparameters of Monte Carlo tree search.
@@ -81,11 +81,16 @@ impl Hyperparameters for MctsConfig {
     }
 }
 
-pub fn train(cfg: &MctsConfig, session: &mut Session) -> anyhow::Result<()> {
-    let Space::Discrete(n_actions) = session.make_env()?.spec().action_space else {
+/// The planner of `cfg` for `env`'s (discrete) actions, drawing from `rng`.
+pub fn planner(cfg: &MctsConfig, env: &dyn Env, rng: Rng) -> anyhow::Result<Mcts> {
+    let Space::Discrete(n_actions) = env.spec().action_space else {
         bail!("mcts needs discrete actions");
     };
-    let mut planner = Mcts::new(cfg, n_actions, session.rng(Stream::Explore));
+    Ok(Mcts::new(cfg, n_actions, rng))
+}
+
+pub fn train(cfg: &MctsConfig, session: &mut Session) -> anyhow::Result<()> {
+    let mut planner = planner(cfg, &session.make_env()?, session.rng(Stream::Explore))?;
     session.set_diagnostics(&DIAGNOSTICS)?;
     session.evaluate_with(0, &mut planner, |p| {
         vec![p.stats().mean_plan_ms(), p.stats().mean_sim_steps()]

@@ -7,7 +7,7 @@ use crate::algo::Hyperparameters;
 use crate::config::Checker;
 use crate::env::Env;
 use crate::plan::shooting::RandomShooting;
-use crate::rng::Stream;
+use crate::rng::{Rng, Stream};
 use crate::run::Session;
 
 /// Hyperparameters of random shooting.
@@ -49,10 +49,14 @@ impl Hyperparameters for RandomShootingConfig {
     }
 }
 
+/// The planner of `cfg` for `env`'s action space, drawing from `rng`.
+pub fn planner(cfg: &RandomShootingConfig, env: &dyn Env, rng: Rng) -> RandomShooting {
+    let space = &env.spec().action_space;
+    RandomShooting::new(space, cfg.horizon, cfg.population, cfg.gamma, rng)
+}
+
 pub fn train(cfg: &RandomShootingConfig, session: &mut Session) -> anyhow::Result<()> {
-    let space = session.make_env()?.spec().action_space.clone();
-    let rng = session.rng(Stream::Explore);
-    let mut planner = RandomShooting::new(&space, cfg.horizon, cfg.population, cfg.gamma, rng);
+    let mut planner = planner(cfg, &session.make_env()?, session.rng(Stream::Explore));
     session.set_diagnostics(&DIAGNOSTICS)?;
     session.evaluate_with(0, &mut planner, |p| {
         vec![p.stats().mean_plan_ms(), p.stats().mean_sim_steps()]

@@ -5,7 +5,7 @@
 use anyhow::Context;
 
 use super::dp::{DpConfig, lookahead};
-use super::q_table::state_index;
+use super::q_table::{GreedyTable, state_index};
 use crate::env::{Action, Env};
 use crate::run::Session;
 
@@ -68,7 +68,10 @@ pub fn train(cfg: &DpConfig, session: &mut Session) -> anyhow::Result<()> {
         }
     }
     session.evaluate(sweep, &mut table_policy(&pi), &[delta, changes])?;
-    Ok(())
+    session.save_policy(&GreedyTable {
+        actions: pi,
+        values: v,
+    })
 }
 
 /// Acts by table lookup.

@@ -1,6 +1,7 @@
 //! The action-value table Q(s, a) and the ε-greedy policy over it.
 
 use rand::RngExt;
+use serde::{Deserialize, Serialize};
 
 use crate::env::{Action, Space};
 use crate::rng::Rng;
@@ -91,6 +92,31 @@ pub fn table_size(observation_space: &Space, action_space: &Space) -> (usize, us
     match (observation_space, action_space) {
         (Space::Discrete(s), Space::Discrete(a)) => (*s, *a),
         _ => panic!("tabular methods need discrete spaces (the config loader checks this)"),
+    }
+}
+
+/// A learned tabular policy as saved in a run folder (`policy.json`): the greedy action and the
+/// value of every state.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub struct GreedyTable {
+    pub actions: Vec<usize>,
+    /// max_a Q(s, a), or V(s) for dynamic programming.
+    pub values: Vec<f64>,
+}
+
+impl GreedyTable {
+    pub fn of_q(q: &QTable) -> Self {
+        let n_states = q.values.len() / q.n_actions;
+        Self {
+            actions: (0..n_states).map(|s| q.greedy(s)).collect(),
+            values: (0..n_states).map(|s| q.max(s)).collect(),
+        }
+    }
+}
+
+impl crate::run::Policy for GreedyTable {
+    fn act(&mut self, obs: &[f32], _env: &dyn crate::env::Env) -> Action<'_> {
+        Action::Discrete(self.actions[state_index(obs)])
     }
 }
 

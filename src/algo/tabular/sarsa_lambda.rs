@@ -4,7 +4,7 @@
 
 use serde::{Deserialize, Serialize};
 
-use super::q_table::{QTable, greedy_policy, state_index, table_size};
+use super::q_table::{GreedyTable, QTable, greedy_policy, state_index, table_size};
 use super::td::{EXPLORATION_HELP, check_exploration};
 use crate::algo::Hyperparameters;
 use crate::algo::schedule::{Decay, EpsilonSchedule};
@@ -159,5 +159,5 @@ pub fn train(cfg: &SarsaLambdaConfig, session: &mut Session) -> anyhow::Result<(
             session.evaluate(step, &mut greedy_policy(&q), &[eps, td_error])?;
         }
     }
-    Ok(())
+    session.save_policy(&GreedyTable::of_q(&q))
 }

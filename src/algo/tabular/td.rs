@@ -7,7 +7,7 @@
 
 use serde::{Deserialize, Serialize};
 
-use super::q_table::{QTable, greedy_policy, state_index, table_size};
+use super::q_table::{GreedyTable, QTable, greedy_policy, state_index, table_size};
 use crate::algo::Hyperparameters;
 use crate::algo::schedule::{Decay, EpsilonSchedule};
 use crate::config::Checker;
@@ -174,5 +174,5 @@ pub fn train(cfg: &TdConfig, target: TdTarget, session: &mut Session) -> anyhow:
             session.evaluate(step, &mut greedy_policy(&q), &[eps, td_error])?;
         }
     }
-    Ok(())
+    session.save_policy(&GreedyTable::of_q(&q))
 }

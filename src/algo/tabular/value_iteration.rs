@@ -5,6 +5,7 @@
 use anyhow::Context;
 
 use super::dp::{DpConfig, greedy_action, lookahead};
+use super::q_table::GreedyTable;
 use crate::env::{Action, Env, TabularModel};
 use crate::run::Session;
 
@@ -42,7 +43,10 @@ pub fn train(cfg: &DpConfig, session: &mut Session) -> anyhow::Result<()> {
             break;
         }
     }
-    Ok(())
+    let actions = (0..model.n_states)
+        .map(|s| greedy_action(model, &v, cfg.gamma, s))
+        .collect();
+    session.save_policy(&GreedyTable { actions, values: v })
 }
 
 /// The greedy policy of V (computed per state, so the evaluation reads V as it is now).

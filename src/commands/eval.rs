@@ -1,0 +1,45 @@
+//! `rl eval`: runs the policy of a finished run again, on fresh episodes.
+
+use crate::cli::EvalArgs;
+use crate::config;
+use crate::error::UsageError;
+use crate::record::ReturnStats;
+use crate::rng::{self, Stream};
+use crate::run::{Evaluator, eval_env};
+
+/// Evaluates the policy saved in (or, for planners, configured by) a seed folder.
+pub fn eval(args: &EvalArgs) -> Result<String, UsageError> {
+    let dir = &args.run_dir;
+    let config_path = dir.join("config.toml");
+    if !config_path.is_file() {
+        return Err(UsageError::new(format!(
+            "{}: not a run folder (no config.toml); give a seed folder such as results/<experiment>/seed_0",
+            dir.display()
+        )));
+    }
+    let exp = config::load(&config_path, &[])?;
+    let episodes = args.episodes.unwrap_or(exp.experiment.eval_episodes);
+    if episodes == 0 {
+        return Err(UsageError::new("--episodes must be at least 1"));
+    }
+    let failed = |e: anyhow::Error| UsageError::new(format!("{}: {e:#}", dir.display()));
+    let env = eval_env(&exp).map_err(failed)?;
+    let mut policy = exp
+        .algo
+        .policy(&env, rng::stream(args.seed, Stream::Explore), dir)
+        .map_err(failed)?;
+    let mut evaluator = Evaluator::new(env, rng::stream(args.seed, Stream::Eval));
+    let returns = evaluator.run(policy.as_mut(), episodes);
+    let stats = ReturnStats::of(&returns);
+    Ok(format!(
+        "{}: {} on {}, {episodes} episodes (seed {})\nreturn mean {:.3}  std {:.3}  min {:.3}  max {:.3}\n",
+        dir.display(),
+        exp.algo.name(),
+        exp.env.id,
+        args.seed,
+        stats.mean,
+        stats.std,
+        stats.min,
+        stats.max
+    ))
+}
