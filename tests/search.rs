@@ -66,3 +66,14 @@ fn mcts_delivers_the_taxi_passenger() {
         "(mean, min, max, plan_ms) per seed: {evals:?}; want mean ≥ 5, every episode delivered"
     );
 }
+
+/// Acrobot pays −1 per step until the tip swings above the bar; −100 is its solve threshold.
+#[test]
+fn mcts_with_the_heuristic_default_policy_solves_acrobot() {
+    let out = tempfile::tempdir().unwrap();
+    let evals = evaluations("mcts_acrobot.toml", &[0, 1], out.path());
+    assert!(
+        evals.iter().all(|e| e.0 >= -100.0),
+        "(mean, min, max, plan_ms) per seed: {evals:?}; want mean ≥ −100"
+    );
+}

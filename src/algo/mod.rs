@@ -265,8 +265,10 @@ impl AlgoConfig {
                 self.check_planner_envs(num_envs)?;
                 control::check_env(self.name(), env)
             }
-            AlgoConfig::Mcts(_) => {
+            AlgoConfig::Mcts(cfg) => {
                 self.check_planner_envs(num_envs)?;
+                planning::mcts::heuristic(cfg, &env.spec().id)
+                    .map_err(|e| ("algo.default_policy", e))?;
                 let spec = env.spec();
                 if !matches!(spec.action_space, Space::Discrete(_)) {
                     return Err((

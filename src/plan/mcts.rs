@@ -4,8 +4,8 @@
 //! 1. **selects** (tree policy): while every action of the node has been tried, follow the
 //!    action maximising UCB1, Q(s,a) + C √(ln N(s) / N(s,a));
 //! 2. **expands** one untried action (chosen uniformly at random), adding its child;
-//! 3. **evaluates** the new child with the default policy: uniformly random actions for up to
-//!    `rollout_depth` steps, G = Σ_k γ^k r_k (an ended episode stops it, with value 0 after);
+//! 3. **evaluates** the new child with the default policy — uniformly random actions, or a
+//!    hand-made rule of the env ([`super::heuristics`]) — for up to `rollout_depth` steps, G = Σ_k γ^k r_k (an ended episode stops it, with value 0 after);
 //! 4. **backs up** G along the path: G ← r + γ G at each edge, N(s,a) += 1, Q(s,a) = mean G.
 //!
 //! The executed action is the root's most visited one (the "robust child").
@@ -31,6 +31,7 @@ use std::time::Instant;
 use rand::{RngExt, SeedableRng};
 use rayon::prelude::*;
 
+use super::heuristics::Heuristic;
 use super::stats::PlanStats;
 use crate::algo::planning::MctsConfig;
 use crate::env::{Action, Env};
@@ -90,6 +91,8 @@ fn useful_actions(env: &dyn Env, n: usize) -> Vec<usize> {
 #[derive(Clone, Copy, Debug)]
 struct Search {
     n_actions: usize,
+    /// The default policy: a hand-made rule, or uniformly random actions when `None`.
+    heuristic: Option<Heuristic>,
     c: f64,
     rollout_depth: usize,
     gamma: f64,
@@ -153,7 +156,7 @@ impl Tree {
         (child, step.reward, true)
     }
 
-    /// The default policy's discounted return from `node`: uniformly random actions.
+    /// The default policy's discounted return from `node`.
     fn rollout(&mut self, node: usize) -> f64 {
         if self.nodes[node].ended {
             return 0.0;
@@ -162,8 +165,13 @@ impl Tree {
         env.reseed(self.rng.random());
         let (mut value, mut discount) = (0.0, 1.0);
         for _ in 0..self.search.rollout_depth {
-            let actions = useful_actions(env.as_ref(), self.search.n_actions);
-            let action = actions[self.rng.random_range(0..actions.len())];
+            let action = match self.search.heuristic {
+                Some(rule) => rule(&env.state()),
+                None => {
+                    let actions = useful_actions(env.as_ref(), self.search.n_actions);
+                    actions[self.rng.random_range(0..actions.len())]
+                }
+            };
             let step = env.step(Action::Discrete(action), &mut self.obs);
             self.sim_steps += 1;
             value += discount * step.reward;
@@ -252,10 +260,12 @@ pub struct Mcts {
 }
 
 impl Mcts {
-    pub fn new(cfg: &MctsConfig, n_actions: usize, rng: Rng) -> Self {
+    /// `heuristic`: the default policy's rule (uniformly random actions when `None`).
+    pub fn new(cfg: &MctsConfig, n_actions: usize, heuristic: Option<Heuristic>, rng: Rng) -> Self {
         Self {
             search: Search {
                 n_actions,
+                heuristic,
                 c: cfg.exploration_constant,
                 rollout_depth: cfg.rollout_depth,
                 gamma: cfg.gamma,
@@ -368,6 +378,7 @@ mod tests {
         let env = lake(false);
         let search = Search {
             n_actions: 4,
+            heuristic: None,
             c: 1.0,
             rollout_depth: 10,
             gamma: 1.0,
@@ -402,7 +413,7 @@ mod tests {
             rollout_depth: 20,
             ..config(2000, 1)
         };
-        let mut planner = Mcts::new(&cfg, 4, rng::from_seed(3));
+        let mut planner = Mcts::new(&cfg, 4, None, rng::from_seed(3));
         let Action::Discrete(a) = planner.act(&[0.0], &env) else {
             unreachable!()
         };
@@ -420,7 +431,7 @@ mod tests {
             rollout_depth: 20,
             ..config(1000, 2)
         };
-        let mut planner = Mcts::new(&cfg, 4, rng::from_seed(4));
+        let mut planner = Mcts::new(&cfg, 4, None, rng::from_seed(4));
         let mut obs = [0.0];
         let mut steps = 0;
         loop {
@@ -442,6 +453,7 @@ mod tests {
         let env = lake(true);
         let search = Search {
             n_actions: 4,
+            heuristic: None,
             c: 1.0,
             rollout_depth: 10,
             gamma: 1.0,
@@ -473,7 +485,7 @@ mod tests {
                 .build()
                 .unwrap();
             pool.install(|| {
-                let mut planner = Mcts::new(&cfg, 4, rng::from_seed(9));
+                let mut planner = Mcts::new(&cfg, 4, None, rng::from_seed(9));
                 let actions: Vec<usize> = (0..5)
                     .map(|_| match planner.act(&[0.0], &env) {
                         Action::Discrete(a) => a,

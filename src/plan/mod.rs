@@ -4,6 +4,7 @@
 
 pub mod cem;
 pub mod derivatives;
+pub mod heuristics;
 pub mod ilqr;
 pub mod lqr;
 pub mod mcts;

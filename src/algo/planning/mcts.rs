@@ -7,6 +7,7 @@ use super::DIAGNOSTICS;
 use crate::algo::Hyperparameters;
 use crate::config::Checker;
 use crate::env::{Env, Space};
+use crate::plan::heuristics::{self, Heuristic};
 use crate::plan::mcts::Mcts;
 use crate::rng::{Rng, Stream};
 use crate::run::Session;
@@ -18,6 +19,7 @@ pub struct MctsConfig {
     pub simulations: usize,
     pub exploration_constant: f64,
     pub rollout_depth: usize,
+    pub default_policy: DefaultPolicy,
     pub gamma: f64,
     pub trees: usize,
 }
@@ -28,6 +30,7 @@ impl Default for MctsConfig {
             simulations: 1000,
             exploration_constant: std::f64::consts::SQRT_2,
             rollout_depth: 50,
+            default_policy: DefaultPolicy::Random,
             gamma: 1.0,
             trees: 4,
         }
@@ -46,7 +49,11 @@ impl Hyperparameters for MctsConfig {
         ),
         (
             "rollout_depth",
-            "steps of the uniformly random default policy from a new leaf (0: leaf value 0)",
+            "steps of the default policy from a new leaf (0: leaf value 0)",
+        ),
+        (
+            "default_policy",
+            "\"random\" (uniform actions) or \"heuristic\" (the env's hand-made rule: CartPole-v1, Acrobot-v1, MountainCar-v0)",
         ),
         ("gamma", "discount γ ∈ [0, 1] of the simulated returns"),
         (
@@ -81,12 +88,37 @@ impl Hyperparameters for MctsConfig {
     }
 }
 
+/// The rollout policy of MCTS.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum DefaultPolicy {
+    /// Uniformly random (useful) actions.
+    #[default]
+    Random,
+    /// The env's hand-made rule ([`crate::plan::heuristics`]).
+    Heuristic,
+}
+
+/// The env's heuristic when `cfg` asks for one: `Err` names the envs that have one.
+pub fn heuristic(cfg: &MctsConfig, env_id: &str) -> Result<Option<Heuristic>, String> {
+    match cfg.default_policy {
+        DefaultPolicy::Random => Ok(None),
+        DefaultPolicy::Heuristic => heuristics::for_env(env_id).map(Some).ok_or_else(|| {
+            format!(
+                "{env_id} has no heuristic default policy (those with one: {}); use default_policy = \"random\"",
+                heuristics::ENVS.join(", ")
+            )
+        }),
+    }
+}
+
 /// The planner of `cfg` for `env`'s (discrete) actions, drawing from `rng`.
 pub fn planner(cfg: &MctsConfig, env: &dyn Env, rng: Rng) -> anyhow::Result<Mcts> {
     let Space::Discrete(n_actions) = env.spec().action_space else {
         bail!("mcts needs discrete actions");
     };
-    Ok(Mcts::new(cfg, n_actions, rng))
+    let rule = heuristic(cfg, &env.spec().id).map_err(anyhow::Error::msg)?;
+    Ok(Mcts::new(cfg, n_actions, rule, rng))
 }
 
 pub fn train(cfg: &MctsConfig, session: &mut Session) -> anyhow::Result<()> {
