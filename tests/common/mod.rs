@@ -55,12 +55,15 @@ pub fn final_value(seed_dir: &Path, name: &str) -> f64 {
     rows.last().unwrap()[col].parse().unwrap()
 }
 
-/// A CSV with its wall-clock columns (`wall_s`, `sps`) removed, for determinism checks.
+/// Columns that measure time: training seconds, steps per second, planning ms per step.
+pub const WALL_CLOCK_COLUMNS: [&str; 3] = ["wall_s", "sps", "plan_ms"];
+
+/// A CSV with its wall-clock columns removed, for determinism checks.
 pub fn without_wall_clock(path: &Path) -> Vec<Vec<String>> {
     let rows = read_csv(path);
     let keep: Vec<bool> = rows[0]
         .iter()
-        .map(|c| c != "wall_s" && c != "sps")
+        .map(|c| !WALL_CLOCK_COLUMNS.contains(&c.as_str()))
         .collect();
     rows.into_iter()
         .map(|row| {
