@@ -84,6 +84,16 @@ pub struct Info {
     pub action_mask: Option<Vec<i8>>,
 }
 
+/// The exact model of a linear-quadratic env: x' = A x + B u with cost xᵀQx + uᵀRu (the
+/// negative reward) of the pre-step state and the action.
+#[derive(Clone, Copy, Debug)]
+pub struct LinearQuadratic<'a> {
+    pub a: &'a nalgebra::DMatrix<f64>,
+    pub b: &'a nalgebra::DMatrix<f64>,
+    pub q: &'a nalgebra::DMatrix<f64>,
+    pub r: &'a nalgebra::DMatrix<f64>,
+}
+
 /// Static description of an environment: id, spaces, registered time limit and solve threshold.
 #[derive(Clone, Debug, PartialEq)]
 pub struct EnvSpec {
@@ -129,6 +139,12 @@ pub trait Env: Send + Sync {
 
     /// The transition model `P[s][a]` of a toy-text env (None for continuous-state envs).
     fn model(&self) -> Option<&TabularModel> {
+        None
+    }
+
+    /// The exact linear-quadratic model, where the env has one (rl's linear envs): planners
+    /// then use its derivatives instead of finite differences.
+    fn linear_quadratic(&self) -> Option<LinearQuadratic<'_>> {
         None
     }
 

@@ -1,6 +1,6 @@
 //! gymnasium's `TimeLimit` wrapper: truncates an episode after `max_episode_steps` steps.
 
-use super::{Action, Env, EnvSpec, Info, Step, TabularModel};
+use super::{Action, Env, EnvSpec, Info, LinearQuadratic, Step, TabularModel};
 
 /// Adds truncation to a base env. `truncated` is true exactly on step `max_episode_steps`,
 /// whether or not the env also terminated on that step (as gymnasium does).
@@ -72,6 +72,10 @@ impl Env for TimeLimit {
 
     fn model(&self) -> Option<&TabularModel> {
         self.env.model()
+    }
+
+    fn linear_quadratic(&self) -> Option<LinearQuadratic<'_>> {
+        self.env.linear_quadratic()
     }
 
     fn clone_box(&self) -> Box<dyn Env> {

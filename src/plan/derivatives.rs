@@ -20,7 +20,7 @@ use nalgebra::{DMatrix, DVector};
 use rayon::prelude::*;
 
 use super::lqr::Stage;
-use crate::env::{Action, Env};
+use crate::env::{Action, Env, LinearQuadratic};
 
 /// Relative step of the state components.
 const STATE_STEP: f64 = 1.0 / 8192.0;
@@ -53,14 +53,44 @@ pub fn simulate(sim: &mut dyn Env, x: &[f64], u: &[f32], obs: &mut [f32]) -> (Ve
     (sim.state(), -step.reward)
 }
 
-/// Simulated steps spent by [`expand`] for `n` state and `m` action components.
-pub fn steps_per_expansion(n: usize, m: usize) -> usize {
+/// Simulated steps [`expand`] spends on `sim` with `n` state and `m` action components (none
+/// when the env's linear-quadratic model gives the derivatives).
+pub fn steps_per_expansion(sim: &dyn Env, n: usize, m: usize) -> usize {
+    if sim.linear_quadratic().is_some() {
+        return 0;
+    }
     let d = n + m;
     1 + 2 * d + 2 * d * (d - 1)
 }
 
-/// f_x, f_u, c_x, c_u, c_xx, c_uu, c_ux at (x, u) by central differences on `sim`.
+/// f_x, f_u, c_x, c_u, c_xx, c_uu, c_ux at (x, u): analytic where `sim` has an exact
+/// linear-quadratic model, by central differences otherwise.
 pub fn expand(sim: &mut dyn Env, x: &[f64], u: &[f32], bounds: &ActionBounds) -> Stage {
+    match sim.linear_quadratic() {
+        Some(lq) => analytic(lq, x, u),
+        None => finite_differences(sim, x, u, bounds),
+    }
+}
+
+/// The exact expansion of x' = Ax + Bu, c = xᵀQx + uᵀRu: f_x = A, f_u = B, c_x = (Q + Qᵀ)x,
+/// c_u = (R + Rᵀ)u, c_xx = Q + Qᵀ, c_uu = R + Rᵀ, c_ux = 0.
+fn analytic(lq: LinearQuadratic<'_>, x: &[f64], u: &[f32]) -> Stage {
+    let x = DVector::from_column_slice(x);
+    let u = DVector::from_iterator(u.len(), u.iter().map(|v| f64::from(*v)));
+    let (q2, r2) = (lq.q + lq.q.transpose(), lq.r + lq.r.transpose());
+    Stage {
+        f_x: lq.a.clone(),
+        f_u: lq.b.clone(),
+        c_x: &q2 * &x,
+        c_u: &r2 * &u,
+        c_xx: q2,
+        c_uu: r2,
+        c_ux: DMatrix::zeros(u.len(), x.len()),
+    }
+}
+
+/// f_x, f_u, c_x, c_u, c_xx, c_uu, c_ux at (x, u) by central differences on `sim`.
+fn finite_differences(sim: &mut dyn Env, x: &[f64], u: &[f32], bounds: &ActionBounds) -> Stage {
     let (n, m) = (x.len(), u.len());
     let d = n + m;
     let mut obs = vec![0.0; sim.spec().observation_space.flat_dim()];
@@ -223,6 +253,38 @@ mod tests {
         );
     }
 
+    /// On the linear envs the analytic expansion is used, and finite differences agree with it.
+    #[test]
+    fn linear_envs_expand_analytically_and_finite_differences_agree() {
+        use crate::env::linear::LinearEnv;
+        let unbounded = |m: usize| ActionBounds {
+            low: vec![f32::NEG_INFINITY; m],
+            high: vec![f32::INFINITY; m],
+        };
+        for (mut env, x) in [
+            (LinearEnv::double_integrator(), vec![0.7, -0.3]),
+            (LinearEnv::cartpole_linear(), vec![0.1, -0.2, 0.05, 0.3]),
+        ] {
+            let lq = env
+                .linear_quadratic()
+                .expect("linear envs know their model");
+            let (a, b) = (lq.a.clone(), lq.b.clone());
+            let exact = expand(&mut env, &x, &[0.25], &unbounded(1));
+            assert_eq!((&exact.f_x, &exact.f_u), (&a, &b));
+            let fd = finite_differences(&mut env, &x, &[0.25], &unbounded(1));
+            for (e, f) in [
+                (&exact.f_x, &fd.f_x),
+                (&exact.f_u, &fd.f_u),
+                (&exact.c_xx, &fd.c_xx),
+                (&exact.c_uu, &fd.c_uu),
+                (&exact.c_ux, &fd.c_ux),
+            ] {
+                assert!(close(e, f, 1e-6), "{e} vs {f}");
+            }
+            assert!((&exact.c_x - &fd.c_x).amax() < 1e-6 && (&exact.c_u - &fd.c_u).amax() < 1e-6);
+        }
+    }
+
     #[test]
     fn derivatives_along_a_trajectory_are_in_order_and_match_single_expansions() {
         let env = pendulum();
@@ -248,7 +310,14 @@ mod tests {
     #[test]
     fn the_step_count_is_what_expand_spends() {
         // 1 centre, 2 per coordinate, 4 per pair of coordinates.
-        assert_eq!(steps_per_expansion(2, 1), 1 + 6 + 12);
-        assert_eq!(steps_per_expansion(4, 1), 1 + 10 + 40);
+        assert_eq!(steps_per_expansion(pendulum().as_ref(), 2, 1), 1 + 6 + 12);
+        let cartpole = make_env("CartPole-v1", &EnvOptions::default()).unwrap();
+        assert_eq!(steps_per_expansion(cartpole.as_ref(), 4, 1), 1 + 10 + 40);
+        let linear = crate::env::linear::LinearEnv::double_integrator();
+        assert_eq!(
+            steps_per_expansion(&linear, 2, 1),
+            0,
+            "analytic: nothing simulated"
+        );
     }
 }

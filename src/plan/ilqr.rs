@@ -116,7 +116,7 @@ pub fn optimize(
     while iterations < opts.max_iterations {
         iterations += 1;
         let stages = expand_along(env, &best.xs, &best.us, bounds);
-        sim_steps += horizon * steps_per_expansion(n, m);
+        sim_steps += horizon * steps_per_expansion(env, n, m);
 
         // Backward pass, raising μ until every Q_uu is positive definite.
         let solution = loop {

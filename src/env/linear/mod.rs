@@ -8,7 +8,7 @@ use nalgebra::{DMatrix, DVector};
 use rand::RngExt;
 
 use crate::env::Step;
-use crate::env::{Action, Env, EnvSpec, Space};
+use crate::env::{Action, Env, EnvSpec, LinearQuadratic, Space};
 use crate::rng::{self, Rng};
 
 /// x' = A x + B u with an unbounded continuous action and reward −(xᵀQx + uᵀRu) of the pre-step
@@ -85,6 +85,15 @@ impl LinearEnv {
 }
 
 impl Env for LinearEnv {
+    fn linear_quadratic(&self) -> Option<LinearQuadratic<'_>> {
+        Some(LinearQuadratic {
+            a: &self.a,
+            b: &self.b,
+            q: &self.q,
+            r: &self.r,
+        })
+    }
+
     fn spec(&self) -> &EnvSpec {
         &self.spec
     }
