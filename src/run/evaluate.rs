@@ -53,6 +53,17 @@ impl Evaluator {
     /// Runs `episodes` episodes of `policy`; returns their undiscounted returns. The first
     /// episode reseeds the env from the eval stream, so every evaluation is reproducible.
     pub fn run<P: Policy + ?Sized>(&mut self, policy: &mut P, episodes: u32) -> Vec<f64> {
+        self.run_observed(policy, episodes, |_| true)
+    }
+
+    /// As [`Evaluator::run`], calling `after_episode(episodes done)` after each episode; it
+    /// returning false stops the evaluation early (fewer returns).
+    pub fn run_observed<P: Policy + ?Sized>(
+        &mut self,
+        policy: &mut P,
+        episodes: u32,
+        mut after_episode: impl FnMut(u32) -> bool,
+    ) -> Vec<f64> {
         let mut returns = Vec::with_capacity(episodes as usize);
         let seed = self.rng.random::<u64>();
         for episode in 0..episodes {
@@ -69,6 +80,9 @@ impl Evaluator {
                 }
             }
             returns.push(total);
+            if !after_episode(episode + 1) {
+                break;
+            }
         }
         returns
     }

@@ -83,8 +83,31 @@ impl Progress {
             return;
         }
         self.last_draw = Some(Instant::now());
-        bar.set_position(step.min(self.total_steps));
+        if self.total_steps > 0 {
+            bar.set_position(step.min(self.total_steps));
+        }
         bar.set_message(status(sps, last_eval));
+    }
+
+    /// Called after each evaluation episode (long evaluations, e.g. planners, show progress).
+    pub fn evaluating(&mut self, done: u32, total: u32) {
+        let Some(bar) = &self.bar else { return };
+        if done < total
+            && self
+                .last_draw
+                .is_some_and(|t| t.elapsed() < Duration::from_millis(100))
+        {
+            return;
+        }
+        self.last_draw = Some(Instant::now());
+        if self.total_steps == 0 {
+            // A planner: its run is its evaluation, so the bar counts episodes.
+            bar.set_length(u64::from(total));
+            bar.set_position(u64::from(done));
+        }
+        if done < total {
+            bar.set_message(format!("evaluating: episode {}/{total}", done + 1));
+        }
     }
 
     /// Called after each evaluation.
@@ -111,10 +134,9 @@ impl Progress {
 }
 
 fn status(sps: f64, last_eval: Option<f64>) -> String {
-    match last_eval {
-        Some(eval) => format!("{sps:>7.0} steps/s  eval {eval:.2}"),
-        None => format!("{sps:>7.0} steps/s"),
-    }
+    let speed = (sps > 0.0).then(|| format!("{sps:>7.0} steps/s"));
+    let eval = last_eval.map(|e| format!("eval {e:.2}"));
+    speed.into_iter().chain(eval).collect::<Vec<_>>().join("  ")
 }
 
 /// Writes `text` to stdout. A closed pipe (`rl envs | head`) means the reader has gone, so write

@@ -180,10 +180,13 @@ impl<'a> Session<'a> {
         let wall_s = self.train_seconds();
         let eval_started = Instant::now();
         super::interrupt::check()?;
-        let returns = self
-            .evaluator
-            .run(policy, self.exp.experiment.eval_episodes);
+        let episodes = self.exp.experiment.eval_episodes;
+        let returns = self.evaluator.run_observed(policy, episodes, |done| {
+            self.progress.evaluating(done, episodes);
+            !super::interrupt::requested()
+        });
         self.eval_time += eval_started.elapsed();
+        super::interrupt::check()?;
         let diagnostics = diagnostics(policy);
         let stats = ReturnStats::of(&returns);
         let train_return_mean = (!self.recent_returns.is_empty())
