@@ -75,6 +75,17 @@ pub struct Step {
     pub truncated: bool,
 }
 
+/// Everything needed to continue an env exactly where it is (checkpoints): its state, hidden
+/// flags and its RNG.
+#[derive(Clone, Debug, PartialEq, serde::Serialize, serde::Deserialize)]
+pub struct EnvSnapshot {
+    /// The `state()` values.
+    pub state: Vec<f64>,
+    /// Hidden flags: MountainCarContinuous's float32 mode, a time limit's step count, ...
+    pub extra: Vec<f64>,
+    pub rng: crate::rng::Rng,
+}
+
 /// gymnasium's `info` dict for the toy-text envs (classic-control envs return an empty one).
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct Info {
@@ -131,6 +142,12 @@ pub trait Env: Send + Sync {
 
     /// Overwrites the internal state as if `reset()` had produced it, and writes its observation.
     fn set_state(&mut self, state: &[f64], obs: &mut [f32]);
+
+    /// Everything needed to continue exactly from here (for checkpoints).
+    fn snapshot(&self) -> EnvSnapshot;
+
+    /// Puts the env back where [`Env::snapshot`] found it.
+    fn restore(&mut self, snapshot: &EnvSnapshot);
 
     /// gymnasium's `info` for the last reset or step.
     fn info(&self) -> Info {

@@ -182,3 +182,52 @@ pub fn spec_of(id: &str) -> Option<EnvSpec> {
         .ok()
         .map(|env| env.spec().clone())
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::env::{Action, Space, TimeLimit};
+
+    /// An action for step `t` (deterministic, covering the space).
+    fn action<'a>(space: &Space, t: usize, buf: &'a mut [f32]) -> Action<'a> {
+        match space {
+            Space::Discrete(n) => Action::Discrete((t * 7 + t / 3) % n),
+            Space::Box { .. } => {
+                buf[0] = ((t % 5) as f32 - 2.0) * 0.4;
+                Action::Continuous(buf)
+            }
+        }
+    }
+
+    /// A snapshot restored into a fresh env continues exactly like the original, stochastic
+    /// transitions (slippery FrozenLake) and time-limit counts included.
+    #[test]
+    fn snapshots_continue_exactly_on_every_env() {
+        for entry in REGISTRY {
+            let limit = Some(25);
+            let mut env =
+                TimeLimit::new(make_env(entry.id, &EnvOptions::default()).unwrap(), limit);
+            let space = env.spec().action_space.clone();
+            let mut obs = vec![0.0; env.spec().observation_space.flat_dim()];
+            let mut buf = [0.0f32];
+            env.reset(Some(11), &mut obs);
+            for t in 0..7 {
+                env.step(action(&space, t, &mut buf), &mut obs);
+            }
+            let snapshot = env.snapshot();
+            let mut copy =
+                TimeLimit::new(make_env(entry.id, &EnvOptions::default()).unwrap(), limit);
+            copy.restore(&snapshot);
+            let mut obs2 = obs.clone();
+            for t in 7..40 {
+                let a = env.step(action(&space, t, &mut buf), &mut obs);
+                let b = copy.step(action(&space, t, &mut buf), &mut obs2);
+                assert_eq!((a, &obs), (b, &obs2), "{} at step {t}", entry.id);
+                if a.terminated || a.truncated {
+                    break;
+                }
+            }
+            assert_eq!(env.snapshot(), copy.snapshot(), "{}", entry.id);
+        }
+    }
+}

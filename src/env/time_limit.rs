@@ -1,6 +1,6 @@
 //! gymnasium's `TimeLimit` wrapper: truncates an episode after `max_episode_steps` steps.
 
-use super::{Action, Env, EnvSpec, Info, LinearQuadratic, Step, TabularModel};
+use super::{Action, Env, EnvSnapshot, EnvSpec, Info, LinearQuadratic, Step, TabularModel};
 
 /// Adds truncation to a base env. `truncated` is true exactly on step `max_episode_steps`,
 /// whether or not the env also terminated on that step (as gymnasium does).
@@ -76,6 +76,22 @@ impl Env for TimeLimit {
 
     fn linear_quadratic(&self) -> Option<LinearQuadratic<'_>> {
         self.env.linear_quadratic()
+    }
+
+    /// The wrapped env's snapshot with the episode's step count appended to `extra`.
+    fn snapshot(&self) -> EnvSnapshot {
+        let mut snapshot = self.env.snapshot();
+        snapshot.extra.push(f64::from(self.elapsed));
+        snapshot
+    }
+
+    fn restore(&mut self, snapshot: &EnvSnapshot) {
+        let mut inner = snapshot.clone();
+        self.elapsed = inner
+            .extra
+            .pop()
+            .expect("a time-limit snapshot ends with its step count") as u32;
+        self.env.restore(&inner);
     }
 
     fn clone_box(&self) -> Box<dyn Env> {

@@ -9,7 +9,7 @@ use std::f64::consts::PI;
 
 use super::numerics::{cos_f32, pow2, sin_f32};
 use super::uniform;
-use crate::env::{Action, Env, EnvSpec, Space, Step};
+use crate::env::{Action, Env, EnvSnapshot, EnvSpec, Space, Step};
 use crate::rng::{self, Rng};
 
 /// Seconds integrated per step (one RK4 step).
@@ -193,6 +193,23 @@ impl Env for Acrobot {
         } else {
             self.write_obs(obs);
         }
+    }
+
+    fn snapshot(&self) -> EnvSnapshot {
+        EnvSnapshot {
+            state: self.state.to_vec(),
+            extra: Vec::new(),
+            rng: self.rng.clone(),
+        }
+    }
+
+    fn restore(&mut self, snapshot: &EnvSnapshot) {
+        self.state = snapshot
+            .state
+            .as_slice()
+            .try_into()
+            .expect("a snapshot of this env: [theta1, theta2, dtheta1, dtheta2]");
+        self.rng = snapshot.rng.clone();
     }
 
     fn clone_box(&self) -> Box<dyn Env> {

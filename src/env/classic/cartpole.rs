@@ -4,7 +4,7 @@
 //! CartPole section of `shared/fixtures/gymnasium/ENV_SPEC.md`. The state is float64 throughout.
 
 use super::uniform;
-use crate::env::{Action, Env, EnvSpec, Space, Step};
+use crate::env::{Action, Env, EnvSnapshot, EnvSpec, Space, Step};
 use crate::rng::{self, Rng};
 
 const GRAVITY: f64 = 9.8;
@@ -124,6 +124,23 @@ impl Env for CartPole {
             .try_into()
             .expect("CartPole-v1 state is [x, x_dot, theta, theta_dot]");
         self.write_obs(obs);
+    }
+
+    fn snapshot(&self) -> EnvSnapshot {
+        EnvSnapshot {
+            state: self.state.to_vec(),
+            extra: Vec::new(),
+            rng: self.rng.clone(),
+        }
+    }
+
+    fn restore(&mut self, snapshot: &EnvSnapshot) {
+        self.state = snapshot
+            .state
+            .as_slice()
+            .try_into()
+            .expect("a snapshot of this env: [x, x_dot, theta, theta_dot]");
+        self.rng = snapshot.rng.clone();
     }
 
     fn clone_box(&self) -> Box<dyn Env> {

@@ -5,7 +5,7 @@
 //! throughout.
 
 use super::uniform;
-use crate::env::{Action, Env, EnvSpec, Space, Step};
+use crate::env::{Action, Env, EnvSnapshot, EnvSpec, Space, Step};
 use crate::rng::{self, Rng};
 
 const MIN_POSITION: f64 = -1.2;
@@ -107,6 +107,23 @@ impl Env for MountainCar {
             .try_into()
             .expect("MountainCar-v0 state is [position, velocity]");
         self.write_obs(obs);
+    }
+
+    fn snapshot(&self) -> EnvSnapshot {
+        EnvSnapshot {
+            state: self.state.to_vec(),
+            extra: Vec::new(),
+            rng: self.rng.clone(),
+        }
+    }
+
+    fn restore(&mut self, snapshot: &EnvSnapshot) {
+        self.state = snapshot
+            .state
+            .as_slice()
+            .try_into()
+            .expect("a snapshot of this env: [position, velocity]");
+        self.rng = snapshot.rng.clone();
     }
 
     fn clone_box(&self) -> Box<dyn Env> {

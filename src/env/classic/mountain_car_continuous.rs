@@ -6,7 +6,7 @@
 //! later steps in float32 (numpy 2 rounds the Python-float constants to float32 there).
 
 use super::uniform;
-use crate::env::{Action, Env, EnvSpec, Space, Step};
+use crate::env::{Action, Env, EnvSnapshot, EnvSpec, Space, Step};
 use crate::rng::{self, Rng};
 
 const MIN_ACTION: f32 = -1.0;
@@ -171,6 +171,31 @@ impl Env for MountainCarContinuous {
             .expect("MountainCarContinuous-v0 state is [position, velocity]");
         self.state = State::F64(state);
         self.write_obs(obs);
+    }
+
+    /// `extra` = [1] once the state is float32 (after a step), [] before.
+    fn snapshot(&self) -> EnvSnapshot {
+        let extra = match self.state {
+            State::F64(_) => Vec::new(),
+            State::F32(_) => vec![1.0],
+        };
+        EnvSnapshot {
+            state: self.state(),
+            extra,
+            rng: self.rng.clone(),
+        }
+    }
+
+    fn restore(&mut self, snapshot: &EnvSnapshot) {
+        let [p, v] = snapshot.state[..] else {
+            panic!("a snapshot of this env: [position, velocity]")
+        };
+        self.state = if snapshot.extra.is_empty() {
+            State::F64([p, v])
+        } else {
+            State::F32([p as f32, v as f32])
+        };
+        self.rng = snapshot.rng.clone();
     }
 
     fn clone_box(&self) -> Box<dyn Env> {

@@ -9,7 +9,7 @@ use std::f64::consts::PI;
 
 use super::numerics::{pow2, powf2};
 use super::uniform;
-use crate::env::{Action, Env, EnvSpec, Space, Step};
+use crate::env::{Action, Env, EnvSnapshot, EnvSpec, Space, Step};
 use crate::rng::{self, Rng};
 
 const MAX_SPEED: f64 = 8.0;
@@ -119,6 +119,23 @@ impl Env for Pendulum {
             .try_into()
             .expect("Pendulum-v1 state is [theta, theta_dot]");
         self.write_obs(obs);
+    }
+
+    fn snapshot(&self) -> EnvSnapshot {
+        EnvSnapshot {
+            state: self.state.to_vec(),
+            extra: Vec::new(),
+            rng: self.rng.clone(),
+        }
+    }
+
+    fn restore(&mut self, snapshot: &EnvSnapshot) {
+        self.state = snapshot
+            .state
+            .as_slice()
+            .try_into()
+            .expect("a snapshot of this env: [theta, theta_dot]");
+        self.rng = snapshot.rng.clone();
     }
 
     fn clone_box(&self) -> Box<dyn Env> {

@@ -8,7 +8,7 @@ use nalgebra::{DMatrix, DVector};
 use rand::RngExt;
 
 use crate::env::Step;
-use crate::env::{Action, Env, EnvSpec, LinearQuadratic, Space};
+use crate::env::{Action, Env, EnvSnapshot, EnvSpec, LinearQuadratic, Space};
 use crate::rng::{self, Rng};
 
 /// x' = A x + B u with an unbounded continuous action and reward −(xᵀQx + uᵀRu) of the pre-step
@@ -147,6 +147,19 @@ impl Env for LinearEnv {
         );
         self.state.copy_from_slice(state);
         self.write_obs(obs);
+    }
+
+    fn snapshot(&self) -> EnvSnapshot {
+        EnvSnapshot {
+            state: self.state(),
+            extra: Vec::new(),
+            rng: self.rng.clone(),
+        }
+    }
+
+    fn restore(&mut self, snapshot: &EnvSnapshot) {
+        self.state = DVector::from_column_slice(&snapshot.state);
+        self.rng = snapshot.rng.clone();
     }
 
     fn clone_box(&self) -> Box<dyn Env> {

@@ -7,7 +7,7 @@ use std::sync::Arc;
 
 use rand::RngExt;
 
-use crate::env::{Action, Env, EnvSpec, Info, Step, TabularModel};
+use crate::env::{Action, Env, EnvSnapshot, EnvSpec, Info, Step, TabularModel};
 use crate::rng::{self, Rng};
 
 /// A toy-text env; build one with [`DiscreteEnv::frozen_lake`], [`DiscreteEnv::cliff_walking`]
@@ -125,6 +125,21 @@ impl Env for DiscreteEnv {
 
     fn model(&self) -> Option<&TabularModel> {
         Some(&self.model)
+    }
+
+    /// `extra` = [probability of the last transition].
+    fn snapshot(&self) -> EnvSnapshot {
+        EnvSnapshot {
+            state: vec![self.s as f64],
+            extra: vec![self.prob],
+            rng: self.rng.clone(),
+        }
+    }
+
+    fn restore(&mut self, snapshot: &EnvSnapshot) {
+        self.s = snapshot.state[0] as usize;
+        self.prob = snapshot.extra[0];
+        self.rng = snapshot.rng.clone();
     }
 
     fn clone_box(&self) -> Box<dyn Env> {
