@@ -58,8 +58,11 @@ pub struct RunArgs {
     #[arg(long = "set", value_name = "KEY.PATH=VALUE")]
     pub overrides: Vec<String>,
     /// Overwrite complete results of the same seeds.
-    #[arg(long)]
+    #[arg(long, conflicts_with = "resume")]
     pub force: bool,
+    /// Keep complete seeds; continue the others from their last checkpoint.
+    #[arg(long)]
+    pub resume: bool,
     /// Print only the results path and errors.
     #[arg(long, short, conflicts_with = "verbose")]
     pub quiet: bool,

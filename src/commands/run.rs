@@ -38,6 +38,7 @@ fn resolve(args: &RunArgs) -> Result<(Experiment, RunOptions), UsageError> {
         seeds: exp.experiment.seeds.0.clone(),
         jobs,
         force: args.force,
+        resume: args.resume,
         display,
     };
     Ok((exp, opts))

@@ -133,6 +133,7 @@ fn check(exp: &Experiment) -> Vec<(String, String)> {
         for (key, given) in [
             ("total_steps", e.total_steps.is_some()),
             ("eval_every", e.eval_every.is_some()),
+            ("checkpoint_every", e.checkpoint_every.is_some()),
         ] {
             c.require(key, !given, || {
                 format!(
@@ -164,6 +165,11 @@ fn check(exp: &Experiment) -> Vec<(String, String)> {
     c.require("jobs", e.jobs.is_none_or(|j| j > 0), || {
         "must be > 0".into()
     });
+    c.require(
+        "checkpoint_every",
+        e.checkpoint_every.is_none_or(|c| c > 0),
+        || "must be > 0".into(),
+    );
 
     let mut env_check = Checker::new("env");
     env_check.require("num_envs", exp.env.num_envs > 0, || "must be > 0".into());

@@ -72,6 +72,10 @@ pub struct ExperimentSection {
     /// Cap on evaluation episode length for envs without a time limit (default 1000).
     #[serde(default = "default_eval_max_episode_steps")]
     pub eval_max_episode_steps: u32,
+    /// Write a checkpoint every this many env steps, for `rl run --resume` (default: none; a
+    /// checkpoint is also written on Ctrl-C).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub checkpoint_every: Option<u64>,
     /// Seeds run at once on worker threads (default: the number of cores).
     #[serde(default)]
     pub jobs: Option<usize>,

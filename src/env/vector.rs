@@ -2,7 +2,7 @@
 //! (Stable-Baselines3's convention), keeping the final observation of every finished episode so
 //! that algorithms can bootstrap from truncated ones.
 
-use super::{Action, Env, EnvSpec, TimeLimit};
+use super::{Action, Env, EnvSnapshot, EnvSpec, TimeLimit};
 
 /// An episode that ended during the last [`VecEnv::step`].
 #[derive(Clone, Copy, Debug, PartialEq)]
@@ -12,6 +12,15 @@ pub struct EpisodeEnd {
     pub episode_return: f64,
     pub length: u32,
     pub truncated: bool,
+}
+
+/// Everything needed to continue a vector env exactly (for checkpoints).
+#[derive(Clone, Debug, PartialEq, serde::Serialize, serde::Deserialize)]
+pub struct VecEnvSnapshot {
+    envs: Vec<EnvSnapshot>,
+    obs: Vec<f32>,
+    episode_return: Vec<f64>,
+    episode_length: Vec<u32>,
 }
 
 /// N time-limited copies of one env.
@@ -145,6 +154,32 @@ impl VecEnv {
     /// Episodes that ended in the last step.
     pub fn ended(&self) -> &[EpisodeEnd] {
         &self.ended
+    }
+
+    /// Everything needed to continue exactly from here.
+    pub fn snapshot(&self) -> VecEnvSnapshot {
+        VecEnvSnapshot {
+            envs: self.envs.iter().map(|e| e.snapshot()).collect(),
+            obs: self.obs.clone(),
+            episode_return: self.episode_return.clone(),
+            episode_length: self.episode_length.clone(),
+        }
+    }
+
+    /// Puts every env back where [`VecEnv::snapshot`] found it.
+    pub fn restore(&mut self, snapshot: &VecEnvSnapshot) {
+        assert_eq!(
+            snapshot.envs.len(),
+            self.envs.len(),
+            "a snapshot of as many envs"
+        );
+        for (env, s) in self.envs.iter_mut().zip(&snapshot.envs) {
+            env.restore(s);
+        }
+        self.obs.clone_from(&snapshot.obs);
+        self.episode_return.clone_from(&snapshot.episode_return);
+        self.episode_length.clone_from(&snapshot.episode_length);
+        self.ended.clear();
     }
 
     /// Env `i` itself (e.g. to read its model).

@@ -53,6 +53,15 @@ impl CurveWriter {
         })
     }
 
+    /// Reopens `path` to append rows after its existing ones (a resumed run).
+    pub fn append(path: &Path, diagnostics: &[&str]) -> io::Result<Self> {
+        let file = std::fs::OpenOptions::new().append(true).open(path)?;
+        Ok(Self {
+            writer: csv::Writer::from_writer(file),
+            diagnostics: diagnostics.len(),
+        })
+    }
+
     pub fn write(&mut self, row: &CurveRow) -> io::Result<()> {
         assert_eq!(
             row.diagnostics.len(),

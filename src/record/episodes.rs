@@ -16,6 +16,14 @@ impl EpisodeWriter {
         Ok(Self { writer })
     }
 
+    /// Reopens `path` to append rows after its existing ones (a resumed run).
+    pub fn append(path: &Path) -> io::Result<Self> {
+        let file = std::fs::OpenOptions::new().append(true).open(path)?;
+        Ok(Self {
+            writer: csv::Writer::from_writer(BufWriter::new(file)),
+        })
+    }
+
     /// Records an episode that ended at env step `step`.
     pub fn write(
         &mut self,

@@ -50,6 +50,16 @@ impl Evaluator {
         Self { env, rng, obs }
     }
 
+    /// The eval seed stream (saved in checkpoints).
+    pub fn rng(&self) -> &Rng {
+        &self.rng
+    }
+
+    /// Continues the eval seed stream from a checkpoint.
+    pub fn set_rng(&mut self, rng: Rng) {
+        self.rng = rng;
+    }
+
     /// Runs `episodes` episodes of `policy`; returns their undiscounted returns. The first
     /// episode reseeds the env from the eval stream, so every evaluation is reproducible.
     pub fn run<P: Policy + ?Sized>(&mut self, policy: &mut P, episodes: u32) -> Vec<f64> {

@@ -1,5 +1,6 @@
 //! The runner: seeds on worker threads, one [`Session`] each, result folders, failure handling.
 
+pub mod checkpoint;
 mod evaluate;
 pub mod interrupt;
 mod progress;
@@ -27,6 +28,8 @@ pub struct RunOptions {
     pub jobs: usize,
     /// Overwrite complete results.
     pub force: bool,
+    /// Keep complete seeds and continue the others from their last checkpoint.
+    pub resume: bool,
     pub display: Display,
 }
 
@@ -48,7 +51,7 @@ pub struct SeedOutcome {
 
 /// Refuses to run over complete results unless `force`; writes nothing.
 pub fn check_existing(exp: &Experiment, opts: &RunOptions) -> Result<(), UsageError> {
-    if opts.force {
+    if opts.force || opts.resume {
         return Ok(());
     }
     let complete: Vec<String> = opts
@@ -90,9 +93,13 @@ fn run_with(exp: &Experiment, opts: &RunOptions, train: &Train) -> Vec<SeedOutco
                     if interrupt::requested() {
                         break;
                     }
-                    let outcome = run_seed(exp, seed, &board, train);
+                    let outcome = if opts.resume {
+                        resume_seed(exp, seed, &board, train)
+                    } else {
+                        run_seed(exp, seed, &board, train, None)
+                    };
                     if let (Status::Failed, Some(error)) = (outcome.status, &outcome.error) {
-                        board.println(&format!("seed {seed} failed: {error}"));
+                        board.error(&format!("seed {seed} failed: {error}"));
                     }
                     outcomes
                         .lock()
@@ -108,7 +115,50 @@ fn run_with(exp: &Experiment, opts: &RunOptions, train: &Train) -> Vec<SeedOutco
 }
 
 /// Runs one seed in its folder: config.toml, meta.json (running → complete | failed), curves.
-fn run_seed(exp: &Experiment, seed: u64, board: &ProgressBoard, train: &Train) -> SeedOutcome {
+/// `--resume`: a complete seed is kept as it is; an incomplete one continues from its
+/// checkpoint (or starts over without one).
+fn resume_seed(exp: &Experiment, seed: u64, board: &ProgressBoard, train: &Train) -> SeedOutcome {
+    let dir = exp.seed_dir(seed);
+    if let Ok(meta) = Meta::read(&dir.join("meta.json"))
+        && meta.status == Status::Complete
+    {
+        board
+            .seed(seed, exp.total_steps())
+            .finish("complete (kept)");
+        return SeedOutcome::of(&meta, Vec::new());
+    }
+    let checkpoint = checkpoint::read(&dir).and_then(|c| match c {
+        Some(c) => same_config(exp, &dir).map(|()| Some(c)),
+        None => Ok(None),
+    });
+    match checkpoint {
+        Ok(c) => run_seed(exp, seed, board, train, c),
+        Err(e) => SeedOutcome::failed(seed, format!("{e:#}")),
+    }
+}
+
+/// A checkpoint continues only the experiment that wrote it (seeds, jobs and out_dir aside).
+fn same_config(exp: &Experiment, dir: &Path) -> anyhow::Result<()> {
+    let path = dir.join("config.toml");
+    let mut saved = crate::config::load(&path, &[]).map_err(|e| anyhow::anyhow!("{e}"))?;
+    saved.experiment.seeds = exp.experiment.seeds.clone();
+    saved.experiment.jobs = exp.experiment.jobs;
+    saved.experiment.out_dir.clone_from(&exp.experiment.out_dir);
+    anyhow::ensure!(
+        saved == *exp,
+        "{} differs from the experiment being resumed; rerun without --resume (or with --force)",
+        path.display()
+    );
+    Ok(())
+}
+
+fn run_seed(
+    exp: &Experiment,
+    seed: u64,
+    board: &ProgressBoard,
+    train: &Train,
+    resume: Option<checkpoint::Checkpoint>,
+) -> SeedOutcome {
     let dir = exp.seed_dir(seed);
     let started = Instant::now();
     let mut meta = Meta {
@@ -133,8 +183,8 @@ fn run_seed(exp: &Experiment, seed: u64, board: &ProgressBoard, train: &Train) -
     let mut progress = board.seed(seed, exp.total_steps());
     let mut diagnostics = Vec::new();
     tracing::info!(seed, dir = %dir.display(), "seed started");
-    let result = prepare_dir(exp, &dir, &meta).and_then(|()| {
-        let mut session = Session::new(exp, seed, &dir, &mut progress)?;
+    let result = prepare_dir(exp, &dir, &meta, resume.is_some()).and_then(|()| {
+        let mut session = Session::new(exp, seed, &dir, &mut progress, resume)?;
         let trained = catch_unwind(AssertUnwindSafe(|| train(&mut session)))
             .unwrap_or_else(|panic| Err(anyhow::anyhow!("panicked: {}", panic_message(&panic))))
             .and_then(|()| session.close());
@@ -170,21 +220,50 @@ fn run_seed(exp: &Experiment, seed: u64, board: &ProgressBoard, train: &Train) -
     }
     progress.finish(meta.status.name());
     SeedOutcome {
-        seed,
-        status: meta.status,
         error,
-        final_eval: meta.final_eval_return_mean,
-        steps: meta.env_steps,
-        wall_s: meta.wall_s,
-        steps_per_s: meta.steps_per_s,
-        diagnostics,
+        ..SeedOutcome::of(&meta, diagnostics)
     }
 }
 
-/// Creates the seed folder with the resolved config and a `running` meta.json.
-fn prepare_dir(exp: &Experiment, dir: &Path, meta: &Meta) -> anyhow::Result<()> {
+impl SeedOutcome {
+    /// The outcome a meta.json records.
+    fn of(meta: &Meta, diagnostics: Vec<(String, f64)>) -> Self {
+        Self {
+            seed: meta.seed,
+            status: meta.status,
+            error: meta.error.clone(),
+            final_eval: meta.final_eval_return_mean,
+            steps: meta.env_steps,
+            wall_s: meta.wall_s,
+            steps_per_s: meta.steps_per_s,
+            diagnostics,
+        }
+    }
+
+    /// A seed that failed before it could run.
+    fn failed(seed: u64, error: String) -> Self {
+        Self {
+            seed,
+            status: Status::Failed,
+            error: Some(error),
+            final_eval: None,
+            steps: 0,
+            wall_s: 0.0,
+            steps_per_s: 0.0,
+            diagnostics: Vec::new(),
+        }
+    }
+}
+
+/// Creates the seed folder with the resolved config and a `running` meta.json; a fresh run
+/// (`resuming` false) drops an old checkpoint.
+fn prepare_dir(exp: &Experiment, dir: &Path, meta: &Meta, resuming: bool) -> anyhow::Result<()> {
     use anyhow::Context;
     std::fs::create_dir_all(dir).with_context(|| format!("cannot create {}", dir.display()))?;
+    let old = dir.join(checkpoint::FILE);
+    if !resuming && old.exists() {
+        std::fs::remove_file(&old).with_context(|| format!("cannot remove {}", old.display()))?;
+    }
     crate::record::write_atomically(&dir.join("config.toml"), exp.to_toml().as_bytes())
         .with_context(|| format!("cannot write {}", dir.join("config.toml").display()))?;
     meta.write(&dir.join("meta.json"))
@@ -219,6 +298,7 @@ mod tests {
             seeds: vec![0, 1, 2],
             jobs: 2,
             force: false,
+            resume: false,
             display: Display::Quiet,
         };
         let outcomes = run_with(&exp, &opts, &|session| {

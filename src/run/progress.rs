@@ -54,11 +54,11 @@ impl ProgressBoard {
     }
 
     /// Prints a line without tearing the bars.
-    pub fn println(&self, line: &str) {
+    /// Reports an error on stderr, in every display mode, without tearing the bars.
+    pub fn error(&self, line: &str) {
         match self.display {
-            Display::Bars => self.multi.suspend(|| emit(&format!("{line}\n"))),
-            Display::Lines => emit(&format!("{line}\n")),
-            Display::Quiet => {}
+            Display::Bars => self.multi.suspend(|| eprintln!("{line}")),
+            _ => eprintln!("{line}"),
         }
     }
 }

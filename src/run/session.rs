@@ -14,6 +14,8 @@ use crate::env::{TimeLimit, VecEnv, make_env, vector::EpisodeEnd};
 use crate::record::{CurveRow, CurveWriter, EpisodeWriter, ReturnStats};
 use crate::rng::{self, Rng, Stream};
 
+use super::checkpoint::{self, Checkpoint, SessionState};
+
 /// Training episodes averaged in `train_return_mean` (Stable-Baselines3's `ep_rew_mean` window).
 const TRAIN_RETURN_WINDOW: usize = 100;
 
@@ -35,20 +37,36 @@ pub struct Session<'a> {
     last_eval: Option<(u64, f64)>,
     diagnostic_names: Vec<String>,
     last_diagnostics: Vec<f64>,
+    /// The checkpoint being resumed from, until the algorithm takes its state.
+    resume: Option<Checkpoint>,
+    /// Training seconds before a resume.
+    earlier_train_seconds: f64,
+    curve_rows: u64,
+    episode_rows: u64,
+    next_checkpoint: u64,
 }
 
 impl<'a> Session<'a> {
-    /// Opens the result files of `seed` in `dir` and builds the evaluation env.
+    /// Opens the result files of `seed` in `dir` and builds the evaluation env; with `resume`,
+    /// keeps the rows written up to that checkpoint and continues from its state.
     pub fn new(
         exp: &'a Experiment,
         seed: u64,
         dir: &'a Path,
         progress: &'a mut Progress,
+        resume: Option<Checkpoint>,
     ) -> anyhow::Result<Self> {
-        let episodes_file = EpisodeWriter::create(&dir.join("episodes.csv"))
-            .with_context(|| format!("cannot create {}", dir.join("episodes.csv").display()))?;
+        let episodes_path = dir.join("episodes.csv");
+        let episodes_file = match &resume {
+            None => EpisodeWriter::create(&episodes_path),
+            Some(c) => {
+                checkpoint::truncate_csv(&episodes_path, c.session.episode_rows)?;
+                EpisodeWriter::append(&episodes_path)
+            }
+        }
+        .with_context(|| format!("cannot open {}", episodes_path.display()))?;
         let evaluator = Evaluator::new(eval_env(exp)?, rng::stream(seed, Stream::Eval));
-        Ok(Self {
+        let mut session = Self {
             exp,
             seed,
             dir,
@@ -65,7 +83,79 @@ impl<'a> Session<'a> {
             last_eval: None,
             diagnostic_names: Vec::new(),
             last_diagnostics: Vec::new(),
-        })
+            resume: None,
+            earlier_train_seconds: 0.0,
+            curve_rows: 0,
+            episode_rows: 0,
+            next_checkpoint: exp.experiment.checkpoint_every.unwrap_or(u64::MAX),
+        };
+        if let Some(c) = resume {
+            let s = &c.session;
+            session.evaluator.set_rng(s.eval_rng.clone());
+            session.steps = c.step;
+            session.episodes = s.episodes;
+            session.recent_returns = s.recent_returns.iter().copied().collect();
+            session.next_eval = s.next_eval;
+            session.last_eval = s.last_eval;
+            session.last_diagnostics.clone_from(&s.last_diagnostics);
+            session.earlier_train_seconds = s.train_seconds;
+            session.curve_rows = s.curve_rows;
+            session.episode_rows = s.episode_rows;
+            session.next_checkpoint = s.next_checkpoint;
+            session.resume = Some(c);
+        }
+        Ok(session)
+    }
+
+    /// The state the algorithm saved in the checkpoint being resumed (once; `None` on a fresh
+    /// run): the step it was taken after, and the state.
+    pub fn resumed<T: serde::de::DeserializeOwned>(&mut self) -> anyhow::Result<Option<(u64, T)>> {
+        let Some(c) = self.resume.take() else {
+            return Ok(None);
+        };
+        let state = serde_json::from_value(c.algo)
+            .context("the checkpoint's algorithm state does not fit")?;
+        Ok(Some((c.step, state)))
+    }
+
+    /// Writes a checkpoint after step `step` when one is due (`experiment.checkpoint_every`) or
+    /// Ctrl-C was pressed; `state` gives the algorithm's whole state. After Ctrl-C it then fails
+    /// with [`Interrupted`](super::interrupt::Interrupted).
+    pub fn checkpoint<T: serde::Serialize>(
+        &mut self,
+        step: u64,
+        state: impl FnOnce() -> T,
+    ) -> anyhow::Result<()> {
+        let interrupted = super::interrupt::requested();
+        if step < self.next_checkpoint && !interrupted {
+            return Ok(());
+        }
+        if let Some(every) = self.exp.experiment.checkpoint_every {
+            self.next_checkpoint = (step / every + 1) * every;
+        }
+        self.episodes_file.flush()?;
+        let session = SessionState {
+            episodes: self.episodes,
+            recent_returns: self.recent_returns.iter().copied().collect(),
+            next_eval: self.next_eval,
+            last_eval: self.last_eval,
+            last_diagnostics: self.last_diagnostics.clone(),
+            eval_rng: self.evaluator.rng().clone(),
+            train_seconds: self.train_seconds(),
+            curve_rows: self.curve_rows,
+            episode_rows: self.episode_rows,
+            next_checkpoint: self.next_checkpoint,
+        };
+        let algo = serde_json::to_value(state())?;
+        checkpoint::write(
+            self.dir,
+            &Checkpoint {
+                step,
+                session,
+                algo,
+            },
+        )?;
+        Ok(super::interrupt::check()?)
     }
 
     pub fn experiment(&self) -> &Experiment {
@@ -114,16 +204,20 @@ impl<'a> Session<'a> {
     /// Declares the algorithm's diagnostic columns of curve.csv; call once, before evaluating.
     pub fn set_diagnostics(&mut self, names: &[&str]) -> anyhow::Result<()> {
         let path = self.dir.join("curve.csv");
-        self.curve = Some(
-            CurveWriter::create(&path, names)
-                .with_context(|| format!("cannot create {}", path.display()))?,
-        );
+        let writer = match &self.resume {
+            None => CurveWriter::create(&path, names),
+            Some(c) => {
+                checkpoint::truncate_csv(&path, c.session.curve_rows)?;
+                CurveWriter::append(&path, names)
+            }
+        };
+        self.curve = Some(writer.with_context(|| format!("cannot open {}", path.display()))?);
         self.diagnostic_names = names.iter().map(|n| n.to_string()).collect();
         Ok(())
     }
 
     /// Records the training episodes that ended at env step `step` and updates progress.
-    /// Fails with [`Interrupted`](super::interrupt::Interrupted) once Ctrl-C was pressed.
+    /// (Ctrl-C is seen by [`Session::checkpoint`] or [`Session::tick`].)
     pub fn record_episodes(&mut self, step: u64, ended: &[EpisodeEnd]) -> anyhow::Result<()> {
         self.steps = step;
         for end in ended {
@@ -135,18 +229,24 @@ impl<'a> Session<'a> {
             let wall = self.train_seconds();
             self.episodes_file
                 .write(step, end.episode_return, end.length, wall)?;
+            self.episode_rows += 1;
         }
-        self.tick(step)
+        self.show_progress(step);
+        Ok(())
     }
 
     /// Updates the progress display (cheap; call as often as convenient).
     /// Fails with [`Interrupted`](super::interrupt::Interrupted) once Ctrl-C was pressed.
     pub fn tick(&mut self, step: u64) -> anyhow::Result<()> {
+        self.show_progress(step);
+        Ok(super::interrupt::check()?)
+    }
+
+    fn show_progress(&mut self, step: u64) {
         self.steps = step;
         let sps = self.steps_per_second();
         self.progress
             .tick(step, sps, self.last_eval.map(|(_, r)| r));
-        Ok(super::interrupt::check()?)
     }
 
     /// Whether an evaluation is due at `step` (every `eval_every` steps and at the budget's end).
@@ -205,6 +305,7 @@ impl<'a> Session<'a> {
             .as_mut()
             .context("set_diagnostics must be called before the first evaluation")?
             .write(&row)?;
+        self.curve_rows += 1;
         self.episodes_file.flush()?;
         let every = self.exp.eval_every();
         self.next_eval = (step / every + 1) * every;
@@ -240,7 +341,7 @@ impl<'a> Session<'a> {
 
     /// Training seconds so far (evaluation time excluded).
     pub fn train_seconds(&self) -> f64 {
-        (self.started.elapsed() - self.eval_time).as_secs_f64()
+        self.earlier_train_seconds + (self.started.elapsed() - self.eval_time).as_secs_f64()
     }
 
     /// Env steps per training second.

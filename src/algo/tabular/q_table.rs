@@ -7,7 +7,7 @@ use crate::env::{Action, Space};
 use crate::rng::Rng;
 
 /// Q(s, a) for `n_states × n_actions` pairs, row-major by state.
-#[derive(Clone, Debug, PartialEq)]
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
 pub struct QTable {
     n_actions: usize,
     values: Vec<f64>,

@@ -4,6 +4,9 @@
 
 use serde::{Deserialize, Serialize};
 
+use crate::env::vector::VecEnvSnapshot;
+use crate::rng::Rng;
+
 use super::q_table::{GreedyTable, QTable, greedy_policy, state_index, table_size};
 use super::td::{EXPLORATION_HELP, check_exploration};
 use crate::algo::Hyperparameters;
@@ -82,15 +85,24 @@ impl Hyperparameters for SarsaLambdaConfig {
     }
 }
 
+/// Everything a checkpoint needs to continue Sarsa(λ) exactly.
+#[derive(Serialize, Deserialize)]
+struct SarsaLambdaState {
+    q: QTable,
+    /// Eligibility traces; zero outside `visited` (the pairs seen this episode).
+    e: Vec<f64>,
+    visited: Vec<usize>,
+    rng: Rng,
+    envs: VecEnvSnapshot,
+    s: usize,
+    a: usize,
+    abs_td_sum: f64,
+    abs_td_count: u32,
+}
+
 pub fn train(cfg: &SarsaLambdaConfig, session: &mut Session) -> anyhow::Result<()> {
     let mut env = session.make_vec_env()?;
     let (n_states, n_actions) = table_size(&env.spec().observation_space, &env.spec().action_space);
-    let mut q = QTable::new(n_states, n_actions, cfg.q_init);
-    // Traces are zero outside `visited` (the pairs seen this episode), so only those are updated.
-    let mut e = vec![0.0; n_states * n_actions];
-    let mut visited: Vec<usize> = Vec::new();
-    let mut is_visited = vec![false; n_states * n_actions];
-    let mut rng = session.rng(Stream::Explore);
     let epsilon = EpsilonSchedule {
         initial: cfg.exploration_initial_eps,
         last: cfg.exploration_final_eps,
@@ -98,14 +110,48 @@ pub fn train(cfg: &SarsaLambdaConfig, session: &mut Session) -> anyhow::Result<(
         decay: cfg.exploration_decay,
         total_steps: session.total_steps(),
     };
-    let mut abs_td_sum = 0.0;
-    let mut abs_td_count = 0u32;
     session.set_diagnostics(&["epsilon", "td_error"])?;
-    session.evaluate(0, &mut greedy_policy(&q), &[epsilon.value(0), f64::NAN])?;
-
-    let mut s = state_index(env.observation(0));
-    let mut a = q.epsilon_greedy(s, epsilon.value(0), &mut rng);
-    for step in 1..=session.total_steps() {
+    let (first, state) = match session.resumed::<SarsaLambdaState>()? {
+        Some((step, state)) => {
+            env.restore(&state.envs);
+            (step + 1, state)
+        }
+        None => {
+            let q = QTable::new(n_states, n_actions, cfg.q_init);
+            session.evaluate(0, &mut greedy_policy(&q), &[epsilon.value(0), f64::NAN])?;
+            let mut rng = session.rng(Stream::Explore);
+            let s = state_index(env.observation(0));
+            let a = q.epsilon_greedy(s, epsilon.value(0), &mut rng);
+            let state = SarsaLambdaState {
+                q,
+                e: vec![0.0; n_states * n_actions],
+                visited: Vec::new(),
+                rng,
+                envs: env.snapshot(),
+                s,
+                a,
+                abs_td_sum: 0.0,
+                abs_td_count: 0,
+            };
+            (1, state)
+        }
+    };
+    let SarsaLambdaState {
+        mut q,
+        mut e,
+        mut visited,
+        mut rng,
+        mut s,
+        mut a,
+        mut abs_td_sum,
+        mut abs_td_count,
+        ..
+    } = state;
+    let mut is_visited = vec![false; n_states * n_actions];
+    for &i in &visited {
+        is_visited[i] = true;
+    }
+    for step in first..=session.total_steps() {
         let eps = epsilon.value(step);
         env.step_discrete(&[a]);
         let r = env.rewards()[0];
@@ -158,6 +204,17 @@ pub fn train(cfg: &SarsaLambdaConfig, session: &mut Session) -> anyhow::Result<(
             (abs_td_sum, abs_td_count) = (0.0, 0);
             session.evaluate(step, &mut greedy_policy(&q), &[eps, td_error])?;
         }
+        session.checkpoint(step, || SarsaLambdaState {
+            q: q.clone(),
+            e: e.clone(),
+            visited: visited.clone(),
+            rng: rng.clone(),
+            envs: env.snapshot(),
+            s,
+            a,
+            abs_td_sum,
+            abs_td_count,
+        })?;
     }
     session.save_policy(&GreedyTable::of_q(&q))
 }

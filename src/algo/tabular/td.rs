@@ -7,6 +7,9 @@
 
 use serde::{Deserialize, Serialize};
 
+use crate::env::vector::VecEnvSnapshot;
+use crate::rng::Rng;
+
 use super::q_table::{GreedyTable, QTable, greedy_policy, state_index, table_size};
 use crate::algo::Hyperparameters;
 use crate::algo::schedule::{Decay, EpsilonSchedule};
@@ -118,20 +121,59 @@ pub enum TdTarget {
     Expected,
 }
 
+/// Everything a checkpoint needs to continue TD control exactly.
+#[derive(Serialize, Deserialize)]
+struct TdState {
+    q: QTable,
+    rng: Rng,
+    envs: VecEnvSnapshot,
+    s: usize,
+    a: usize,
+    abs_td_sum: f64,
+    abs_td_count: u32,
+}
+
 pub fn train(cfg: &TdConfig, target: TdTarget, session: &mut Session) -> anyhow::Result<()> {
     let mut env = session.make_vec_env()?;
     let (n_states, n_actions) = table_size(&env.spec().observation_space, &env.spec().action_space);
-    let mut q = QTable::new(n_states, n_actions, cfg.q_init);
-    let mut rng = session.rng(Stream::Explore);
     let epsilon = cfg.epsilon(session.total_steps());
-    let mut abs_td_sum = 0.0;
-    let mut abs_td_count = 0u32;
     session.set_diagnostics(&["epsilon", "td_error"])?;
-    session.evaluate(0, &mut greedy_policy(&q), &[epsilon.value(0), f64::NAN])?;
-
-    let mut s = state_index(env.observation(0));
-    let mut a = q.epsilon_greedy(s, epsilon.value(0), &mut rng);
-    for step in 1..=session.total_steps() {
+    let (first, state) = match session.resumed::<TdState>()? {
+        Some((step, st)) => {
+            env.restore(&st.envs);
+            (step + 1, st)
+        }
+        None => {
+            let q = QTable::new(n_states, n_actions, cfg.q_init);
+            session.evaluate(0, &mut greedy_policy(&q), &[epsilon.value(0), f64::NAN])?;
+            let mut rng = session.rng(Stream::Explore);
+            let s = state_index(env.observation(0));
+            let a = q.epsilon_greedy(s, epsilon.value(0), &mut rng);
+            let envs = env.snapshot();
+            (
+                1,
+                TdState {
+                    q,
+                    rng,
+                    envs,
+                    s,
+                    a,
+                    abs_td_sum: 0.0,
+                    abs_td_count: 0,
+                },
+            )
+        }
+    };
+    let TdState {
+        mut q,
+        mut rng,
+        mut s,
+        mut a,
+        mut abs_td_sum,
+        mut abs_td_count,
+        ..
+    } = state;
+    for step in first..=session.total_steps() {
         let eps = epsilon.value(step);
         env.step_discrete(&[a]);
         let r = env.rewards()[0];
@@ -173,6 +215,15 @@ pub fn train(cfg: &TdConfig, target: TdTarget, session: &mut Session) -> anyhow:
             (abs_td_sum, abs_td_count) = (0.0, 0);
             session.evaluate(step, &mut greedy_policy(&q), &[eps, td_error])?;
         }
+        session.checkpoint(step, || TdState {
+            q: q.clone(),
+            rng: rng.clone(),
+            envs: env.snapshot(),
+            s,
+            a,
+            abs_td_sum,
+            abs_td_count,
+        })?;
     }
     session.save_policy(&GreedyTable::of_q(&q))
 }
