@@ -18,9 +18,29 @@ pub use pendulum::Pendulum;
 
 use rand::RngExt;
 
+use crate::env::EnvSnapshot;
 use crate::rng::Rng;
 
 /// A draw from `U(low, high)` computed as numpy's `Generator.uniform` does.
 fn uniform(rng: &mut Rng, low: f64, high: f64) -> f64 {
     low + (high - low) * rng.random::<f64>()
+}
+
+/// The snapshot of an env whose whole state is `state` and its RNG.
+fn snapshot<const N: usize>(state: &[f64; N], rng: &Rng) -> EnvSnapshot {
+    EnvSnapshot {
+        state: state.to_vec(),
+        extra: Vec::new(),
+        rng: rng.clone(),
+    }
+}
+
+/// Restores what [`snapshot`] saved.
+fn restore<const N: usize>(state: &mut [f64; N], rng: &mut Rng, snapshot: &EnvSnapshot) {
+    *state = snapshot
+        .state
+        .as_slice()
+        .try_into()
+        .expect("a snapshot of this env");
+    *rng = snapshot.rng.clone();
 }

@@ -110,20 +110,11 @@ impl Env for MountainCar {
     }
 
     fn snapshot(&self) -> EnvSnapshot {
-        EnvSnapshot {
-            state: self.state.to_vec(),
-            extra: Vec::new(),
-            rng: self.rng.clone(),
-        }
+        super::snapshot(&self.state, &self.rng)
     }
 
     fn restore(&mut self, snapshot: &EnvSnapshot) {
-        self.state = snapshot
-            .state
-            .as_slice()
-            .try_into()
-            .expect("a snapshot of this env: [position, velocity]");
-        self.rng = snapshot.rng.clone();
+        super::restore(&mut self.state, &mut self.rng, snapshot);
     }
 
     fn clone_box(&self) -> Box<dyn Env> {
