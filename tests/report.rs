@@ -238,3 +238,20 @@ fn eval_reruns_a_saved_tabular_policy_and_a_planner() {
         stderr(&out)
     );
 }
+
+#[test]
+fn compare_marks_planners_as_untrained() {
+    let dir = tempfile::tempdir().unwrap();
+    run_experiment(
+        "lqr_double_integrator.toml",
+        dir.path(),
+        &["--seeds", "0..2"],
+    );
+    let out = rl(&["compare", "lqr_double_integrator"], dir.path());
+    assert_eq!(out.status.code(), Some(0), "{}", stderr(&out));
+    let text = stdout(&out);
+    assert!(
+        text.contains("2/2") && text.contains("- (no training)"),
+        "{text}"
+    );
+}

@@ -47,6 +47,8 @@ pub struct Row {
     /// Median first step reaching the threshold, over the seeds that reached it.
     pub steps_to_threshold: Option<f64>,
     pub reached: usize,
+    /// Whether the seeds trained (planners evaluate once, at step 0, and do not).
+    pub trained: bool,
     pub wall_s: Option<f64>,
     pub steps_per_s: Option<f64>,
     /// Seeds left out, e.g. `3 failed`.
@@ -115,6 +117,9 @@ fn row(e: &ExperimentResults, threshold: Option<f64>) -> Row {
         threshold,
         steps_to_threshold: (!crossings.is_empty()).then(|| median(&crossings)),
         reached: crossings.len(),
+        trained: complete
+            .iter()
+            .any(|(_, c)| c.steps.iter().any(|s| *s > 0.0)),
         wall_s: some(mean(
             &complete
                 .iter()
@@ -158,6 +163,7 @@ fn cells(r: &Row) -> Vec<String> {
         _ => "-".into(),
     };
     let threshold = match (r.threshold, r.steps_to_threshold) {
+        _ if !r.trained => "- (no training)".into(),
         (None, _) => "-".into(),
         (Some(t), None) => format!("never ≥ {t} (0/{})", r.complete),
         (Some(t), Some(s)) => format!("{s:.0} ≥ {t} ({}/{})", r.reached, r.complete),
@@ -172,7 +178,9 @@ fn cells(r: &Row) -> Vec<String> {
         num(r.auc),
         threshold,
         num(r.wall_s),
-        r.steps_per_s.map_or("-".into(), |v| format!("{v:.0}")),
+        r.steps_per_s
+            .filter(|_| r.trained)
+            .map_or("-".into(), |v| format!("{v:.0}")),
     ]
 }
 
