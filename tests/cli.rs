@@ -315,8 +315,9 @@ fn ctrl_c_stops_cleanly_and_marks_seeds_interrupted() {
         assert!(started.elapsed().as_secs() < 60, "the run never got going");
         std::thread::sleep(std::time::Duration::from_millis(20));
     }
-    let sent = Command::new("kill")
-        .args(["-s", "INT", &child.id().to_string()])
+    // The shell's own `kill`, so no procps is needed.
+    let sent = Command::new("sh")
+        .args(["-c", &format!("kill -s INT {}", child.id())])
         .status()
         .unwrap();
     assert!(sent.success());
