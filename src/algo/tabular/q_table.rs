@@ -71,6 +71,27 @@ impl QTable {
     }
 }
 
+/// The mean |TD error| since it was last taken (the `td_error` diagnostic).
+#[derive(Clone, Copy, Debug, Default, PartialEq, Serialize, Deserialize)]
+pub struct MeanAbsError {
+    sum: f64,
+    count: u32,
+}
+
+impl MeanAbsError {
+    pub fn push(&mut self, delta: f64) {
+        self.sum += delta.abs();
+        self.count += 1;
+    }
+
+    /// The mean so far (NaN when empty), starting afresh.
+    pub fn take(&mut self) -> f64 {
+        let mean = self.sum / f64::from(self.count);
+        *self = Self::default();
+        mean
+    }
+}
+
 /// Index of the first maximum.
 pub fn argmax(values: &[f64]) -> usize {
     let mut best = 0;

@@ -7,7 +7,7 @@ use serde::{Deserialize, Serialize};
 use crate::env::vector::VecEnvSnapshot;
 use crate::rng::Rng;
 
-use super::q_table::{GreedyTable, QTable, greedy_policy, state_index, table_size};
+use super::q_table::{GreedyTable, MeanAbsError, QTable, greedy_policy, state_index, table_size};
 use super::td::{EXPLORATION_HELP, check_exploration};
 use crate::algo::Hyperparameters;
 use crate::algo::schedule::{Decay, EpsilonSchedule};
@@ -96,8 +96,7 @@ struct SarsaLambdaState {
     envs: VecEnvSnapshot,
     s: usize,
     a: usize,
-    abs_td_sum: f64,
-    abs_td_count: u32,
+    td_error: MeanAbsError,
 }
 
 pub fn train(cfg: &SarsaLambdaConfig, session: &mut Session) -> anyhow::Result<()> {
@@ -130,8 +129,7 @@ pub fn train(cfg: &SarsaLambdaConfig, session: &mut Session) -> anyhow::Result<(
                 envs: env.snapshot(),
                 s,
                 a,
-                abs_td_sum: 0.0,
-                abs_td_count: 0,
+                td_error: MeanAbsError::default(),
             };
             (1, state)
         }
@@ -143,8 +141,7 @@ pub fn train(cfg: &SarsaLambdaConfig, session: &mut Session) -> anyhow::Result<(
         mut rng,
         mut s,
         mut a,
-        mut abs_td_sum,
-        mut abs_td_count,
+        mut td_error,
         ..
     } = state;
     let mut is_visited = vec![false; n_states * n_actions];
@@ -183,8 +180,7 @@ pub fn train(cfg: &SarsaLambdaConfig, session: &mut Session) -> anyhow::Result<(
             q.add_at(j, cfg.learning_rate * delta * e[j]);
             e[j] *= cfg.gamma * cfg.lambda;
         }
-        abs_td_sum += delta.abs();
-        abs_td_count += 1;
+        td_error.push(delta);
 
         if ended {
             for &j in &visited {
@@ -200,9 +196,7 @@ pub fn train(cfg: &SarsaLambdaConfig, session: &mut Session) -> anyhow::Result<(
         }
         session.record_episodes(step, env.ended())?;
         if session.eval_due(step) {
-            let td_error = abs_td_sum / f64::from(abs_td_count);
-            (abs_td_sum, abs_td_count) = (0.0, 0);
-            session.evaluate(step, &mut greedy_policy(&q), &[eps, td_error])?;
+            session.evaluate(step, &mut greedy_policy(&q), &[eps, td_error.take()])?;
         }
         session.checkpoint(step, || SarsaLambdaState {
             q: q.clone(),
@@ -212,8 +206,7 @@ pub fn train(cfg: &SarsaLambdaConfig, session: &mut Session) -> anyhow::Result<(
             envs: env.snapshot(),
             s,
             a,
-            abs_td_sum,
-            abs_td_count,
+            td_error,
         })?;
     }
     session.save_policy(&GreedyTable::of_q(&q))

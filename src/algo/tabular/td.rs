@@ -10,7 +10,7 @@ use serde::{Deserialize, Serialize};
 use crate::env::vector::VecEnvSnapshot;
 use crate::rng::Rng;
 
-use super::q_table::{GreedyTable, QTable, greedy_policy, state_index, table_size};
+use super::q_table::{GreedyTable, MeanAbsError, QTable, greedy_policy, state_index, table_size};
 use crate::algo::Hyperparameters;
 use crate::algo::schedule::{Decay, EpsilonSchedule};
 use crate::config::Checker;
@@ -129,8 +129,7 @@ struct TdState {
     envs: VecEnvSnapshot,
     s: usize,
     a: usize,
-    abs_td_sum: f64,
-    abs_td_count: u32,
+    td_error: MeanAbsError,
 }
 
 pub fn train(cfg: &TdConfig, target: TdTarget, session: &mut Session) -> anyhow::Result<()> {
@@ -158,8 +157,7 @@ pub fn train(cfg: &TdConfig, target: TdTarget, session: &mut Session) -> anyhow:
                     envs,
                     s,
                     a,
-                    abs_td_sum: 0.0,
-                    abs_td_count: 0,
+                    td_error: MeanAbsError::default(),
                 },
             )
         }
@@ -169,8 +167,7 @@ pub fn train(cfg: &TdConfig, target: TdTarget, session: &mut Session) -> anyhow:
         mut rng,
         mut s,
         mut a,
-        mut abs_td_sum,
-        mut abs_td_count,
+        mut td_error,
         ..
     } = state;
     for step in first..=session.total_steps() {
@@ -199,8 +196,7 @@ pub fn train(cfg: &TdConfig, target: TdTarget, session: &mut Session) -> anyhow:
         };
         let delta = td_target - q.get(s, a);
         q.add_at(q.index(s, a), cfg.learning_rate * delta);
-        abs_td_sum += delta.abs();
-        abs_td_count += 1;
+        td_error.push(delta);
 
         if ended {
             s = state_index(env.observation(0));
@@ -211,9 +207,7 @@ pub fn train(cfg: &TdConfig, target: TdTarget, session: &mut Session) -> anyhow:
         }
         session.record_episodes(step, env.ended())?;
         if session.eval_due(step) {
-            let td_error = abs_td_sum / f64::from(abs_td_count);
-            (abs_td_sum, abs_td_count) = (0.0, 0);
-            session.evaluate(step, &mut greedy_policy(&q), &[eps, td_error])?;
+            session.evaluate(step, &mut greedy_policy(&q), &[eps, td_error.take()])?;
         }
         session.checkpoint(step, || TdState {
             q: q.clone(),
@@ -221,8 +215,7 @@ pub fn train(cfg: &TdConfig, target: TdTarget, session: &mut Session) -> anyhow:
             envs: env.snapshot(),
             s,
             a,
-            abs_td_sum,
-            abs_td_count,
+            td_error,
         })?;
     }
     session.save_policy(&GreedyTable::of_q(&q))
