@@ -5,11 +5,13 @@
 //! algorithms act in [`env`] environments (gymnasium-exact); [`record`] writes the result files.
 
 pub mod algo;
+pub mod buffer;
 pub mod cli;
 pub mod commands;
 pub mod config;
 pub mod env;
 pub mod error;
+pub mod nn;
 pub mod plan;
 pub mod record;
 pub mod report;

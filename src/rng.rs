@@ -35,3 +35,12 @@ pub fn stream(seed: u64, stream: Stream) -> Rng {
 pub fn from_seed(seed: u64) -> Rng {
     Rng::seed_from_u64(seed)
 }
+
+/// One draw from N(0, 1) by the Box–Muller transform (Box & Muller 1958).
+pub fn standard_normal(rng: &mut Rng) -> f64 {
+    use rand::RngExt;
+    // 1 - U lies in (0, 1], so the logarithm is finite.
+    let u1: f64 = 1.0 - rng.random::<f64>();
+    let u2: f64 = rng.random::<f64>();
+    (-2.0 * u1.ln()).sqrt() * (std::f64::consts::TAU * u2).cos()
+}

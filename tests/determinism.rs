@@ -71,3 +71,41 @@ fn planners_are_deterministic_with_parallel_rollouts() {
         ],
     );
 }
+
+/// PPO on the two CPU backends: parameter init from the run's stream, actions sampled on the
+/// CPU, minibatches shuffled by the run's stream.
+#[test]
+fn ppo_is_deterministic_on_flex_and_ndarray() {
+    for backend in ["flex", "ndarray"] {
+        check(
+            "ppo_cartpole.toml",
+            &[
+                "--backend",
+                backend,
+                "--set",
+                "experiment.total_steps=4096",
+                "--set",
+                "experiment.eval_every=2048",
+                "--set",
+                "algo.n_epochs=4",
+            ],
+        );
+    }
+}
+
+#[test]
+fn a2c_with_continuous_actions_is_deterministic() {
+    check(
+        "a2c_cartpole.toml",
+        &[
+            "--set",
+            "env.id=Pendulum-v1",
+            "--set",
+            "experiment.total_steps=4000",
+            "--set",
+            "experiment.eval_every=2000",
+            "--set",
+            "experiment.eval_episodes=2",
+        ],
+    );
+}

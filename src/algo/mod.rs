@@ -6,6 +6,7 @@
 
 pub mod control;
 pub mod planning;
+pub mod policy_gradient;
 pub mod schedule;
 pub mod tabular;
 
@@ -15,13 +16,16 @@ use anyhow::Context;
 use serde::de::DeserializeOwned;
 use serde::{Deserialize, Serialize};
 
-use crate::config::{Checker, EnvSection, Experiment, ExperimentSection};
+use crate::config::{Backend, Checker, EnvSection, Experiment, ExperimentSection};
 use crate::env::{Env, Space};
 use crate::rng::Rng;
 use crate::run::{Policy, Session};
 
 use control::{IlqrConfig, LqrConfig};
 use planning::{CemConfig, MctsConfig, RandomShootingConfig};
+use policy_gradient::a2c::A2cConfig;
+use policy_gradient::ppo::PpoConfig;
+use policy_gradient::reinforce::ReinforceConfig;
 use tabular::{DpConfig, SarsaLambdaConfig, TdConfig, TdTarget};
 
 /// The `[algo]` table: the algorithm's name and its own typed hyperparameters.
@@ -39,6 +43,9 @@ pub enum AlgoConfig {
     Mcts(MctsConfig),
     Lqr(LqrConfig),
     Ilqr(IlqrConfig),
+    Reinforce(ReinforceConfig),
+    A2c(A2cConfig),
+    Ppo(PpoConfig),
 }
 
 /// Hyperparameters of one algorithm: serde with defaults, per-key help and value checks.
@@ -140,6 +147,27 @@ pub const ALGOS: &[AlgoEntry] = &[
         parse: |text| parse_as(text, AlgoConfig::Ilqr),
         defaults: defaults::<IlqrConfig>,
     },
+    AlgoEntry {
+        name: "reinforce",
+        summary: "Monte Carlo policy gradient with reward-to-go and a learned baseline (Williams 1992)",
+        help: ReinforceConfig::HELP,
+        parse: |text| parse_as(text, AlgoConfig::Reinforce),
+        defaults: defaults::<ReinforceConfig>,
+    },
+    AlgoEntry {
+        name: "a2c",
+        summary: "advantage actor-critic, n-step returns or GAE, one step per rollout (Mnih et al. 2016)",
+        help: A2cConfig::HELP,
+        parse: |text| parse_as(text, AlgoConfig::A2c),
+        defaults: defaults::<A2cConfig>,
+    },
+    AlgoEntry {
+        name: "ppo",
+        summary: "proximal policy optimisation, clipped surrogate + GAE + minibatch epochs (Schulman et al. 2017)",
+        help: PpoConfig::HELP,
+        parse: |text| parse_as(text, AlgoConfig::Ppo),
+        defaults: defaults::<PpoConfig>,
+    },
 ];
 
 /// The registered algorithm called `name`.
@@ -187,6 +215,9 @@ impl AlgoConfig {
             AlgoConfig::Mcts(_) => "mcts",
             AlgoConfig::Lqr(_) => "lqr",
             AlgoConfig::Ilqr(_) => "ilqr",
+            AlgoConfig::Reinforce(_) => "reinforce",
+            AlgoConfig::A2c(_) => "a2c",
+            AlgoConfig::Ppo(_) => "ppo",
         }
     }
 
@@ -224,6 +255,9 @@ impl AlgoConfig {
             AlgoConfig::Mcts(cfg) => cfg.check(c),
             AlgoConfig::Lqr(cfg) => cfg.check(c),
             AlgoConfig::Ilqr(cfg) => cfg.check(c),
+            AlgoConfig::Reinforce(cfg) => cfg.check(c),
+            AlgoConfig::A2c(cfg) => cfg.check(c),
+            AlgoConfig::Ppo(cfg) => cfg.check(c),
         }
     }
 
@@ -264,6 +298,9 @@ impl AlgoConfig {
             AlgoConfig::Lqr(_) | AlgoConfig::Ilqr(_) => {
                 self.check_planner_envs(num_envs)?;
                 control::check_env(self.name(), env)
+            }
+            AlgoConfig::Reinforce(_) | AlgoConfig::A2c(_) | AlgoConfig::Ppo(_) => {
+                policy_gradient::check_env(self.name(), env)
             }
             AlgoConfig::Mcts(cfg) => {
                 self.check_planner_envs(num_envs)?;
@@ -332,13 +369,24 @@ impl AlgoConfig {
     }
 
     /// The policy of a finished run: a planner rebuilt from its config (it learns nothing), or the
-    /// learned policy saved in `run_dir` (`policy.json`). `rng` drives a planner's sampling.
+    /// learned policy saved in `run_dir` (`policy.json`, or a network on `backend`). `rng` drives
+    /// a planner's sampling.
     pub fn policy(
         &self,
         env: &dyn Env,
         rng: Rng,
         run_dir: &Path,
+        backend: Backend,
     ) -> anyhow::Result<Box<dyn Policy>> {
+        let network = |policy, normalize_obs| -> anyhow::Result<Box<dyn Policy>> {
+            Ok(Box::new(policy_gradient::saved::load(
+                policy,
+                normalize_obs,
+                backend,
+                env,
+                run_dir,
+            )?))
+        };
         Ok(match self {
             AlgoConfig::RandomShooting(cfg) => {
                 Box::new(planning::random_shooting::planner(cfg, env, rng))
@@ -347,6 +395,9 @@ impl AlgoConfig {
             AlgoConfig::Mcts(cfg) => Box::new(planning::mcts::planner(cfg, env, rng)?),
             AlgoConfig::Lqr(cfg) => Box::new(control::lqr::planner(cfg, env)?),
             AlgoConfig::Ilqr(cfg) => Box::new(control::ilqr::planner(cfg, env)),
+            AlgoConfig::Reinforce(cfg) => network(&cfg.policy, cfg.normalize_obs)?,
+            AlgoConfig::A2c(cfg) => network(&cfg.policy, cfg.normalize_obs)?,
+            AlgoConfig::Ppo(cfg) => network(&cfg.policy, cfg.normalize_obs)?,
             AlgoConfig::ValueIteration(_)
             | AlgoConfig::PolicyIteration(_)
             | AlgoConfig::QLearning(_)
@@ -377,6 +428,9 @@ impl AlgoConfig {
             AlgoConfig::Mcts(cfg) => planning::mcts::train(cfg, session),
             AlgoConfig::Lqr(cfg) => control::lqr::train(cfg, session),
             AlgoConfig::Ilqr(cfg) => control::ilqr::train(cfg, session),
+            AlgoConfig::Reinforce(cfg) => policy_gradient::reinforce::train(cfg, session),
+            AlgoConfig::A2c(cfg) => policy_gradient::a2c::train(cfg, session),
+            AlgoConfig::Ppo(cfg) => policy_gradient::ppo::train(cfg, session),
         }
     }
 }

@@ -26,7 +26,12 @@ pub fn eval(args: &EvalArgs) -> Result<String, UsageError> {
     let env = eval_env(&exp).map_err(failed)?;
     let mut policy = exp
         .algo
-        .policy(&env, rng::stream(args.seed, Stream::Explore), dir)
+        .policy(
+            &env,
+            rng::stream(args.seed, Stream::Explore),
+            dir,
+            exp.experiment.backend,
+        )
         .map_err(failed)?;
     let mut evaluator = Evaluator::new(env, rng::stream(args.seed, Stream::Eval));
     let returns = evaluator.run(policy.as_mut(), episodes);

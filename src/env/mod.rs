@@ -8,6 +8,7 @@
 pub mod classic;
 pub mod linear;
 pub mod model;
+pub mod normalize;
 pub mod registry;
 pub mod time_limit;
 pub mod toy_text;

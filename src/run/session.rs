@@ -333,10 +333,20 @@ impl<'a> Session<'a> {
 
     /// Saves the learned policy as `policy.json` in the run folder, for `rl eval`.
     pub fn save_policy<T: serde::Serialize>(&self, policy: &T) -> anyhow::Result<()> {
-        let path = self.dir.join("policy.json");
-        let json = serde_json::to_string(policy)?;
+        self.save_json("policy.json", policy)
+    }
+
+    /// Writes `value` as JSON to the file `name` of the run folder.
+    pub fn save_json<T: serde::Serialize>(&self, name: &str, value: &T) -> anyhow::Result<()> {
+        let path = self.file(name);
+        let json = serde_json::to_string(value)?;
         crate::record::write_atomically(&path, json.as_bytes())
             .with_context(|| format!("cannot write {}", path.display()))
+    }
+
+    /// The path of the file `name` in the run folder (for artifacts such as trained networks).
+    pub fn file(&self, name: &str) -> std::path::PathBuf {
+        self.dir.join(name)
     }
 
     /// Training seconds so far (evaluation time excluded).

@@ -1,0 +1,122 @@
+//! The headline experiments, timed end to end on one thread beside Stable-Baselines3's figures
+//! measured on this kind of machine (`../shared/peer/RESULTS.md`, one core each).
+//!
+//! For each experiment: seed 0 runs through `rl run` with `RAYON_NUM_THREADS=1`; printed are
+//! env steps per training second, CPU seconds of the whole process (evaluations included),
+//! training seconds until the first evaluation at or above the solve threshold, and the final
+//! evaluation return. Run: `make bench` (or `cargo bench --bench experiments`).
+
+use std::path::Path;
+use std::process::Command;
+
+/// (experiment file, SB3 algo, env id, solve threshold).
+const HEADLINE: [(&str, &str, &str, f64); 3] = [
+    ("ppo_cartpole.toml", "ppo", "CartPole-v1", 475.0),
+    ("a2c_cartpole.toml", "a2c", "CartPole-v1", 475.0),
+    ("ppo_pendulum.toml", "ppo", "Pendulum-v1", -200.0),
+];
+
+/// CPU seconds (user + system) of all waited-for child processes so far.
+fn children_cpu_seconds() -> f64 {
+    let mut usage = std::mem::MaybeUninit::<libc::rusage>::zeroed();
+    // SAFETY: getrusage writes a complete rusage into the pointer it is given.
+    let usage = unsafe {
+        libc::getrusage(libc::RUSAGE_CHILDREN, usage.as_mut_ptr());
+        usage.assume_init()
+    };
+    let secs = |t: libc::timeval| t.tv_sec as f64 + t.tv_usec as f64 * 1e-6;
+    secs(usage.ru_utime) + secs(usage.ru_stime)
+}
+
+/// SB3's "Across seeds" row for (algo, env): (steps/s, steps/cpu-s, train s, final eval,
+/// first solved steps), as text cells.
+fn peer_row(algo: &str, env: &str) -> Option<Vec<String>> {
+    let path = Path::new(env!("CARGO_MANIFEST_DIR")).join("../shared/peer/RESULTS.md");
+    let text = std::fs::read_to_string(path).ok()?;
+    let section = text.split("## Across seeds").nth(1)?;
+    section.lines().find_map(|line| {
+        let cells: Vec<String> = line.split('|').map(|c| c.trim().to_string()).collect();
+        (cells.len() > 10 && cells[1] == algo && cells[2] == env).then(|| {
+            vec![
+                cells[8].clone(),
+                cells[9].clone(),
+                cells[10].clone(),
+                cells[4].clone(),
+                cells[6].clone(),
+            ]
+        })
+    })
+}
+
+fn column(rows: &[Vec<String>], name: &str) -> usize {
+    rows[0]
+        .iter()
+        .position(|c| c == name)
+        .expect("curve.csv column")
+}
+
+fn main() {
+    let out = tempfile::tempdir().expect("temporary folder");
+    println!(
+        "{:<22} {:>9} {:>8} {:>14} {:>10}   | SB3 (1 core): {:>7} {:>9} {:>8} {:>22} {:>20}",
+        "experiment",
+        "steps/s",
+        "cpu s",
+        "s to solved",
+        "final",
+        "steps/s",
+        "steps/cpu-s",
+        "train s",
+        "final",
+        "first solved at"
+    );
+    for (file, algo, env, threshold) in HEADLINE {
+        let config = format!("{}/experiments/{file}", env!("CARGO_MANIFEST_DIR"));
+        let before = children_cpu_seconds();
+        let status = Command::new(env!("CARGO_BIN_EXE_rl"))
+            .args([
+                "run", &config, "--seeds", "0", "--jobs", "1", "-q", "--force", "--out",
+            ])
+            .arg(out.path())
+            .env("RAYON_NUM_THREADS", "1")
+            .status()
+            .expect("rl runs");
+        assert!(status.success(), "rl run {file} failed");
+        let cpu = children_cpu_seconds() - before;
+        let name = file.trim_end_matches(".toml");
+        let seed = out.path().join(name).join("seed_0");
+        let meta: serde_json::Value =
+            serde_json::from_str(&std::fs::read_to_string(seed.join("meta.json")).unwrap())
+                .unwrap();
+        let text = std::fs::read_to_string(seed.join("curve.csv")).unwrap();
+        let rows: Vec<Vec<String>> = text
+            .lines()
+            .map(|l| l.split(',').map(str::to_string).collect())
+            .collect();
+        let (step, wall, ret) = (
+            column(&rows, "step"),
+            column(&rows, "wall_s"),
+            column(&rows, "eval_return_mean"),
+        );
+        let solved = rows[1..]
+            .iter()
+            .find(|r| r[step] != "0" && r[ret].parse::<f64>().is_ok_and(|x| x >= threshold));
+        let solved = solved.map_or("never".to_string(), |r| {
+            format!("{:.1} ({} st)", r[wall].parse::<f64>().unwrap(), r[step])
+        });
+        let peer = peer_row(algo, env).unwrap_or_else(|| vec!["?".into(); 5]);
+        println!(
+            "{:<22} {:>9.0} {:>8.1} {:>14} {:>10.1}   | {:>21} {:>9} {:>8} {:>22} {:>20}",
+            name,
+            meta["steps_per_s"].as_f64().unwrap_or(f64::NAN),
+            cpu,
+            solved,
+            rows.last().unwrap()[ret].parse::<f64>().unwrap_or(f64::NAN),
+            peer[0],
+            peer[1],
+            peer[2],
+            peer[3],
+            peer[4]
+        );
+    }
+}

@@ -1,0 +1,239 @@
+//! Advantage actor-critic, the synchronous variant of A3C (Mnih et al. 2016), as
+//! Stable-Baselines3 implements it: one gradient step per rollout of `n_steps` × `num_envs`
+//! transitions on
+//!
+//! L = −E[log π(a_t|s_t) Â_t] + c_v E[(V(s_t) − R_t)²] − c_e E[H(π(·|s_t))]
+//!
+//! with Â_t from GAE(λ) (λ = 1: n-step returns bootstrapped at the rollout's end), RMSprop
+//! (α = 0.99, ε = 1e-5) or Adam, global gradient-norm clipping, and either one optimiser for
+//! both nets or one each (actor: policy loss and entropy; critic: value loss).
+
+use burn::optim::{AdamConfig, GradientsParams, RmsPropConfig};
+use burn::prelude::*;
+use serde::{Deserialize, Serialize};
+
+use super::rollout::{Collector, Normalization};
+use super::{NORMALIZATION_HELP, explained_variance, saved};
+use crate::algo::Hyperparameters;
+use crate::buffer::RolloutBuffer;
+use crate::config::Checker;
+use crate::nn::policy::POLICY_HELP;
+use crate::nn::{
+    Acting, ActionKind, ActorCritic, PolicyConfig, clip_grad_norm, plain_device, to_vec,
+    training_device,
+};
+use crate::rng::Stream;
+use crate::run::Session;
+
+/// The optimiser of A2C.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum A2cOptimizer {
+    /// RMSprop (α = 0.99, ε = 1e-5, no momentum), SB3's default for A2C.
+    #[default]
+    Rmsprop,
+    /// Adam (ε = 1e-5).
+    Adam,
+}
+
+/// A2C's hyperparameters (Stable-Baselines3's names and defaults).
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+#[serde(default, deny_unknown_fields)]
+pub struct A2cConfig {
+    pub learning_rate: f64,
+    pub anneal_lr: bool,
+    pub n_steps: usize,
+    pub gamma: f64,
+    pub gae_lambda: f64,
+    pub ent_coef: f64,
+    pub vf_coef: f64,
+    pub max_grad_norm: f64,
+    pub normalize_advantage: bool,
+    pub optimizer: A2cOptimizer,
+    /// One optimiser for the policy net and one for the value net (needs separate nets).
+    pub separate_optimizers: bool,
+    pub normalize_obs: bool,
+    pub normalize_reward: bool,
+    pub clip_obs: f64,
+    pub policy: PolicyConfig,
+}
+
+impl Default for A2cConfig {
+    fn default() -> Self {
+        Self {
+            learning_rate: 7e-4,
+            anneal_lr: false,
+            n_steps: 5,
+            gamma: 0.99,
+            gae_lambda: 1.0,
+            ent_coef: 0.0,
+            vf_coef: 0.5,
+            max_grad_norm: 0.5,
+            normalize_advantage: false,
+            optimizer: A2cOptimizer::Rmsprop,
+            separate_optimizers: false,
+            normalize_obs: false,
+            normalize_reward: false,
+            clip_obs: 10.0,
+            policy: PolicyConfig::default(),
+        }
+    }
+}
+
+impl Hyperparameters for A2cConfig {
+    const HELP: &'static [(&'static str, &'static str)] = &[
+        ("learning_rate", "optimiser step size"),
+        ("anneal_lr", "anneal the learning rate linearly to 0"),
+        (
+            "n_steps",
+            "steps per env per update (rollout = n_steps × num_envs)",
+        ),
+        ("gamma", "discount factor γ ∈ [0, 1]"),
+        ("gae_lambda", "GAE λ ∈ [0, 1] (1: n-step returns)"),
+        ("ent_coef", "entropy bonus coefficient"),
+        ("vf_coef", "value loss coefficient"),
+        ("max_grad_norm", "global gradient-norm bound"),
+        ("normalize_advantage", "standardise advantages per update"),
+        (
+            "optimizer",
+            "\"rmsprop\" (α 0.99, ε 1e-5) or \"adam\" (ε 1e-5)",
+        ),
+        (
+            "separate_optimizers",
+            "one optimiser for the policy net, one for the value net",
+        ),
+        NORMALIZATION_HELP[0],
+        NORMALIZATION_HELP[1],
+        NORMALIZATION_HELP[2],
+        POLICY_HELP,
+    ];
+
+    fn check(&self, c: &mut Checker) {
+        c.positive("learning_rate", self.learning_rate);
+        c.require("n_steps", self.n_steps > 0, || "must be > 0".into());
+        c.in_closed("gamma", self.gamma, 0.0, 1.0);
+        c.in_closed("gae_lambda", self.gae_lambda, 0.0, 1.0);
+        c.finite("ent_coef", self.ent_coef);
+        c.require(
+            "vf_coef",
+            self.vf_coef.is_finite() && self.vf_coef >= 0.0,
+            || format!("must be a finite number >= 0, got {}", self.vf_coef),
+        );
+        c.positive("max_grad_norm", self.max_grad_norm);
+        c.require(
+            "separate_optimizers",
+            !(self.separate_optimizers && self.policy.share_features_extractor),
+            || "separate optimisers need separate nets: set policy.share_features_extractor = false".into(),
+        );
+        c.positive("clip_obs", self.clip_obs);
+        self.policy.check(c);
+    }
+}
+
+const DIAGNOSTICS: [&str; 5] = [
+    "loss_pi",
+    "loss_v",
+    "entropy",
+    "explained_variance",
+    "learning_rate",
+];
+
+fn optimizer(cfg: &A2cConfig) -> burn::optim::ModuleOptimizer {
+    match cfg.optimizer {
+        A2cOptimizer::Rmsprop => RmsPropConfig::new()
+            .with_alpha(0.99)
+            .with_epsilon(1e-5)
+            .with_momentum(0.0)
+            .init(),
+        A2cOptimizer::Adam => AdamConfig::new().with_epsilon(1e-5).init(),
+    }
+}
+
+pub fn train(cfg: &A2cConfig, session: &mut Session) -> anyhow::Result<()> {
+    let backend = session.experiment().experiment.backend;
+    let device = training_device(backend)?;
+    let plain = plain_device(backend)?;
+    let normalization = Normalization {
+        obs: cfg.normalize_obs,
+        reward: cfg.normalize_reward,
+        clip: cfg.clip_obs,
+    };
+    let mut collector = Collector::new(session, normalization, cfg.gamma, true)?;
+    let spec = collector.envs.spec().clone();
+    let (obs_dim, n_envs) = (collector.envs.obs_dim(), collector.envs.num_envs());
+    let action = ActionKind::of(&spec.action_space);
+    let mut model = ActorCritic::new(
+        obs_dim,
+        action,
+        &cfg.policy,
+        &mut session.rng(Stream::Init),
+        &device,
+    );
+    // Either one optimiser for everything, or the actor's and the critic's.
+    let mut actor_optimizer = optimizer(cfg);
+    let mut critic_optimizer = cfg.separate_optimizers.then(|| optimizer(cfg));
+    let critic_ids = model.value_param_ids();
+    let mut buffer = RolloutBuffer::new(cfg.n_steps, n_envs, obs_dim, action);
+    let all: Vec<usize> = (0..cfg.n_steps * n_envs).collect();
+    let total = session.total_steps();
+    session.set_diagnostics(&DIAGNOSTICS)?;
+
+    let mut step = 0u64;
+    let mut diagnostics = vec![f64::NAN; DIAGNOSTICS.len()];
+    let mut acting = Acting::new(&model, action, obs_dim, &plain);
+    session.evaluate(0, &mut collector.evaluation_policy(&acting), &diagnostics)?;
+    while step < total {
+        let last_values =
+            collector.collect(&acting, &mut buffer, session, &mut step, &diagnostics)?;
+        buffer.compute_advantages(&last_values, cfg.gamma, cfg.gae_lambda);
+        let remaining = 1.0 - (step as f64 / total as f64).min(1.0);
+        let lr = if cfg.anneal_lr {
+            cfg.learning_rate * remaining
+        } else {
+            cfg.learning_rate
+        };
+
+        let mb = buffer.minibatch(&all, cfg.normalize_advantage, &device);
+        let (out, values) = model.forward(mb.observations);
+        let (log_prob, entropy) = model.log_prob_entropy(out, &mb.actions);
+        let loss_pi = (log_prob * mb.advantages).mean().neg();
+        let loss_v = (mb.returns - values).square().mean();
+        let entropy = entropy.mean();
+        let loss = loss_pi.clone() + loss_v.clone().mul_scalar(cfg.vf_coef)
+            - entropy.clone().mul_scalar(cfg.ent_coef);
+        let stats = Tensor::cat(vec![loss_pi.detach(), loss_v.detach(), entropy.detach()], 0);
+
+        let mut grads = loss.backward();
+        match &mut critic_optimizer {
+            None => {
+                let mut grads = GradientsParams::from_grads(grads, &model);
+                clip_grad_norm(&model, &mut grads, cfg.max_grad_norm);
+                model = actor_optimizer.step(lr, model, grads);
+            }
+            Some(critic_optimizer) => {
+                // The critic's parameters only get the value loss's gradient, the actor's only
+                // the policy and entropy terms': each net is clipped and stepped on its own.
+                let mut critic = GradientsParams::from_params(&mut grads, &model, &critic_ids);
+                let mut actor = GradientsParams::from_module(&mut grads, &model);
+                clip_grad_norm(&model, &mut critic, cfg.max_grad_norm);
+                clip_grad_norm(&model, &mut actor, cfg.max_grad_norm);
+                model = critic_optimizer.step(lr, model, critic);
+                model = actor_optimizer.step(lr, model, actor);
+            }
+        }
+        acting = Acting::new(&model, action, obs_dim, &plain);
+
+        diagnostics = to_vec(stats).into_iter().map(f64::from).collect();
+        diagnostics.push(explained_variance(&buffer.values, &buffer.returns));
+        diagnostics.push(lr);
+        session.tick(step)?;
+        if session.eval_due(step) {
+            session.evaluate(
+                step,
+                &mut collector.evaluation_policy(&acting),
+                &diagnostics,
+            )?;
+        }
+    }
+    saved::save(session, &model, collector.obs_normalizer.as_ref())
+}

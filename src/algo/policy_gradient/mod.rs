@@ -1,0 +1,75 @@
+//! Policy-gradient methods on Burn networks: REINFORCE, A2C and PPO. They share the rollout
+//! collector (vectorised envs, normalisation, truncation bootstrap) and the saved policy.
+
+pub mod a2c;
+pub mod ppo;
+pub mod reinforce;
+pub mod rollout;
+pub mod saved;
+
+use crate::env::{Env, Space};
+
+/// Help lines of the normalisation keys shared by the on-policy methods.
+pub const NORMALIZATION_HELP: [(&str, &str); 3] = [
+    (
+        "normalize_obs",
+        "normalise observations with running mean/std (frozen for evaluation, saved with the run)",
+    ),
+    (
+        "normalize_reward",
+        "scale rewards by the running std of the discounted return",
+    ),
+    (
+        "clip_obs",
+        "clip normalised observations and rewards to ±this",
+    ),
+];
+
+/// 1 − Var[R − V] / Var[R]: how much of the return variance the value function explains
+/// (1 perfect, 0 no better than a constant; NaN when the returns do not vary).
+pub fn explained_variance(values: &[f32], returns: &[f32]) -> f64 {
+    let n = returns.len() as f64;
+    let var = |x: &mut dyn Iterator<Item = f64>| {
+        let v: Vec<f64> = x.collect();
+        let mean = v.iter().sum::<f64>() / n;
+        v.iter().map(|a| (a - mean).powi(2)).sum::<f64>() / n
+    };
+    let var_returns = var(&mut returns.iter().map(|&r| r as f64));
+    if var_returns == 0.0 {
+        return f64::NAN;
+    }
+    let var_residual = var(&mut returns.iter().zip(values).map(|(&r, &v)| (r - v) as f64));
+    1.0 - var_residual / var_returns
+}
+
+/// Neural policies read a flat vector of floats: the env needs a `Box` observation space.
+pub fn check_env(name: &str, env: &dyn Env) -> Result<(), (&'static str, String)> {
+    let spec = env.spec();
+    if let Space::Discrete(_) = spec.observation_space {
+        return Err((
+            "env.id",
+            format!(
+                "{name} needs vector observations (CartPole-v1, Pendulum-v1, Acrobot-v1, \
+                 MountainCar-v0, ...); {} has {} observations (use a tabular method)",
+                spec.id,
+                spec.observation_space.describe()
+            ),
+        ));
+    }
+    Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn explained_variance_closed_forms() {
+        let returns = [1.0f32, 2.0, 3.0, 4.0];
+        assert_eq!(explained_variance(&returns, &returns), 1.0);
+        assert_eq!(explained_variance(&[2.5; 4], &returns), 0.0);
+        // Residual [1, 1, 1, 1] has no variance either: V off by a constant still explains all.
+        assert_eq!(explained_variance(&[0.0, 1.0, 2.0, 3.0], &returns), 1.0);
+        assert!(explained_variance(&[0.0; 4], &[1.0; 4]).is_nan());
+    }
+}

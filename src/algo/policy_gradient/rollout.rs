@@ -1,0 +1,187 @@
+//! Collecting on-policy experience: `n_steps` steps of every vectorised env with one forward
+//! pass per step, actions sampled on the CPU with the run's exploration stream.
+//!
+//! Time-limit truncations bootstrap as Stable-Baselines3 does (Pardo et al. 2018): the reward of
+//! the truncated step gets + γ V(final observation), and the episode counts as ended.
+
+use crate::buffer::RolloutBuffer;
+use crate::env::VecEnv;
+use crate::env::normalize::{ObsNormalizer, RewardScaler};
+use crate::nn::{Acting, ActionKind};
+use crate::rng::{Rng, Stream};
+use crate::run::Session;
+
+use super::saved::{DeterministicPolicy, clip_to_bounds};
+
+/// Observation and reward normalisation (SB3's `VecNormalize`).
+#[derive(Clone, Copy, Debug)]
+pub struct Normalization {
+    pub obs: bool,
+    pub reward: bool,
+    /// Both clip to ±this.
+    pub clip: f64,
+}
+
+/// The training envs and everything that turns their output into rollouts.
+pub struct Collector {
+    pub envs: VecEnv,
+    pub obs_normalizer: Option<ObsNormalizer>,
+    reward_scaler: Option<RewardScaler>,
+    rng: Rng,
+    action: ActionKind,
+    bounds: Option<(Vec<f32>, Vec<f32>)>,
+    gamma: f64,
+    bootstrap_truncated: bool,
+    /// Current observations as the policy sees them (normalised when on).
+    obs: Vec<f32>,
+    actions: Vec<f32>,
+    env_actions: Vec<f32>,
+    log_probs: Vec<f32>,
+    values: Vec<f32>,
+    rewards: Vec<f64>,
+}
+
+impl Collector {
+    /// `gamma` discounts truncation bootstraps and the return that reward scaling tracks;
+    /// `bootstrap_truncated` is off for methods without a critic.
+    pub fn new(
+        session: &Session,
+        normalization: Normalization,
+        gamma: f64,
+        bootstrap_truncated: bool,
+    ) -> anyhow::Result<Self> {
+        let envs = session.make_vec_env()?;
+        let n = envs.num_envs();
+        let spec = envs.spec().clone();
+        let obs_dim = envs.obs_dim();
+        let action = ActionKind::of(&spec.action_space);
+        let bounds = match &spec.action_space {
+            crate::env::Space::Box { low, high } => Some((low.clone(), high.clone())),
+            crate::env::Space::Discrete(_) => None,
+        };
+        let mut obs_normalizer = normalization
+            .obs
+            .then(|| ObsNormalizer::new(obs_dim, normalization.clip));
+        let mut obs = envs.observations().to_vec();
+        if let Some(norm) = &mut obs_normalizer {
+            norm.stats.update(envs.observations());
+            norm.normalize(envs.observations(), &mut obs);
+        }
+        Ok(Self {
+            obs_normalizer,
+            reward_scaler: normalization
+                .reward
+                .then(|| RewardScaler::new(n, gamma, normalization.clip)),
+            rng: session.rng(Stream::Explore),
+            action,
+            bounds,
+            gamma,
+            bootstrap_truncated,
+            obs,
+            actions: vec![0.0; n * action.stored_dim()],
+            env_actions: vec![0.0; n * action.stored_dim()],
+            log_probs: vec![0.0; n],
+            values: vec![0.0; n],
+            rewards: vec![0.0; n],
+            envs,
+        })
+    }
+
+    /// The deterministic policy of `acting` with the current observation statistics frozen.
+    pub fn evaluation_policy(&self, acting: &Acting) -> DeterministicPolicy {
+        DeterministicPolicy::new(
+            acting.clone(),
+            self.obs_normalizer.clone(),
+            self.envs.spec(),
+        )
+    }
+
+    /// Fills `buffer` with one rollout; `step` counts env steps. Records finished episodes and
+    /// evaluates when due (with `diagnostics` of the last update). Returns V of the observations
+    /// after the rollout.
+    pub fn collect(
+        &mut self,
+        acting: &Acting,
+        buffer: &mut RolloutBuffer,
+        session: &mut Session,
+        step: &mut u64,
+        diagnostics: &[f64],
+    ) -> anyhow::Result<Vec<f32>> {
+        buffer.clear();
+        let n = self.envs.num_envs();
+        let dim = self.action.stored_dim();
+        while !buffer.is_full() {
+            acting.sample(
+                &self.obs,
+                &mut self.rng,
+                &mut self.actions,
+                &mut self.log_probs,
+                &mut self.values,
+            );
+            match &self.bounds {
+                None => {
+                    let idx: Vec<usize> = self.actions.iter().map(|&a| a as usize).collect();
+                    self.envs.step_discrete(&idx);
+                }
+                Some((low, high)) => {
+                    self.env_actions.copy_from_slice(&self.actions);
+                    for row in self.env_actions.chunks_exact_mut(dim) {
+                        clip_to_bounds(row, low, high);
+                    }
+                    self.envs.step_continuous(&self.env_actions);
+                }
+            }
+            let terminated = self.envs.terminated().to_vec();
+            let truncated = self.envs.truncated().to_vec();
+            let ended: Vec<bool> = (0..n).map(|e| terminated[e] || truncated[e]).collect();
+            self.rewards.copy_from_slice(self.envs.rewards());
+            if let Some(scaler) = &mut self.reward_scaler {
+                scaler.scale(&mut self.rewards, &ended);
+            }
+            if self.bootstrap_truncated {
+                self.bootstrap(acting, &terminated, &truncated);
+            }
+            buffer.push(&self.obs, &self.actions, &self.log_probs, &self.values);
+            buffer.finish_step(&self.rewards, |e| ended[e]);
+
+            let raw = self.envs.observations();
+            match &mut self.obs_normalizer {
+                Some(norm) => {
+                    norm.stats.update(raw);
+                    norm.normalize(raw, &mut self.obs);
+                }
+                None => self.obs.copy_from_slice(raw),
+            }
+            *step += n as u64;
+            session.record_episodes(*step, self.envs.ended())?;
+            if session.eval_due(*step) {
+                let mut policy = self.evaluation_policy(acting);
+                session.evaluate(*step, &mut policy, diagnostics)?;
+            }
+        }
+        Ok(acting.values(&self.obs))
+    }
+
+    /// r ← r + γ V(s_final) for envs truncated (not terminated) by the time limit.
+    fn bootstrap(&mut self, acting: &Acting, terminated: &[bool], truncated: &[bool]) {
+        let cut: Vec<usize> = (0..truncated.len())
+            .filter(|&e| truncated[e] && !terminated[e])
+            .collect();
+        if cut.is_empty() {
+            return;
+        }
+        let dim = self.envs.obs_dim();
+        let mut finals = Vec::with_capacity(cut.len() * dim);
+        for &e in &cut {
+            finals.extend_from_slice(self.envs.final_observation(e));
+        }
+        if let Some(norm) = &self.obs_normalizer {
+            let raw = finals.clone();
+            norm.normalize(&raw, &mut finals);
+        }
+        let values = acting.values(&finals);
+        for (&e, v) in cut.iter().zip(values) {
+            self.rewards[e] += self.gamma * v as f64;
+        }
+    }
+}

@@ -1,0 +1,345 @@
+//! Actor-critic networks of the on-policy methods and the policies built from them.
+//!
+//! Stable-Baselines3's `ActorCriticPolicy` layout: an optional shared trunk, then a policy net
+//! ending in the action head (logits, or the mean of a diagonal Gaussian with a
+//! state-independent log σ) and a value net ending in V(s). Orthogonal init with gain √2 for
+//! hidden layers, 0.01 for the policy head and 1 for the value head (Engstrom et al. 2020).
+
+use anyhow::Context;
+use burn::module::{ModuleVisitor, Param, ParamId};
+use burn::prelude::*;
+use serde::{Deserialize, Serialize};
+
+use super::distributions::{
+    argmax, categorical_entropy, categorical_log_prob, gaussian_entropy, gaussian_log_prob,
+    sample_categorical, sample_gaussian,
+};
+use super::mlp::{Activation, Init, Mlp};
+use crate::config::Checker;
+use crate::env::Space;
+use crate::rng::Rng;
+
+/// `[algo.policy]`: the networks (SB3's `policy_kwargs`).
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+#[serde(default, deny_unknown_fields)]
+pub struct PolicyConfig {
+    /// Hidden layer sizes of the policy and value nets (of the trunk when shared).
+    pub net_arch: Vec<usize>,
+    pub activation: Activation,
+    /// Orthogonal initialisation (else PyTorch's default uniform one).
+    pub ortho_init: bool,
+    /// One trunk for policy and value (else two separate nets).
+    pub share_features_extractor: bool,
+    /// Initial log σ of Gaussian policies.
+    pub log_std_init: f64,
+}
+
+impl Default for PolicyConfig {
+    fn default() -> Self {
+        Self {
+            net_arch: vec![64, 64],
+            activation: Activation::Tanh,
+            ortho_init: true,
+            share_features_extractor: false,
+            log_std_init: 0.0,
+        }
+    }
+}
+
+/// The help line of `[algo.policy]`.
+pub const POLICY_HELP: (&str, &str) = (
+    "policy",
+    "[algo.policy] table: net_arch (hidden sizes, default [64, 64]), activation (\"tanh\"|\"relu\"), \
+     ortho_init (true), share_features_extractor (false), log_std_init (0.0)",
+);
+
+impl PolicyConfig {
+    pub fn check(&self, c: &mut Checker) {
+        c.require(
+            "policy.net_arch",
+            self.net_arch.iter().all(|&n| n > 0),
+            || format!("layer sizes must be > 0, got {:?}", self.net_arch),
+        );
+        c.require(
+            "policy.share_features_extractor",
+            !self.share_features_extractor || !self.net_arch.is_empty(),
+            || "a shared trunk needs at least one hidden layer in net_arch".into(),
+        );
+        c.finite("policy.log_std_init", self.log_std_init);
+    }
+}
+
+/// What the action head produces.
+#[derive(Clone, Copy, Debug, PartialEq)]
+pub enum ActionKind {
+    /// Logits over `n` actions.
+    Discrete(usize),
+    /// The mean of a `dim`-dimensional Gaussian.
+    Continuous(usize),
+}
+
+impl ActionKind {
+    pub fn of(space: &Space) -> Self {
+        match space {
+            Space::Discrete(n) => ActionKind::Discrete(*n),
+            Space::Box { low, .. } => ActionKind::Continuous(low.len()),
+        }
+    }
+
+    /// f32 values stored per action (1 index, or `dim` values).
+    pub fn stored_dim(self) -> usize {
+        match self {
+            ActionKind::Discrete(_) => 1,
+            ActionKind::Continuous(dim) => dim,
+        }
+    }
+
+    fn head_dim(self) -> usize {
+        match self {
+            ActionKind::Discrete(n) => n,
+            ActionKind::Continuous(dim) => dim,
+        }
+    }
+}
+
+/// Policy π(a|s) and value V(s) networks.
+#[derive(Module, Debug)]
+pub struct ActorCritic {
+    /// The shared trunk (no layers when the nets are separate).
+    trunk: Mlp,
+    pi: Mlp,
+    vf: Mlp,
+    /// log σ of a Gaussian policy, one per action dimension.
+    log_std: Option<Param<Tensor<1>>>,
+}
+
+impl ActorCritic {
+    pub fn new(
+        obs_dim: usize,
+        action: ActionKind,
+        cfg: &PolicyConfig,
+        rng: &mut Rng,
+        device: &Device,
+    ) -> Self {
+        let init = |gain| {
+            if cfg.ortho_init {
+                Init::Orthogonal { output_gain: gain }
+            } else {
+                Init::Default
+            }
+        };
+        let hidden = &cfg.net_arch;
+        let (trunk, head_in, head_hidden): (Mlp, usize, &[usize]) = if cfg.share_features_extractor
+        {
+            let sizes: Vec<usize> = std::iter::once(obs_dim)
+                .chain(hidden.iter().copied())
+                .collect();
+            let trunk = Mlp::new(&sizes, cfg.activation, true, init(1.0), rng, device);
+            (
+                trunk,
+                *hidden.last().expect("checked: a shared trunk has layers"),
+                &[],
+            )
+        } else {
+            (Mlp::identity(), obs_dim, hidden)
+        };
+        let sizes = |out: usize| -> Vec<usize> {
+            std::iter::once(head_in)
+                .chain(head_hidden.iter().copied())
+                .chain(std::iter::once(out))
+                .collect()
+        };
+        let pi = Mlp::new(
+            &sizes(action.head_dim()),
+            cfg.activation,
+            false,
+            init(0.01),
+            rng,
+            device,
+        );
+        let vf = Mlp::new(&sizes(1), cfg.activation, false, init(1.0), rng, device);
+        let log_std = match action {
+            ActionKind::Discrete(_) => None,
+            ActionKind::Continuous(dim) => Some(Param::from_data(
+                TensorData::new(vec![cfg.log_std_init as f32; dim], [dim]),
+                device,
+            )),
+        };
+        Self {
+            trunk,
+            pi,
+            vf,
+            log_std,
+        }
+    }
+
+    /// Logits (discrete) or Gaussian means (continuous), and V(s), for a batch of observations.
+    pub fn forward(&self, obs: Tensor<2>) -> (Tensor<2>, Tensor<1>) {
+        let features = self.trunk.forward(obs);
+        let out = self.pi.forward(features.clone());
+        let value = self.vf.forward(features).squeeze_dim::<1>(1);
+        (out, value)
+    }
+
+    /// The action head alone.
+    pub fn actor(&self, obs: Tensor<2>) -> Tensor<2> {
+        self.pi.forward(self.trunk.forward(obs))
+    }
+
+    /// V(s) alone.
+    pub fn value(&self, obs: Tensor<2>) -> Tensor<1> {
+        self.vf.forward(self.trunk.forward(obs)).squeeze_dim::<1>(1)
+    }
+
+    /// log π(a|s) and the entropy per row, from the head's output `out`.
+    pub fn log_prob_entropy(&self, out: Tensor<2>, actions: &Actions) -> (Tensor<1>, Tensor<1>) {
+        match (actions, &self.log_std) {
+            (Actions::Discrete(a), None) => (
+                categorical_log_prob(out.clone(), a.clone()),
+                categorical_entropy(out),
+            ),
+            (Actions::Continuous(a), Some(log_std)) => {
+                let batch = out.dims()[0];
+                let log_std = log_std.val();
+                let entropy = gaussian_entropy(log_std.clone()).expand([batch]);
+                (gaussian_log_prob(out, log_std, a.clone()), entropy)
+            }
+            _ => unreachable!("the action head matches the action space"),
+        }
+    }
+
+    /// The ids of the value net's parameters (to give the critic its own optimiser).
+    pub fn value_param_ids(&self) -> Vec<ParamId> {
+        struct Ids(Vec<ParamId>);
+        impl ModuleVisitor for Ids {
+            fn visit_float<const D: usize>(&mut self, param: &Param<Tensor<D>>) {
+                self.0.push(param.id);
+            }
+        }
+        let mut ids = Ids(Vec::new());
+        self.vf.visit(&mut ids);
+        ids.0
+    }
+
+    /// log σ of a Gaussian policy (empty for a categorical one).
+    pub fn log_std(&self) -> Vec<f32> {
+        self.log_std
+            .as_ref()
+            .map(|p| to_vec(p.val()))
+            .unwrap_or_default()
+    }
+}
+
+/// Actions of a minibatch as tensors.
+pub enum Actions {
+    Discrete(Tensor<1, Int>),
+    Continuous(Tensor<2>),
+}
+
+/// A tensor's values on the host.
+pub fn to_vec<const D: usize>(t: Tensor<D>) -> Vec<f32> {
+    t.into_data()
+        .convert::<f32>()
+        .try_into_vec::<f32>()
+        .expect("float tensors read back as f32")
+}
+
+/// The acting copy of an [`ActorCritic`]: no autodiff, one forward pass for all envs.
+#[derive(Clone)]
+pub struct Acting {
+    model: ActorCritic,
+    device: Device,
+    action: ActionKind,
+    obs_dim: usize,
+    log_std: Vec<f32>,
+}
+
+impl Acting {
+    /// Snapshots `model` (trained on an autodiff device) for acting on the plain `device`.
+    pub fn new(model: &ActorCritic, action: ActionKind, obs_dim: usize, device: &Device) -> Self {
+        let model = model.valid();
+        let log_std = model.log_std();
+        Self {
+            model,
+            device: device.clone(),
+            action,
+            obs_dim,
+            log_std,
+        }
+    }
+
+    fn input(&self, obs: &[f32]) -> Tensor<2> {
+        let rows = obs.len() / self.obs_dim;
+        Tensor::<2>::from_data(
+            TensorData::new(obs.to_vec(), [rows, self.obs_dim]),
+            &self.device,
+        )
+    }
+
+    /// Samples actions for the `n` observations in `obs` (row-major); writes the actions (as
+    /// stored: index or values, unclipped), their log-probabilities and V(s).
+    pub fn sample(
+        &self,
+        obs: &[f32],
+        rng: &mut Rng,
+        actions: &mut [f32],
+        log_probs: &mut [f32],
+        values: &mut [f32],
+    ) {
+        let (out, value) = self.model.forward(self.input(obs));
+        let out = to_vec(out);
+        values.copy_from_slice(&to_vec(value));
+        let width = self.action.head_dim();
+        let stored = self.action.stored_dim();
+        for (i, row) in out.chunks_exact(width).enumerate() {
+            log_probs[i] = match self.action {
+                ActionKind::Discrete(_) => {
+                    let (a, lp) = sample_categorical(row, rng);
+                    actions[i] = a as f32;
+                    lp
+                }
+                ActionKind::Continuous(_) => sample_gaussian(
+                    row,
+                    &self.log_std,
+                    rng,
+                    &mut actions[i * stored..(i + 1) * stored],
+                ),
+            };
+        }
+    }
+
+    /// V(s) of the observations in `obs`.
+    pub fn values(&self, obs: &[f32]) -> Vec<f32> {
+        to_vec(self.model.value(self.input(obs)))
+    }
+
+    /// The deterministic action for one observation: the most probable one, or the mean.
+    pub fn deterministic(&self, obs: &[f32], out: &mut [f32]) {
+        let head = to_vec(self.model.actor(self.input(obs)));
+        match self.action {
+            ActionKind::Discrete(_) => out[0] = argmax(&head) as f32,
+            ActionKind::Continuous(_) => out.copy_from_slice(&head),
+        }
+    }
+
+    pub fn model(&self) -> &ActorCritic {
+        &self.model
+    }
+}
+
+impl ActorCritic {
+    /// Saves the parameters (burnpack) at `path`.
+    pub fn save(&self, path: &std::path::Path) -> anyhow::Result<()> {
+        self.valid()
+            .save_file(path)
+            .map_err(|e| anyhow::anyhow!("{e:?}"))
+            .with_context(|| format!("cannot write {}", path.display()))
+    }
+
+    /// Loads parameters saved by [`Self::save`] into this network's shape.
+    pub fn load(self, path: &std::path::Path) -> anyhow::Result<Self> {
+        self.try_load_file(path)
+            .map_err(|e| anyhow::anyhow!("{e:?}"))
+            .with_context(|| format!("cannot load the network from {}", path.display()))
+    }
+}
