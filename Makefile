@@ -1,6 +1,6 @@
 # rl — common tasks. `make run` builds and runs the main experiment; `make test` runs every test.
 CARGO ?= cargo
-EXPERIMENT ?= experiments/q_learning_cliffwalking.toml
+EXPERIMENT ?= experiments/ppo_pendulum.toml
 
 .PHONY: run test bench fmt lint build
 

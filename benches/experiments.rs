@@ -10,10 +10,13 @@ use std::path::Path;
 use std::process::Command;
 
 /// (experiment file, SB3 algo, env id, solve threshold).
-const HEADLINE: [(&str, &str, &str, f64); 3] = [
+const HEADLINE: [(&str, &str, &str, f64); 6] = [
     ("ppo_cartpole.toml", "ppo", "CartPole-v1", 475.0),
     ("a2c_cartpole.toml", "a2c", "CartPole-v1", 475.0),
     ("ppo_pendulum.toml", "ppo", "Pendulum-v1", -200.0),
+    ("dqn_cartpole.toml", "dqn", "CartPole-v1", 475.0),
+    ("sac_pendulum.toml", "sac", "Pendulum-v1", -200.0),
+    ("td3_pendulum.toml", "td3", "Pendulum-v1", -200.0),
 ];
 
 /// CPU seconds (user + system) of all waited-for child processes so far.

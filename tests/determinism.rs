@@ -109,3 +109,39 @@ fn a2c_with_continuous_actions_is_deterministic() {
         ],
     );
 }
+
+/// DQN (prioritised, n-step, double, dueling) and SAC on ndarray: replay sampling, exploration
+/// and SAC's reparameterisation noise all come from the run's streams.
+#[test]
+fn off_policy_methods_are_deterministic_on_ndarray() {
+    check(
+        "dqn_cartpole_rainbow.toml",
+        &[
+            "--backend",
+            "ndarray",
+            "--set",
+            "experiment.total_steps=3000",
+            "--set",
+            "experiment.eval_every=1500",
+            "--set",
+            "experiment.eval_episodes=2",
+            "--set",
+            "algo.gradient_steps=16",
+        ],
+    );
+    check(
+        "sac_pendulum.toml",
+        &[
+            "--backend",
+            "ndarray",
+            "--set",
+            "experiment.total_steps=600",
+            "--set",
+            "experiment.eval_every=300",
+            "--set",
+            "experiment.eval_episodes=1",
+            "--set",
+            "algo.policy.net_arch=[32, 32]",
+        ],
+    );
+}

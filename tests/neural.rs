@@ -20,21 +20,30 @@ fn ppo_solves_cartpole() {
     assert!(final_value(&seed, "approx_kl").is_finite());
 }
 
-/// A2C and REINFORCE with a baseline clearly improve on CartPole within 100k steps (a random
-/// policy scores about 22).
+/// A2C (rl-zoo's hyperparameters) solves CartPole-v1 within 150k steps on seed 0, past the
+/// dips its curve shows before 125k; REINFORCE with a baseline clearly improves within 100k
+/// (a random policy scores about 22).
 #[test]
 fn a2c_and_reinforce_learn_cartpole() {
-    for (experiment, threshold) in [("a2c_cartpole", 150.0), ("reinforce_cartpole", 150.0)] {
+    for (experiment, steps, threshold) in [
+        ("a2c_cartpole", "150000", 475.0),
+        ("reinforce_cartpole", "100000", 150.0),
+    ] {
         let out = tempfile::tempdir().unwrap();
         run_experiment(
             &format!("{experiment}.toml"),
             out.path(),
-            &["--seeds", "0", "--set", "experiment.total_steps=100000"],
+            &[
+                "--seeds",
+                "0",
+                "--set",
+                &format!("experiment.total_steps={steps}"),
+            ],
         );
         let ret = final_eval(&out.path().join(format!("{experiment}/seed_0")));
         assert!(
             ret >= threshold,
-            "{experiment}: final return {ret} < {threshold}"
+            "{experiment}: final return {ret} after {steps} steps < {threshold}"
         );
     }
 }
@@ -137,7 +146,7 @@ fn discrete_observations_are_rejected_with_a_located_error() {
     assert_eq!(result.status.code(), Some(2));
     let err = String::from_utf8_lossy(&result.stderr);
     assert!(
-        err.contains("algo.policy.net_arch") && err.contains(":13:"),
+        err.contains("algo.policy.net_arch") && err.contains(":12:1"),
         "{err}"
     );
 }

@@ -4,11 +4,14 @@
 //! Adding an algorithm = a config struct with documented defaults, a train function taking a
 //! [`Session`], an [`AlgoConfig`] variant, an [`ALGOS`] entry, an experiment TOML and tests.
 
+pub mod actor_critic;
 pub mod control;
+pub mod diagnostics;
 pub mod planning;
 pub mod policy_gradient;
 pub mod schedule;
 pub mod tabular;
+pub mod value_based;
 
 use std::path::Path;
 
@@ -21,12 +24,16 @@ use crate::env::{Env, Space};
 use crate::rng::Rng;
 use crate::run::{Policy, Session};
 
+use actor_critic::sac::SacConfig;
+use actor_critic::saved::ActorKind;
+use actor_critic::td3::{DdpgConfig, Td3Config};
 use control::{IlqrConfig, LqrConfig};
 use planning::{CemConfig, MctsConfig, RandomShootingConfig};
 use policy_gradient::a2c::A2cConfig;
 use policy_gradient::ppo::PpoConfig;
 use policy_gradient::reinforce::ReinforceConfig;
 use tabular::{DpConfig, SarsaLambdaConfig, TdConfig, TdTarget};
+use value_based::dqn::DqnConfig;
 
 /// The `[algo]` table: the algorithm's name and its own typed hyperparameters.
 #[derive(Clone, Debug, PartialEq, Serialize)]
@@ -46,6 +53,10 @@ pub enum AlgoConfig {
     Reinforce(ReinforceConfig),
     A2c(A2cConfig),
     Ppo(PpoConfig),
+    Dqn(DqnConfig),
+    Ddpg(DdpgConfig),
+    Td3(Td3Config),
+    Sac(SacConfig),
 }
 
 /// Hyperparameters of one algorithm: serde with defaults, per-key help and value checks.
@@ -168,6 +179,34 @@ pub const ALGOS: &[AlgoEntry] = &[
         parse: |text| parse_as(text, AlgoConfig::Ppo),
         defaults: defaults::<PpoConfig>,
     },
+    AlgoEntry {
+        name: "dqn",
+        summary: "deep Q-network with replay and a target net; double, dueling, prioritised, n-step as flags (Mnih et al. 2015)",
+        help: DqnConfig::HELP,
+        parse: |text| parse_as(text, AlgoConfig::Dqn),
+        defaults: defaults::<DqnConfig>,
+    },
+    AlgoEntry {
+        name: "ddpg",
+        summary: "deep deterministic policy gradient: replay, target nets, exploration noise (Lillicrap et al. 2016)",
+        help: DdpgConfig::HELP,
+        parse: |text| parse_as(text, AlgoConfig::Ddpg),
+        defaults: defaults::<DdpgConfig>,
+    },
+    AlgoEntry {
+        name: "td3",
+        summary: "twin delayed DDPG: clipped double Q, target policy smoothing, delayed actor (Fujimoto et al. 2018)",
+        help: Td3Config::HELP,
+        parse: |text| parse_as(text, AlgoConfig::Td3),
+        defaults: defaults::<Td3Config>,
+    },
+    AlgoEntry {
+        name: "sac",
+        summary: "soft actor-critic: twin critics, tanh-squashed Gaussian, learned temperature (Haarnoja et al. 2018)",
+        help: SacConfig::HELP,
+        parse: |text| parse_as(text, AlgoConfig::Sac),
+        defaults: defaults::<SacConfig>,
+    },
 ];
 
 /// The registered algorithm called `name`.
@@ -218,6 +257,10 @@ impl AlgoConfig {
             AlgoConfig::Reinforce(_) => "reinforce",
             AlgoConfig::A2c(_) => "a2c",
             AlgoConfig::Ppo(_) => "ppo",
+            AlgoConfig::Dqn(_) => "dqn",
+            AlgoConfig::Ddpg(_) => "ddpg",
+            AlgoConfig::Td3(_) => "td3",
+            AlgoConfig::Sac(_) => "sac",
         }
     }
 
@@ -258,6 +301,10 @@ impl AlgoConfig {
             AlgoConfig::Reinforce(cfg) => cfg.check(c),
             AlgoConfig::A2c(cfg) => cfg.check(c),
             AlgoConfig::Ppo(cfg) => cfg.check(c),
+            AlgoConfig::Dqn(cfg) => cfg.check(c),
+            AlgoConfig::Ddpg(cfg) => cfg.check(c),
+            AlgoConfig::Td3(cfg) => cfg.check(c),
+            AlgoConfig::Sac(cfg) => cfg.check(c),
         }
     }
 
@@ -301,6 +348,10 @@ impl AlgoConfig {
             }
             AlgoConfig::Reinforce(_) | AlgoConfig::A2c(_) | AlgoConfig::Ppo(_) => {
                 policy_gradient::check_env(self.name(), env)
+            }
+            AlgoConfig::Dqn(_) => value_based::check_env(self.name(), env),
+            AlgoConfig::Ddpg(_) | AlgoConfig::Td3(_) | AlgoConfig::Sac(_) => {
+                actor_critic::check_env(self.name(), env)
             }
             AlgoConfig::Mcts(cfg) => {
                 self.check_planner_envs(num_envs)?;
@@ -398,6 +449,34 @@ impl AlgoConfig {
             AlgoConfig::Reinforce(cfg) => network(&cfg.policy, cfg.normalize_obs)?,
             AlgoConfig::A2c(cfg) => network(&cfg.policy, cfg.normalize_obs)?,
             AlgoConfig::Ppo(cfg) => network(&cfg.policy, cfg.normalize_obs)?,
+            AlgoConfig::Dqn(cfg) => Box::new(value_based::greedy::load(
+                &cfg.policy,
+                cfg.dueling,
+                backend,
+                env,
+                run_dir,
+            )?),
+            AlgoConfig::Ddpg(cfg) => Box::new(actor_critic::saved::load(
+                &cfg.policy,
+                ActorKind::Deterministic,
+                backend,
+                env,
+                run_dir,
+            )?),
+            AlgoConfig::Td3(cfg) => Box::new(actor_critic::saved::load(
+                &cfg.policy,
+                ActorKind::Deterministic,
+                backend,
+                env,
+                run_dir,
+            )?),
+            AlgoConfig::Sac(cfg) => Box::new(actor_critic::saved::load(
+                &cfg.policy,
+                ActorKind::Squashed { sde: cfg.use_sde },
+                backend,
+                env,
+                run_dir,
+            )?),
             AlgoConfig::ValueIteration(_)
             | AlgoConfig::PolicyIteration(_)
             | AlgoConfig::QLearning(_)
@@ -431,6 +510,10 @@ impl AlgoConfig {
             AlgoConfig::Reinforce(cfg) => policy_gradient::reinforce::train(cfg, session),
             AlgoConfig::A2c(cfg) => policy_gradient::a2c::train(cfg, session),
             AlgoConfig::Ppo(cfg) => policy_gradient::ppo::train(cfg, session),
+            AlgoConfig::Dqn(cfg) => value_based::dqn::train(cfg, session),
+            AlgoConfig::Ddpg(cfg) => actor_critic::td3::train(&cfg.as_td3(), 1, session),
+            AlgoConfig::Td3(cfg) => actor_critic::td3::train(cfg, 2, session),
+            AlgoConfig::Sac(cfg) => actor_critic::sac::train(cfg, session),
         }
     }
 }
@@ -439,16 +522,38 @@ impl AlgoConfig {
 mod tests {
     use super::*;
 
-    /// `rl algos` documents exactly the keys each config has.
+    /// `rl algos` documents exactly the keys each config has; keys that are unset by default
+    /// (absent from the defaults table) say so, and setting them parses.
     #[test]
     fn help_covers_every_key() {
         for entry in ALGOS {
             let defaults = (entry.defaults)();
-            let mut keys: Vec<&str> = defaults.keys().map(String::as_str).collect();
-            let mut help: Vec<&str> = entry.help.iter().map(|(k, _)| *k).collect();
-            keys.sort();
-            help.sort();
-            assert_eq!(keys, help, "{}", entry.name);
+            let help: Vec<&str> = entry.help.iter().map(|(k, _)| *k).collect();
+            for key in defaults.keys() {
+                assert!(
+                    help.contains(&key.as_str()),
+                    "{}: {key} has no help",
+                    entry.name
+                );
+            }
+            for (key, text) in entry.help {
+                if defaults.contains_key(*key) {
+                    continue;
+                }
+                assert!(
+                    text.contains("unset"),
+                    "{}: {key} is not in the defaults",
+                    entry.name
+                );
+                let file = format!(
+                    "[experiment]\nname = \"x\"\n[env]\nid = \"CartPole-v1\"\n[algo]\n{key} = 0.5\n"
+                );
+                assert!(
+                    (entry.parse)(&file).is_ok(),
+                    "{}: {key} = 0.5 parses",
+                    entry.name
+                );
+            }
         }
     }
 

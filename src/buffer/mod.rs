@@ -1,5 +1,14 @@
-//! Experience storage: on-policy rollouts with GAE (off-policy replay buffers come later).
+//! Experience storage: on-policy rollouts with GAE; off-policy replay (a ring buffer, n-step
+//! transitions, proportional prioritised replay over a sum tree).
 
+pub mod n_step;
+pub mod prioritized;
+pub mod replay;
 pub mod rollout;
+pub mod sum_tree;
 
+pub use n_step::NStep;
+pub use prioritized::{PrioritizedReplay, annealed_beta};
+pub use replay::{ReplayBatch, ReplayBuffer, Transition};
 pub use rollout::{RolloutBuffer, discounted_returns, gae};
+pub use sum_tree::SumTree;

@@ -145,8 +145,8 @@ impl RolloutBuffer {
     /// The rewards and episode ends of the step last pushed.
     pub fn finish_step(&mut self, rewards: &[f64], ended: impl Fn(usize) -> bool) {
         let start = self.len - self.n_envs;
-        for e in 0..self.n_envs {
-            self.rewards[start + e] = rewards[e] as f32;
+        for (e, &reward) in rewards[..self.n_envs].iter().enumerate() {
+            self.rewards[start + e] = reward as f32;
             self.ended[start + e] = ended(e);
         }
     }

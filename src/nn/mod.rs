@@ -1,14 +1,20 @@
 //! Neural networks on Burn: devices, initialisation, MLPs, action distributions, actor-critic
 //! policies and global gradient clipping. Nothing here knows which backend runs it.
 
+pub mod actors;
+pub mod critics;
 pub mod device;
 pub mod distributions;
 pub mod grad_clip;
+pub mod host;
 pub mod init;
 pub mod mlp;
 pub mod policy;
+pub mod polyak;
+pub mod q_network;
 
 pub use device::{plain_device, training_device};
 pub use grad_clip::clip_grad_norm;
+pub use host::{matrix, vector};
 pub use mlp::Activation;
 pub use policy::{Acting, ActionKind, Actions, ActorCritic, PolicyConfig, to_vec};

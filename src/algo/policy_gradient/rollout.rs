@@ -96,9 +96,9 @@ impl Collector {
         )
     }
 
-    /// Fills `buffer` with one rollout; `step` counts env steps. Records finished episodes and
-    /// evaluates when due (with `diagnostics` of the last update). Returns V of the observations
-    /// after the rollout.
+    /// Fills `buffer` with one rollout; `step` counts env steps (the last rollout may overshoot
+    /// the budget, as in SB3). Records finished episodes and evaluates when due (with the
+    /// `diagnostics` of the last update). Returns V of the observations after the rollout.
     pub fn collect(
         &mut self,
         acting: &Acting,
@@ -154,7 +154,8 @@ impl Collector {
             }
             *step += n as u64;
             session.record_episodes(*step, self.envs.ended())?;
-            if session.eval_due(*step) {
+            // The evaluation at the end of the budget follows the last update.
+            if *step < session.total_steps() && session.eval_due(*step) {
                 let mut policy = self.evaluation_policy(acting);
                 session.evaluate(*step, &mut policy, diagnostics)?;
             }

@@ -1,0 +1,83 @@
+//! Collecting off-policy experience: one step of every env with actions in the normalised box,
+//! each transition stored with its final observation when the episode ended, so that
+//! truncations bootstrap and terminations do not.
+
+use super::ActionBox;
+use crate::buffer::{ReplayBuffer, Transition};
+use crate::env::VecEnv;
+use crate::run::Session;
+
+/// The training envs of an off-policy learner and their current observations.
+pub struct Collector {
+    pub envs: VecEnv,
+    /// Current observations, `num_envs × obs_dim`.
+    pub obs: Vec<f32>,
+    pub action_box: ActionBox,
+    env_actions: Vec<f32>,
+    gamma: f32,
+}
+
+impl Collector {
+    pub fn new(session: &Session, gamma: f64) -> anyhow::Result<Self> {
+        let envs = session.make_vec_env()?;
+        let action_box = ActionBox::of(&envs.spec().action_space)
+            .ok_or_else(|| anyhow::anyhow!("continuous actions are checked with the config"))?;
+        Ok(Self {
+            obs: envs.observations().to_vec(),
+            env_actions: vec![0.0; envs.num_envs() * action_box.dim()],
+            action_box,
+            envs,
+            gamma: gamma as f32,
+        })
+    }
+
+    pub fn num_envs(&self) -> usize {
+        self.envs.num_envs()
+    }
+
+    pub fn obs_dim(&self) -> usize {
+        self.envs.obs_dim()
+    }
+
+    pub fn act_dim(&self) -> usize {
+        self.action_box.dim()
+    }
+
+    /// Steps every env with `actions` (rows in [−1, 1]^d, as stored), adds the transitions to
+    /// `replay`, advances `step` and records finished episodes. Returns whether each env's
+    /// episode ended.
+    pub fn step(
+        &mut self,
+        actions: &[f32],
+        replay: &mut ReplayBuffer,
+        session: &mut Session,
+        step: &mut u64,
+    ) -> anyhow::Result<Vec<bool>> {
+        self.action_box.to_env(actions, &mut self.env_actions);
+        self.envs.step_continuous(&self.env_actions);
+        let (o, d) = (self.obs_dim(), self.act_dim());
+        let mut ended = Vec::with_capacity(self.num_envs());
+        for e in 0..self.num_envs() {
+            let (terminated, truncated) = (self.envs.terminated()[e], self.envs.truncated()[e]);
+            let next_obs = if terminated || truncated {
+                self.envs.final_observation(e)
+            } else {
+                self.envs.observation(e)
+            };
+            replay.add(&Transition {
+                obs: &self.obs[e * o..(e + 1) * o],
+                action: &actions[e * d..(e + 1) * d],
+                reward: self.envs.rewards()[e] as f32,
+                next_obs,
+                terminated,
+                truncated,
+                discount: self.gamma,
+            });
+            ended.push(terminated || truncated);
+        }
+        self.obs.copy_from_slice(self.envs.observations());
+        *step += self.num_envs() as u64;
+        session.record_episodes(*step, self.envs.ended())?;
+        Ok(ended)
+    }
+}

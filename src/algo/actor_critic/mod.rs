@@ -1,0 +1,145 @@
+//! Off-policy actor-critic methods for continuous actions on Burn networks: DDPG and TD3
+//! (deterministic actors) and SAC (a tanh-squashed Gaussian). They share the replay collector,
+//! the action box scaling, the exploration noise and the saved actor.
+
+pub mod collect;
+pub mod noise;
+pub mod sac;
+pub mod saved;
+pub mod td3;
+
+use std::marker::PhantomData;
+
+use serde::{Deserialize, Serialize};
+
+use crate::config::Checker;
+use crate::env::{Env, Space};
+use crate::nn::Activation;
+
+/// The hidden layers an algorithm's `[algo.policy]` defaults to.
+pub trait DefaultNetArch {
+    const NET_ARCH: &'static [usize];
+}
+
+/// SAC's default: 256 × 256.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct SacArch;
+
+impl DefaultNetArch for SacArch {
+    const NET_ARCH: &'static [usize] = &[256, 256];
+}
+
+/// DDPG's and TD3's default: 400 × 300.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct Td3Arch;
+
+impl DefaultNetArch for Td3Arch {
+    const NET_ARCH: &'static [usize] = &[400, 300];
+}
+
+/// `[algo.policy]` of the off-policy actor-critics (SB3's `policy_kwargs`): the same hidden
+/// layers for the actor and each critic; `A` names the algorithm's default sizes.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+#[serde(default, deny_unknown_fields, bound = "A: DefaultNetArch")]
+pub struct ActorCriticNets<A> {
+    pub net_arch: Vec<usize>,
+    pub activation: Activation,
+    #[serde(skip)]
+    arch: PhantomData<A>,
+}
+
+impl<A: DefaultNetArch> Default for ActorCriticNets<A> {
+    fn default() -> Self {
+        Self {
+            net_arch: A::NET_ARCH.to_vec(),
+            activation: Activation::Relu,
+            arch: PhantomData,
+        }
+    }
+}
+
+impl<A> ActorCriticNets<A> {
+    pub fn check(&self, c: &mut Checker) {
+        c.require(
+            "policy.net_arch",
+            !self.net_arch.is_empty() && self.net_arch.iter().all(|&n| n > 0),
+            || {
+                format!(
+                    "needs at least one hidden layer, all sizes > 0, got {:?}",
+                    self.net_arch
+                )
+            },
+        );
+    }
+}
+
+/// The affine map between the actors' box [−1, 1]^d and the env's bounds [low, high]
+/// (Stable-Baselines3's `unscale_action`).
+#[derive(Clone, Debug)]
+pub struct ActionBox {
+    low: Vec<f32>,
+    high: Vec<f32>,
+}
+
+impl ActionBox {
+    /// The box of a bounded continuous action space.
+    pub fn of(space: &Space) -> Option<Self> {
+        match space {
+            Space::Box { low, high } => Some(Self {
+                low: low.clone(),
+                high: high.clone(),
+            }),
+            Space::Discrete(_) => None,
+        }
+    }
+
+    pub fn dim(&self) -> usize {
+        self.low.len()
+    }
+
+    /// a_env = low + (a + 1)(high − low)/2 for each row of `scaled` (clipped to [−1, 1] first).
+    pub fn to_env(&self, scaled: &[f32], out: &mut [f32]) {
+        let d = self.dim();
+        for (row, out) in scaled.chunks_exact(d).zip(out.chunks_exact_mut(d)) {
+            for (j, (&a, o)) in row.iter().zip(out.iter_mut()).enumerate() {
+                let a = a.clamp(-1.0, 1.0);
+                *o = self.low[j] + (a + 1.0) * 0.5 * (self.high[j] - self.low[j]);
+            }
+        }
+    }
+}
+
+/// Vector observations and bounded continuous actions.
+pub fn check_env(name: &str, env: &dyn Env) -> Result<(), (&'static str, String)> {
+    crate::algo::policy_gradient::check_env(name, env)?;
+    let spec = env.spec();
+    match &spec.action_space {
+        Space::Box { low, high } if low.iter().chain(high).all(|x| x.is_finite()) => Ok(()),
+        space => Err((
+            "env.id",
+            format!(
+                "{name} acts in a bounded continuous action box (Pendulum-v1, \
+                 MountainCarContinuous-v0); {} has actions {} (use dqn or ppo)",
+                spec.id,
+                space.describe()
+            ),
+        )),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn the_box_maps_affinely_and_clips() {
+        let b = ActionBox::of(&Space::Box {
+            low: vec![-2.0, 0.0],
+            high: vec![2.0, 10.0],
+        })
+        .unwrap();
+        let mut out = [0.0; 4];
+        b.to_env(&[-1.0, 0.0, 0.5, 3.0], &mut out);
+        assert_eq!(out, [-2.0, 5.0, 1.0, 10.0]);
+    }
+}

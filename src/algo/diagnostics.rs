@@ -1,0 +1,61 @@
+//! Means of per-update diagnostics (losses, Q-values, α), summed on the device and read back
+//! only when a curve row is written: on a GPU every read is a synchronisation.
+
+use burn::prelude::*;
+
+use crate::nn::to_vec;
+
+/// Running sums of `width` scalars per update.
+pub struct DeviceMeans {
+    width: usize,
+    sums: Option<Tensor<1>>,
+    count: usize,
+}
+
+impl DeviceMeans {
+    pub fn new(width: usize) -> Self {
+        Self {
+            width,
+            sums: None,
+            count: 0,
+        }
+    }
+
+    /// Adds one update's scalars (one-element tensors, detached), in column order.
+    pub fn add(&mut self, values: Vec<Tensor<1>>) {
+        debug_assert_eq!(values.len(), self.width);
+        let row = Tensor::cat(values, 0);
+        self.sums = Some(match self.sums.take() {
+            Some(s) => s + row,
+            None => row,
+        });
+        self.count += 1;
+    }
+
+    /// The means since the last call (NaN where no update happened).
+    pub fn take(&mut self) -> Vec<f64> {
+        let n = std::mem::take(&mut self.count);
+        match self.sums.take() {
+            Some(s) => to_vec(s).iter().map(|&x| f64::from(x) / n as f64).collect(),
+            None => vec![f64::NAN; self.width],
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn means_since_the_last_read() {
+        let device = Device::flex();
+        let t = |x: f32| Tensor::<1>::from_floats([x], &device);
+        let mut m = DeviceMeans::new(2);
+        assert!(m.take().iter().all(|x| x.is_nan()));
+        m.add(vec![t(1.0), t(10.0)]);
+        m.add(vec![t(3.0), t(20.0)]);
+        assert_eq!(m.take(), vec![2.0, 15.0]);
+        m.add(vec![t(5.0), t(0.0)]);
+        assert_eq!(m.take(), vec![5.0, 0.0]);
+    }
+}

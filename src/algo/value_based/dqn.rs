@@ -1,0 +1,425 @@
+//! Deep Q-networks (Mnih et al. 2015) with Stable-Baselines3's vocabulary and defaults, and the
+//! Rainbow ingredients as independent flags (Hessel et al. 2018):
+//!
+//! y = R^(k) + γ^k (1 − terminated) Q'(s_{t+k}, a*),  L = E_w[ℓ(Q(s_t, a_t) − y)]
+//!
+//! with a* = argmax_a Q'(s', a) (DQN) or argmax_a Q(s', a) (`double`, van Hasselt et al. 2016),
+//! Q' the target network (hard copy every `target_update_interval` steps, or Polyak with `tau`),
+//! ℓ Huber or squared error, k = `n_step` (Sutton 1988), `dueling` heads (Wang et al. 2016) and
+//! `prioritized` replay with importance weights w (Schaul et al. 2016). Exploration is ε-greedy
+//! with a linear schedule; actions are uniform until `learning_starts`.
+
+use burn::optim::{AdamConfig, GradientsParams};
+use burn::prelude::*;
+use rand::RngExt;
+use serde::{Deserialize, Serialize};
+
+use super::greedy::{GreedyPolicy, MODEL_FILE};
+use crate::algo::Hyperparameters;
+use crate::algo::diagnostics::DeviceMeans;
+use crate::algo::schedule::{Decay, EpsilonSchedule};
+use crate::algo::tabular::td::{EXPLORATION_HELP, check_exploration};
+use crate::buffer::{
+    NStep, PrioritizedReplay, ReplayBatch, ReplayBuffer, Transition, annealed_beta,
+};
+use crate::config::Checker;
+use crate::env::Space;
+use crate::nn::distributions::argmax;
+use crate::nn::polyak::{polyak_update, target_copy};
+use crate::nn::q_network::{Q_NETWORK_HELP, QNetwork, QNetworkConfig};
+use crate::nn::{clip_grad_norm, matrix, plain_device, to_vec, training_device, vector};
+use crate::rng::Stream;
+use crate::run::Session;
+
+/// The regression loss on the TD error δ.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum TdLoss {
+    /// ½δ² for |δ| ≤ 1, |δ| − ½ beyond (PyTorch's `smooth_l1_loss`, SB3's choice).
+    #[default]
+    Huber,
+    /// δ².
+    Mse,
+}
+
+/// DQN's hyperparameters (Stable-Baselines3's names and defaults).
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+#[serde(default, deny_unknown_fields)]
+pub struct DqnConfig {
+    pub learning_rate: f64,
+    /// Anneal the learning rate linearly to 0 over training.
+    pub anneal_lr: bool,
+    pub buffer_size: usize,
+    pub learning_starts: u64,
+    pub batch_size: usize,
+    /// Polyak coefficient of the target update (1: hard copy).
+    pub tau: f64,
+    pub gamma: f64,
+    /// Train every this many steps of the vector env.
+    pub train_freq: u64,
+    pub gradient_steps: usize,
+    /// Update the target network every this many env steps.
+    pub target_update_interval: u64,
+    pub exploration_fraction: f64,
+    pub exploration_initial_eps: f64,
+    pub exploration_final_eps: f64,
+    pub max_grad_norm: f64,
+    pub loss: TdLoss,
+    pub double: bool,
+    pub dueling: bool,
+    pub prioritized: bool,
+    pub n_step: usize,
+    pub per_alpha: f64,
+    pub per_beta0: f64,
+    pub per_eps: f64,
+    pub policy: QNetworkConfig,
+}
+
+impl Default for DqnConfig {
+    fn default() -> Self {
+        Self {
+            learning_rate: 1e-4,
+            anneal_lr: false,
+            buffer_size: 1_000_000,
+            learning_starts: 100,
+            batch_size: 32,
+            tau: 1.0,
+            gamma: 0.99,
+            train_freq: 4,
+            gradient_steps: 1,
+            target_update_interval: 10_000,
+            exploration_fraction: 0.1,
+            exploration_initial_eps: 1.0,
+            exploration_final_eps: 0.05,
+            max_grad_norm: 10.0,
+            loss: TdLoss::Huber,
+            double: false,
+            dueling: false,
+            prioritized: false,
+            n_step: 1,
+            per_alpha: 0.6,
+            per_beta0: 0.4,
+            per_eps: 1e-6,
+            policy: QNetworkConfig::default(),
+        }
+    }
+}
+
+impl Hyperparameters for DqnConfig {
+    const HELP: &'static [(&'static str, &'static str)] = &[
+        ("learning_rate", "Adam step size"),
+        ("anneal_lr", "anneal the learning rate linearly to 0"),
+        ("buffer_size", "replay capacity in transitions"),
+        (
+            "learning_starts",
+            "env steps of uniform random actions before training",
+        ),
+        ("batch_size", "transitions per gradient step"),
+        (
+            "tau",
+            "target update θ' ← (1 − τ)θ' + τθ, τ ∈ (0, 1] (1: hard copy)",
+        ),
+        ("gamma", "discount factor γ ∈ [0, 1]"),
+        ("train_freq", "train every this many vector-env steps"),
+        ("gradient_steps", "gradient steps per training round"),
+        ("target_update_interval", "env steps between target updates"),
+        EXPLORATION_HELP[2],
+        EXPLORATION_HELP[0],
+        EXPLORATION_HELP[1],
+        ("max_grad_norm", "global gradient-norm bound"),
+        ("loss", "\"huber\" (smooth L1) or \"mse\""),
+        (
+            "double",
+            "double DQN: the online net picks a*, the target net values it",
+        ),
+        ("dueling", "dueling heads Q = V + A − mean A"),
+        (
+            "prioritized",
+            "proportional prioritised replay with importance weights",
+        ),
+        (
+            "n_step",
+            "k-step returns, stopped at episode ends (1: one-step)",
+        ),
+        ("per_alpha", "priority exponent α ≥ 0 (0: uniform)"),
+        (
+            "per_beta0",
+            "importance-weight exponent β at step 0, annealed to 1",
+        ),
+        ("per_eps", "ε added to |δ| so every priority is positive"),
+        Q_NETWORK_HELP,
+    ];
+
+    fn check(&self, c: &mut Checker) {
+        c.positive("learning_rate", self.learning_rate);
+        c.require("buffer_size", self.buffer_size > 0, || "must be > 0".into());
+        c.require("batch_size", self.batch_size > 0, || "must be > 0".into());
+        c.require("tau", self.tau > 0.0 && self.tau <= 1.0, || {
+            format!("must be in (0, 1], got {}", self.tau)
+        });
+        c.in_closed("gamma", self.gamma, 0.0, 1.0);
+        c.require("train_freq", self.train_freq > 0, || "must be > 0".into());
+        c.require(
+            "target_update_interval",
+            self.target_update_interval > 0,
+            || "must be > 0".into(),
+        );
+        check_exploration(
+            c,
+            self.exploration_initial_eps,
+            self.exploration_final_eps,
+            self.exploration_fraction,
+            Decay::Linear,
+        );
+        c.positive("max_grad_norm", self.max_grad_norm);
+        c.require("n_step", self.n_step >= 1, || "must be >= 1".into());
+        c.require(
+            "per_alpha",
+            self.per_alpha.is_finite() && self.per_alpha >= 0.0,
+            || format!("must be a finite number >= 0, got {}", self.per_alpha),
+        );
+        c.in_closed("per_beta0", self.per_beta0, 0.0, 1.0);
+        c.positive("per_eps", self.per_eps);
+        self.policy.check(c, self.dueling);
+    }
+}
+
+/// Diagnostics: means over the gradient steps since the last evaluation, and the schedules.
+const DIAGNOSTICS: [&str; 4] = ["loss", "q_mean", "epsilon", "learning_rate"];
+
+/// Uniform or prioritised replay.
+enum Replay {
+    Uniform(ReplayBuffer),
+    Prioritized(PrioritizedReplay),
+}
+
+impl Replay {
+    fn add(&mut self, t: &Transition) {
+        match self {
+            Replay::Uniform(r) => {
+                r.add(t);
+            }
+            Replay::Prioritized(p) => p.add(t),
+        }
+    }
+}
+
+pub fn train(cfg: &DqnConfig, session: &mut Session) -> anyhow::Result<()> {
+    let backend = session.experiment().experiment.backend;
+    let device = training_device(backend)?;
+    let plain = plain_device(backend)?;
+    let mut envs = session.make_vec_env()?;
+    let (n_envs, obs_dim) = (envs.num_envs(), envs.obs_dim());
+    let Space::Discrete(n_actions) = envs.spec().action_space else {
+        anyhow::bail!("dqn needs discrete actions (checked with the config)");
+    };
+    let mut q = QNetwork::new(
+        obs_dim,
+        n_actions,
+        &cfg.policy,
+        cfg.dueling,
+        &mut session.rng(Stream::Init),
+        &device,
+    );
+    let mut q_target = target_copy(&q);
+    let mut optimizer = AdamConfig::new().with_epsilon(1e-8).init();
+    let mut explore = session.rng(Stream::Explore);
+    let mut sampler = session.rng(Stream::Minibatch);
+    let storage = ReplayBuffer::new(cfg.buffer_size, obs_dim, 1);
+    let mut replay = if cfg.prioritized {
+        Replay::Prioritized(PrioritizedReplay::new(storage, cfg.per_alpha, cfg.per_eps))
+    } else {
+        Replay::Uniform(storage)
+    };
+    let mut n_step = NStep::new(cfg.n_step, cfg.gamma, n_envs, obs_dim, 1);
+    let total = session.total_steps();
+    let epsilon = EpsilonSchedule {
+        initial: cfg.exploration_initial_eps,
+        last: cfg.exploration_final_eps,
+        fraction: cfg.exploration_fraction,
+        decay: Decay::Linear,
+        total_steps: total,
+    };
+    // SB3 counts the target interval in vector-env steps.
+    let target_every = (cfg.target_update_interval / n_envs as u64).max(1);
+    session.set_diagnostics(&DIAGNOSTICS)?;
+
+    let mut greedy = GreedyPolicy::new(&q, obs_dim, &plain);
+    let mut stats = DeviceMeans::new(2);
+    let mut diagnostics = vec![f64::NAN, f64::NAN, epsilon.value(0), cfg.learning_rate];
+    session.evaluate(0, &mut greedy, &diagnostics)?;
+    let mut batch = ReplayBatch::default();
+    let mut importance = Vec::with_capacity(cfg.batch_size);
+    let mut obs = envs.observations().to_vec();
+    let mut actions = vec![0usize; n_envs];
+    let mut explored = vec![false; n_envs];
+    let (mut step, mut vector_steps) = (0u64, 0u64);
+    while step < total {
+        // ε-greedy (uniform until learning_starts): one forward pass for the greedy envs.
+        let eps = if step < cfg.learning_starts {
+            1.0
+        } else {
+            epsilon.value(step)
+        };
+        for (e, random) in explored.iter_mut().enumerate() {
+            *random = explore.random::<f64>() < eps;
+            if *random {
+                actions[e] = explore.random_range(0..n_actions);
+            }
+        }
+        if explored.iter().any(|&r| !r) {
+            let q_values = greedy.q_values(&obs);
+            for (e, row) in q_values.chunks_exact(n_actions).enumerate() {
+                if !explored[e] {
+                    actions[e] = argmax(row);
+                }
+            }
+        }
+        envs.step_discrete(&actions);
+        let (terminated, truncated) = (envs.terminated(), envs.truncated());
+        for e in 0..n_envs {
+            let next = if terminated[e] || truncated[e] {
+                envs.final_observation(e)
+            } else {
+                envs.observation(e)
+            };
+            n_step.push(
+                e,
+                &obs[e * obs_dim..(e + 1) * obs_dim],
+                &[actions[e] as f32],
+                envs.rewards()[e],
+                next,
+                terminated[e],
+                truncated[e],
+                |t| replay.add(t),
+            );
+        }
+        obs.copy_from_slice(envs.observations());
+        step += n_envs as u64;
+        vector_steps += 1;
+        session.record_episodes(step, envs.ended())?;
+
+        let progress = step as f64 / total as f64;
+        let lr = if cfg.anneal_lr {
+            cfg.learning_rate * (1.0 - progress).max(0.0)
+        } else {
+            cfg.learning_rate
+        };
+        if vector_steps % cfg.train_freq == 0 && step > cfg.learning_starts {
+            let beta = annealed_beta(cfg.per_beta0, progress);
+            for _ in 0..cfg.gradient_steps {
+                let b = cfg.batch_size;
+                let weights = match &replay {
+                    Replay::Uniform(r) => {
+                        r.sample_uniform(b, &mut sampler, &mut batch);
+                        None
+                    }
+                    Replay::Prioritized(p) => {
+                        p.sample(b, beta, &mut sampler, &mut batch, &mut importance);
+                        Some(&importance[..])
+                    }
+                };
+                let (update, td_errors) =
+                    gradient_step(cfg, &q, &q_target, &batch, weights, obs_dim, &device);
+                q = optimizer.step(lr, q, update.grads);
+                stats.add(vec![update.loss, update.q_mean]);
+                if let (Replay::Prioritized(p), Some(td)) = (&mut replay, td_errors) {
+                    p.update_priorities(&batch.indices, &to_vec(td));
+                }
+            }
+            greedy = GreedyPolicy::new(&q, obs_dim, &plain);
+        }
+        if vector_steps % target_every == 0 {
+            q_target = polyak_update(q_target, &q, cfg.tau);
+        }
+        session.tick(step)?;
+        if session.eval_due(step) {
+            diagnostics = stats.take();
+            diagnostics.extend([epsilon.value(step), lr]);
+            session.evaluate(step, &mut greedy, &diagnostics)?;
+        }
+    }
+    greedy.save(&session.file(MODEL_FILE))
+}
+
+/// The gradients of one step and what to record of it.
+struct Update {
+    grads: GradientsParams,
+    loss: Tensor<1>,
+    q_mean: Tensor<1>,
+}
+
+/// The loss of one minibatch and its gradients (clipped); the TD errors when replay is
+/// prioritised (`weights` given).
+fn gradient_step(
+    cfg: &DqnConfig,
+    q: &QNetwork,
+    q_target: &QNetwork,
+    batch: &ReplayBatch,
+    weights: Option<&[f32]>,
+    obs_dim: usize,
+    device: &Device,
+) -> (Update, Option<Tensor<1>>) {
+    let b = batch.len();
+    let matrix = |v: &[f32]| matrix(v, obs_dim, device);
+    let vector = |v: &[f32]| vector(v, device);
+    let actions: Vec<i64> = batch.actions.iter().map(|&a| a as i64).collect();
+    let actions = Tensor::<1, Int>::from_data(TensorData::new(actions, [b]), device);
+
+    let next_obs = matrix(&batch.next_observations);
+    let target_q = q_target.forward(next_obs.clone());
+    let next_q = if cfg.double {
+        let best = q.forward(next_obs).detach().argmax(1);
+        target_q.gather(1, best)
+    } else {
+        target_q.max_dim(1)
+    }
+    .squeeze_dim::<1>(1);
+    let not_terminated = vector(&batch.terminated).neg().add_scalar(1.0);
+    let y = (vector(&batch.rewards) + vector(&batch.discounts) * not_terminated * next_q).detach();
+
+    let q_taken = q
+        .forward(matrix(&batch.observations))
+        .gather(1, actions.unsqueeze_dim::<2>(1))
+        .squeeze_dim::<1>(1);
+    let td = q_taken.clone() - y;
+    let per_sample = match cfg.loss {
+        TdLoss::Huber => huber(td.clone()),
+        TdLoss::Mse => td.clone().square(),
+    };
+    let loss = match weights {
+        Some(w) => (per_sample * vector(w)).mean(),
+        None => per_sample.mean(),
+    };
+    let mut grads = GradientsParams::from_grads(loss.backward(), q);
+    clip_grad_norm(q, &mut grads, cfg.max_grad_norm);
+    let update = Update {
+        grads,
+        loss: loss.detach(),
+        q_mean: q_taken.detach().mean(),
+    };
+    (update, weights.map(|_| td.detach()))
+}
+
+/// The Huber loss with δ = 1 elementwise: ½x² for |x| ≤ 1, |x| − ½ beyond (Huber 1964).
+pub fn huber(x: Tensor<1>) -> Tensor<1> {
+    let abs = x.abs();
+    let quadratic = abs.clone().clamp_max(1.0);
+    let linear = abs - quadratic.clone();
+    quadratic.square().mul_scalar(0.5) + linear
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn huber_is_quadratic_inside_and_linear_outside() {
+        let x = Tensor::<1>::from_floats([-3.0, -1.0, -0.5, 0.0, 0.5, 2.0], &Device::flex());
+        let got = to_vec(huber(x));
+        let expected = [2.5, 0.5, 0.125, 0.0, 0.125, 1.5];
+        for (g, e) in got.iter().zip(expected) {
+            assert!((g - e).abs() < 1e-6, "{got:?}");
+        }
+    }
+}

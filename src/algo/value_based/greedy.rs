@@ -1,0 +1,88 @@
+//! The greedy policy of a trained Q-network, as evaluation and `rl eval` use it; saved in the run
+//! folder as `model.bpk` (Burn's burnpack).
+
+use std::path::Path;
+
+use anyhow::Context;
+use burn::prelude::*;
+
+use crate::config::Backend;
+use crate::env::{Action, Env, Space};
+use crate::nn::distributions::argmax;
+use crate::nn::q_network::{QNetwork, QNetworkConfig};
+use crate::nn::{matrix, plain_device, to_vec};
+use crate::rng::{Stream, stream};
+use crate::run::Policy;
+
+pub const MODEL_FILE: &str = "model.bpk";
+
+/// argmax_a Q(s, a) of a network on a plain (non-autodiff) device.
+#[derive(Clone)]
+pub struct GreedyPolicy {
+    net: QNetwork,
+    device: Device,
+    obs_dim: usize,
+}
+
+impl GreedyPolicy {
+    /// Snapshots `net` (possibly trained on an autodiff device) for acting on `device`.
+    pub fn new(net: &QNetwork, obs_dim: usize, device: &Device) -> Self {
+        Self {
+            net: net.valid(),
+            device: device.clone(),
+            obs_dim,
+        }
+    }
+
+    /// Q-values `[rows × n_actions]` of the `rows` observations in `obs`, on the host.
+    pub fn q_values(&self, obs: &[f32]) -> Vec<f32> {
+        to_vec(self.net.forward(matrix(obs, self.obs_dim, &self.device)))
+    }
+
+    pub fn save(&self, path: &Path) -> anyhow::Result<()> {
+        self.net
+            .clone()
+            .save_file(path)
+            .map_err(|e| anyhow::anyhow!("{e:?}"))
+            .with_context(|| format!("cannot write {}", path.display()))
+    }
+}
+
+impl Policy for GreedyPolicy {
+    fn act(&mut self, obs: &[f32], _env: &dyn Env) -> Action<'_> {
+        Action::Discrete(argmax(&self.q_values(obs)))
+    }
+}
+
+/// The greedy policy saved in `run_dir` by a run with this network config on `env`.
+pub fn load(
+    cfg: &QNetworkConfig,
+    dueling: bool,
+    backend: Backend,
+    env: &dyn Env,
+    run_dir: &Path,
+) -> anyhow::Result<GreedyPolicy> {
+    let spec = env.spec();
+    let Space::Discrete(n_actions) = spec.action_space else {
+        anyhow::bail!(
+            "{} has continuous actions; a Q-network needs discrete ones",
+            spec.id
+        );
+    };
+    let device = plain_device(backend)?;
+    let obs_dim = spec.observation_space.flat_dim();
+    // The initial weights are overwritten by the saved ones.
+    let path = run_dir.join(MODEL_FILE);
+    let net = QNetwork::new(
+        obs_dim,
+        n_actions,
+        cfg,
+        dueling,
+        &mut stream(0, Stream::Init),
+        &device,
+    )
+    .try_load_file(&path)
+    .map_err(|e| anyhow::anyhow!("{e:?}"))
+    .with_context(|| format!("cannot load the network from {}", path.display()))?;
+    Ok(GreedyPolicy::new(&net, obs_dim, &device))
+}

@@ -1,0 +1,24 @@
+//! Value-based deep RL: DQN and its Rainbow ingredients on Burn Q-networks.
+
+pub mod dqn;
+pub mod greedy;
+
+use crate::env::{Env, Space};
+
+/// Q-networks read vector observations and output one value per discrete action.
+pub fn check_env(name: &str, env: &dyn Env) -> Result<(), (&'static str, String)> {
+    crate::algo::policy_gradient::check_env(name, env)?;
+    let spec = env.spec();
+    if !matches!(spec.action_space, Space::Discrete(_)) {
+        return Err((
+            "env.id",
+            format!(
+                "{name} picks argmax_a Q(s, a) over discrete actions (CartPole-v1, Acrobot-v1, \
+                 MountainCar-v0, ...); {} has continuous actions {} (use sac, td3, ddpg or ppo)",
+                spec.id,
+                spec.action_space.describe()
+            ),
+        ));
+    }
+    Ok(())
+}

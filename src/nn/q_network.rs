@@ -1,0 +1,162 @@
+//! Action-value networks Q(s, ·) for discrete actions: an MLP with one output per action, or the
+//! dueling architecture Q(s, a) = V(s) + A(s, a) − mean_a' A(s, a') (Wang et al. 2016, eq. 9).
+
+use burn::prelude::*;
+use serde::{Deserialize, Serialize};
+
+use super::mlp::{Activation, Init, Mlp};
+use crate::config::Checker;
+use crate::rng::Rng;
+
+/// `[algo.policy]` of value-based methods (SB3's `policy_kwargs`).
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+#[serde(default, deny_unknown_fields)]
+pub struct QNetworkConfig {
+    /// Hidden layer sizes.
+    pub net_arch: Vec<usize>,
+    pub activation: Activation,
+}
+
+impl Default for QNetworkConfig {
+    fn default() -> Self {
+        Self {
+            net_arch: vec![64, 64],
+            activation: Activation::Relu,
+        }
+    }
+}
+
+/// The help line of `[algo.policy]` for Q-networks.
+pub const Q_NETWORK_HELP: (&str, &str) = (
+    "policy",
+    "[algo.policy] table: net_arch (hidden sizes, default [64, 64]), activation (\"relu\"|\"tanh\", default relu)",
+);
+
+impl QNetworkConfig {
+    pub fn check(&self, c: &mut Checker, dueling: bool) {
+        c.require(
+            "policy.net_arch",
+            self.net_arch.iter().all(|&n| n > 0),
+            || format!("layer sizes must be > 0, got {:?}", self.net_arch),
+        );
+        c.require(
+            "policy.net_arch",
+            !dueling || !self.net_arch.is_empty(),
+            || "the dueling streams branch off a hidden layer: net_arch needs at least one".into(),
+        );
+    }
+}
+
+/// The two streams of a dueling network.
+#[derive(Module, Debug)]
+pub struct DuelingStreams {
+    value: Mlp,
+    advantage: Mlp,
+}
+
+/// Q(s, ·) for a batch of observations.
+#[derive(Module, Debug)]
+pub struct QNetwork {
+    /// obs → … → n_actions, or, when dueling, obs → … → last hidden layer (activated).
+    body: Mlp,
+    dueling: Option<DuelingStreams>,
+}
+
+impl QNetwork {
+    /// PyTorch's default initialisation, as Stable-Baselines3's DQN uses.
+    pub fn new(
+        obs_dim: usize,
+        n_actions: usize,
+        cfg: &QNetworkConfig,
+        dueling: bool,
+        rng: &mut Rng,
+        device: &Device,
+    ) -> Self {
+        let mut sizes: Vec<usize> = std::iter::once(obs_dim)
+            .chain(cfg.net_arch.iter().copied())
+            .collect();
+        if !dueling {
+            sizes.push(n_actions);
+            let body = Mlp::new(&sizes, cfg.activation, false, Init::Default, rng, device);
+            return Self {
+                body,
+                dueling: None,
+            };
+        }
+        let body = Mlp::new(&sizes, cfg.activation, true, Init::Default, rng, device);
+        let hidden = *sizes.last().expect("checked: dueling needs a hidden layer");
+        let mut head = |out| {
+            Mlp::new(
+                &[hidden, out],
+                cfg.activation,
+                false,
+                Init::Default,
+                rng,
+                device,
+            )
+        };
+        let value = head(1);
+        let advantage = head(n_actions);
+        Self {
+            body,
+            dueling: Some(DuelingStreams { value, advantage }),
+        }
+    }
+
+    /// Q-values `[batch, n_actions]`.
+    pub fn forward(&self, obs: Tensor<2>) -> Tensor<2> {
+        let features = self.body.forward(obs);
+        match &self.dueling {
+            None => features,
+            Some(streams) => {
+                let value = streams.value.forward(features.clone());
+                let advantage = streams.advantage.forward(features);
+                let mean = advantage.clone().mean_dim(1);
+                value + advantage - mean
+            }
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::nn::to_vec;
+    use crate::rng::{Stream, stream};
+
+    /// The dueling aggregation makes the advantages average to zero: mean_a Q(s, a) = V(s).
+    #[test]
+    fn dueling_q_averages_to_the_value_stream() {
+        let device = Device::flex();
+        let cfg = QNetworkConfig {
+            net_arch: vec![8],
+            activation: Activation::Relu,
+        };
+        let net = QNetwork::new(3, 4, &cfg, true, &mut stream(0, Stream::Init), &device);
+        let obs = Tensor::<2>::from_floats([[0.5, -1.0, 2.0], [1.0, 0.0, -0.5]], &device);
+        let q = net.forward(obs.clone());
+        assert_eq!(q.dims(), [2, 4]);
+        let streams = net.dueling.as_ref().unwrap();
+        let v = to_vec(streams.value.forward(net.body.forward(obs)));
+        let q = to_vec(q);
+        for (row, v) in q.chunks(4).zip(v) {
+            let mean = row.iter().sum::<f32>() / 4.0;
+            assert!((mean - v).abs() < 1e-5, "{mean} vs {v}");
+        }
+    }
+
+    #[test]
+    fn plain_q_network_has_one_output_per_action() {
+        let device = Device::flex();
+        let net = QNetwork::new(
+            4,
+            2,
+            &QNetworkConfig::default(),
+            false,
+            &mut stream(0, Stream::Init),
+            &device,
+        );
+        let q = net.forward(Tensor::<2>::zeros([5, 4], &device));
+        assert_eq!(q.dims(), [5, 2]);
+    }
+}
