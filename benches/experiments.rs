@@ -2,9 +2,11 @@
 //! measured on this kind of machine (`../shared/peer/RESULTS.md`, one core each).
 //!
 //! For each experiment: seed 0 runs through `rl run` with `RAYON_NUM_THREADS=1`; printed are
-//! env steps per training second, CPU seconds of the whole process (evaluations included),
-//! training seconds until the first evaluation at or above the solve threshold, and the final
-//! evaluation return. Run: `make bench` (or `cargo bench --bench experiments`).
+//! env steps per training second, CPU seconds of the whole process (evaluations included), CPU
+//! seconds of training alone (`process_train_cpu_s` of meta.json: what SB3's "train cpu s"
+//! measures) and env steps per such second, training seconds until the first evaluation at or
+//! above the solve threshold, and the final evaluation return.
+//! Run: `make bench` (or `cargo bench --bench experiments`).
 
 use std::path::Path;
 use std::process::Command;
@@ -61,10 +63,12 @@ fn column(rows: &[Vec<String>], name: &str) -> usize {
 fn main() {
     let out = tempfile::tempdir().expect("temporary folder");
     println!(
-        "{:<22} {:>9} {:>8} {:>14} {:>10}   | SB3 (1 core): {:>7} {:>9} {:>8} {:>22} {:>20}",
+        "{:<22} {:>9} {:>8} {:>11} {:>11} {:>14} {:>10}   | SB3 (1 core): {:>7} {:>9} {:>8} {:>22} {:>20}",
         "experiment",
         "steps/s",
         "cpu s",
+        "train cpu s",
+        "steps/cpu-s",
         "s to solved",
         "final",
         "steps/s",
@@ -108,11 +112,15 @@ fn main() {
             format!("{:.1} ({} st)", r[wall].parse::<f64>().unwrap(), r[step])
         });
         let peer = peer_row(algo, env).unwrap_or_else(|| vec!["?".into(); 5]);
+        let train_cpu = meta["process_train_cpu_s"].as_f64().unwrap_or(f64::NAN);
+        let steps = meta["env_steps"].as_f64().unwrap_or(f64::NAN);
         println!(
-            "{:<22} {:>9.0} {:>8.1} {:>14} {:>10.1}   | {:>21} {:>9} {:>8} {:>22} {:>20}",
+            "{:<22} {:>9.0} {:>8.1} {:>11.1} {:>11.0} {:>14} {:>10.1}   | {:>21} {:>9} {:>8} {:>22} {:>20}",
             name,
             meta["steps_per_s"].as_f64().unwrap_or(f64::NAN),
             cpu,
+            train_cpu,
+            steps / train_cpu,
             solved,
             rows.last().unwrap()[ret].parse::<f64>().unwrap_or(f64::NAN),
             peer[0],

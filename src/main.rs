@@ -11,6 +11,8 @@ use rl::run::emit;
 use tracing_subscriber::EnvFilter;
 
 fn main() -> ExitCode {
+    // SAFETY: the first statement of `main`; no other thread exists yet.
+    unsafe { rl::nn::device::pin_default_device() };
     let cli = Cli::parse();
     let verbosity = match &cli.command {
         Command::Run(args) => args.verbose,

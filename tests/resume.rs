@@ -22,6 +22,34 @@ const LONG: [&str; 8] = [
     "experiment.checkpoint_every=600000",
 ];
 
+/// PPO on ndarray: 40 updates of 256 steps, a few seconds, checkpoints every 10.
+const PPO_BUDGET: [&str; 10] = [
+    "--set",
+    "experiment.total_steps=10240",
+    "--set",
+    "experiment.eval_every=2560",
+    "--set",
+    "experiment.eval_episodes=3",
+    "--set",
+    "experiment.checkpoint_every=2560",
+    "--set",
+    "experiment.backend=ndarray",
+];
+
+/// DQN on ndarray: 7000 steps with 128 gradient steps every 256, checkpoints every 2000.
+const DQN_BUDGET: [&str; 10] = [
+    "--set",
+    "experiment.total_steps=7000",
+    "--set",
+    "experiment.eval_every=2000",
+    "--set",
+    "experiment.eval_episodes=3",
+    "--set",
+    "experiment.checkpoint_every=2000",
+    "--set",
+    "experiment.backend=ndarray",
+];
+
 fn run(config: &str, out: &Path, extra: &[&str]) -> std::process::Output {
     let mut args = vec![
         "run",
@@ -32,20 +60,19 @@ fn run(config: &str, out: &Path, extra: &[&str]) -> std::process::Output {
         "--out",
         out.to_str().unwrap(),
     ];
-    args.extend_from_slice(&LONG);
     args.extend_from_slice(extra);
     rl(&args, out)
 }
 
 /// Runs `name` uninterrupted, and again stopped by `signal` after its first checkpoint and then
-/// resumed; the two must agree.
-fn check(name: &str, extra: &[&str], signal: &str, status_after_stop: &str) {
+/// resumed; the two must agree. `args` set the budget and checkpoints.
+fn check(name: &str, args: &[&str], signal: &str, status_after_stop: &str) {
     let config = experiment(&format!("{name}.toml"));
     let whole = tempfile::tempdir().unwrap();
-    assert!(run(&config, whole.path(), extra).status.success());
+    assert!(run(&config, whole.path(), args).status.success());
 
     let stopped = tempfile::tempdir().unwrap();
-    let mut args = vec![
+    let mut command = vec![
         "run",
         config.as_str(),
         "-q",
@@ -54,10 +81,9 @@ fn check(name: &str, extra: &[&str], signal: &str, status_after_stop: &str) {
         "--out",
         stopped.path().to_str().unwrap(),
     ];
-    args.extend_from_slice(&LONG);
-    args.extend_from_slice(extra);
+    command.extend_from_slice(args);
     let mut child = Command::new(env!("CARGO_BIN_EXE_rl"))
-        .args(&args)
+        .args(&command)
         .stdout(Stdio::null())
         .stderr(Stdio::null())
         .spawn()
@@ -84,7 +110,7 @@ fn check(name: &str, extra: &[&str], signal: &str, status_after_stop: &str) {
         "stopped before the end: {meta}"
     );
 
-    let resumed = run(&config, stopped.path(), &[extra, &["--resume"]].concat());
+    let resumed = run(&config, stopped.path(), &[args, &["--resume"]].concat());
     assert!(
         resumed.status.success(),
         "{}",
@@ -107,7 +133,7 @@ fn check(name: &str, extra: &[&str], signal: &str, status_after_stop: &str) {
 
 #[test]
 fn q_learning_killed_between_checkpoints_resumes_to_the_same_curve() {
-    check("q_learning_taxi", &[], "KILL", "running");
+    check("q_learning_taxi", &LONG, "KILL", "running");
 }
 
 #[test]
@@ -115,10 +141,83 @@ fn sarsa_lambda_stopped_by_ctrl_c_resumes_to_the_same_curve() {
     // Slippery FrozenLake: the envs' own RNG must be restored too.
     check(
         "expected_sarsa_frozenlake",
-        &["--set", "algo.name=sarsa_lambda"],
+        &[&LONG[..], &["--set", "algo.name=sarsa_lambda"]].concat(),
         "INT",
         "interrupted",
     );
+}
+
+#[test]
+fn ppo_stopped_by_ctrl_c_resumes_to_the_same_curve() {
+    // Network, Adam moments, collector, minibatch order; Ctrl-C lands mid-rollout.
+    check("ppo_cartpole", &PPO_BUDGET, "INT", "interrupted");
+}
+
+#[test]
+fn a2c_with_two_optimisers_killed_between_checkpoints_resumes_to_the_same_curve() {
+    let args = [
+        &PPO_BUDGET[..],
+        &[
+            "--set",
+            "algo.separate_optimizers=true",
+            "--set",
+            "algo.normalize_obs=true",
+            "--set",
+            "algo.normalize_reward=true",
+        ],
+    ]
+    .concat();
+    check("a2c_cartpole", &args, "KILL", "running");
+}
+
+#[test]
+fn dqn_killed_between_checkpoints_resumes_to_the_same_curve() {
+    // Online and target networks, Adam, replay ring, ε and replay streams.
+    check("dqn_cartpole", &DQN_BUDGET, "KILL", "running");
+}
+
+#[test]
+fn rainbow_dqn_stopped_by_ctrl_c_resumes_to_the_same_curve() {
+    // Prioritised replay (sum tree, max priority) and pending n-step transitions too.
+    check("dqn_cartpole_rainbow", &DQN_BUDGET, "INT", "interrupted");
+}
+
+/// SAC/TD3 on ndarray with small nets: 1600 steps, learning from 200, checkpoints every 400.
+const ACTOR_CRITIC_BUDGET: [&str; 16] = [
+    "--set",
+    "experiment.total_steps=1600",
+    "--set",
+    "experiment.eval_every=400",
+    "--set",
+    "experiment.eval_episodes=1",
+    "--set",
+    "experiment.checkpoint_every=400",
+    "--set",
+    "experiment.backend=ndarray",
+    "--set",
+    "algo.learning_starts=200",
+    "--set",
+    "algo.policy.net_arch=[32, 32]",
+    "--set",
+    "algo.buffer_size=1000",
+];
+
+#[test]
+fn sac_with_gsde_killed_between_checkpoints_resumes_to_the_same_curve() {
+    // Actor, twin critics and their target, log α, three optimisers, gSDE's matrices.
+    let args = [&ACTOR_CRITIC_BUDGET[..], &["--set", "algo.use_sde=true"]].concat();
+    check("sac_pendulum", &args, "KILL", "running");
+}
+
+#[test]
+fn td3_with_ou_noise_stopped_by_ctrl_c_resumes_to_the_same_curve() {
+    // Target actor, delayed updates, the Ornstein-Uhlenbeck state.
+    let args = [
+        &ACTOR_CRITIC_BUDGET[..],
+        &["--set", "algo.noise_type=ornstein_uhlenbeck"],
+    ]
+    .concat();
+    check("td3_pendulum", &args, "INT", "interrupted");
 }
 
 #[test]

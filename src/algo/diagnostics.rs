@@ -2,8 +2,16 @@
 //! only when a curve row is written: on a GPU every read is a synchronisation.
 
 use burn::prelude::*;
+use serde::{Deserialize, Serialize};
 
-use crate::nn::to_vec;
+use crate::nn::{to_vec, vector};
+
+/// The running sums of [`DeviceMeans`] on the host (f32, as on the device: exact).
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub struct MeansState {
+    sums: Option<Vec<f32>>,
+    count: usize,
+}
 
 /// Running sums of `width` scalars per update.
 pub struct DeviceMeans {
@@ -30,6 +38,20 @@ impl DeviceMeans {
             None => row,
         });
         self.count += 1;
+    }
+
+    /// The sums and count so far, for a checkpoint.
+    pub fn state(&self) -> MeansState {
+        MeansState {
+            sums: self.sums.clone().map(to_vec),
+            count: self.count,
+        }
+    }
+
+    /// Continues from a checkpoint's sums, on the `device` the updates' scalars live on.
+    pub fn restore(&mut self, state: MeansState, device: &Device) {
+        self.sums = state.sums.map(|s| vector(&s, device));
+        self.count = state.count;
     }
 
     /// The means since the last call (NaN where no update happened).

@@ -5,10 +5,12 @@
 //!
 //! Each env keeps its last n − 1 steps in a fixed ring; nothing is allocated per step.
 
+use serde::{Deserialize, Serialize};
+
 use super::replay::Transition;
 
 /// The steps of one env not yet complete as n-step transitions.
-#[derive(Clone, Debug)]
+#[derive(Clone, Debug, Serialize, Deserialize)]
 struct Pending {
     obs: Vec<f32>,
     actions: Vec<f32>,
@@ -19,7 +21,7 @@ struct Pending {
 }
 
 /// Turns each env's stream of one-step transitions into n-step ones.
-#[derive(Clone, Debug)]
+#[derive(Clone, Debug, Serialize, Deserialize)]
 pub struct NStep {
     n: usize,
     gamma: f64,

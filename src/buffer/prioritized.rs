@@ -5,13 +5,14 @@
 //! annealed to 1 over training.
 
 use rand::RngExt;
+use serde::{Deserialize, Serialize};
 
 use super::replay::{ReplayBatch, ReplayBuffer, Transition};
 use super::sum_tree::SumTree;
 use crate::rng::Rng;
 
 /// A replay buffer with a priority per slot.
-#[derive(Clone, Debug)]
+#[derive(Clone, Debug, Serialize, Deserialize)]
 pub struct PrioritizedReplay {
     pub buffer: ReplayBuffer,
     tree: SumTree,

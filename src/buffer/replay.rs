@@ -7,6 +7,7 @@
 //! [`super::NStep`]), so that every target reads y = r + discount · (1 − terminated) · V(s').
 
 use rand::RngExt;
+use serde::{Deserialize, Serialize};
 
 use crate::rng::Rng;
 
@@ -47,8 +48,9 @@ impl ReplayBatch {
     }
 }
 
-/// A ring of the last `capacity` transitions.
-#[derive(Clone, Debug)]
+/// A ring of the last `capacity` transitions. A checkpoint stores only the filled slots.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+#[serde(into = "Filled", from = "Filled")]
 pub struct ReplayBuffer {
     capacity: usize,
     obs_dim: usize,
@@ -63,6 +65,76 @@ pub struct ReplayBuffer {
     /// The slot the next transition goes to.
     pos: usize,
     len: usize,
+}
+
+/// The filled slots of a [`ReplayBuffer`] (the first `len`: a ring fills from slot 0), as a
+/// checkpoint stores them; the free ones are allocated again on loading.
+#[derive(Serialize, Deserialize)]
+struct Filled {
+    capacity: usize,
+    obs_dim: usize,
+    act_dim: usize,
+    observations: Vec<f32>,
+    next_observations: Vec<f32>,
+    actions: Vec<f32>,
+    rewards: Vec<f32>,
+    terminated: Vec<bool>,
+    truncated: Vec<bool>,
+    discounts: Vec<f32>,
+    pos: usize,
+}
+
+impl From<ReplayBuffer> for Filled {
+    fn from(mut b: ReplayBuffer) -> Self {
+        let n = b.len;
+        b.observations.truncate(n * b.obs_dim);
+        b.next_observations.truncate(n * b.obs_dim);
+        b.actions.truncate(n * b.act_dim);
+        b.rewards.truncate(n);
+        b.terminated.truncate(n);
+        b.truncated.truncate(n);
+        b.discounts.truncate(n);
+        Self {
+            capacity: b.capacity,
+            obs_dim: b.obs_dim,
+            act_dim: b.act_dim,
+            observations: b.observations,
+            next_observations: b.next_observations,
+            actions: b.actions,
+            rewards: b.rewards,
+            terminated: b.terminated,
+            truncated: b.truncated,
+            discounts: b.discounts,
+            pos: b.pos,
+        }
+    }
+}
+
+impl From<Filled> for ReplayBuffer {
+    fn from(mut f: Filled) -> Self {
+        let (c, len) = (f.capacity, f.rewards.len());
+        f.observations.resize(c * f.obs_dim, 0.0);
+        f.next_observations.resize(c * f.obs_dim, 0.0);
+        f.actions.resize(c * f.act_dim, 0.0);
+        f.rewards.resize(c, 0.0);
+        f.terminated.resize(c, false);
+        f.truncated.resize(c, false);
+        f.discounts.resize(c, 0.0);
+        Self {
+            capacity: c,
+            obs_dim: f.obs_dim,
+            act_dim: f.act_dim,
+            observations: f.observations,
+            next_observations: f.next_observations,
+            actions: f.actions,
+            rewards: f.rewards,
+            terminated: f.terminated,
+            truncated: f.truncated,
+            discounts: f.discounts,
+            pos: f.pos,
+            len,
+        }
+    }
 }
 
 impl ReplayBuffer {
@@ -213,6 +285,25 @@ mod tests {
         assert!(batch.indices.iter().all(|&i| i < 7));
         for k in 0..7 {
             assert!(batch.indices.contains(&k), "slot {k} is drawn");
+        }
+    }
+
+    #[test]
+    fn a_checkpoint_stores_the_filled_slots_and_restores_the_whole_ring() {
+        use crate::run::checkpoint::{decode, encode};
+        for added in [2, 5] {
+            let mut buf = ReplayBuffer::new(3, 2, 1);
+            for k in 0..added {
+                let x = k as f32;
+                buf.add(&transition(&[x, -x], &[x + 0.5], &[x + 1.0, 0.0]));
+            }
+            let bytes = encode(&buf).unwrap();
+            let mut back: ReplayBuffer = decode(&bytes).unwrap();
+            assert_eq!(back, buf, "after {added} transitions");
+            // The restored ring goes on where the original does.
+            let next = transition(&[9.0, -9.0], &[0.0], &[0.0, 0.0]);
+            assert_eq!(back.add(&next), buf.add(&next));
+            assert_eq!(back, buf);
         }
     }
 }

@@ -5,8 +5,10 @@
 //! Layout: a complete binary tree in an array, node `i` has children `2i` and `2i + 1`, the
 //! leaves are nodes `leaves .. 2 · leaves` (`leaves` is `capacity` rounded up to a power of two).
 
+use serde::{Deserialize, Serialize};
+
 /// Sums and minima of the priorities of `capacity` slots.
-#[derive(Clone, Debug)]
+#[derive(Clone, Debug, Serialize, Deserialize)]
 pub struct SumTree {
     leaves: usize,
     capacity: usize,

@@ -33,3 +33,17 @@ fn wgpu() -> anyhow::Result<Device> {
 fn wgpu() -> anyhow::Result<Device> {
     anyhow::bail!("this rl was built without the `wgpu` feature; rebuild with `--features wgpu`")
 }
+
+/// Pins Burn's default device (`Device::default()`, which prefers a GPU runtime when `wgpu` is
+/// compiled in) to flex, unless `BURN_DEVICE` says otherwise. Burn uses the default device only
+/// to load optimiser state, which it then moves to each parameter's device; pinned, a resumed
+/// CPU run never starts a GPU (or software-Vulkan) runtime.
+///
+/// # Safety
+/// Sets an environment variable: call it before any other thread exists.
+pub unsafe fn pin_default_device() {
+    if std::env::var_os("BURN_DEVICE").is_none() {
+        // SAFETY: the caller guarantees no other thread reads the environment concurrently.
+        unsafe { std::env::set_var("BURN_DEVICE", "flex") };
+    }
+}

@@ -2,6 +2,7 @@
 //! policies and global gradient clipping. Nothing here knows which backend runs it.
 
 pub mod actors;
+pub mod checkpoint;
 pub mod critics;
 pub mod device;
 pub mod distributions;
@@ -13,6 +14,7 @@ pub mod policy;
 pub mod polyak;
 pub mod q_network;
 
+pub use checkpoint::{SavedModule, SavedOptimizer};
 pub use device::{plain_device, training_device};
 pub use grad_clip::clip_grad_norm;
 pub use host::{matrix, vector};

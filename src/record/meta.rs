@@ -49,6 +49,10 @@ pub struct Meta {
     pub steps_per_s: f64,
     pub final_eval_return_mean: Option<f64>,
     pub cores: usize,
+    /// CPU seconds of the whole process while the seed trained (evaluations excluded): the
+    /// seed's own cost when it ran alone (`--jobs 1`, one seed), else shared with the others.
+    #[serde(default)]
+    pub process_train_cpu_s: Option<f64>,
 }
 
 impl Meta {

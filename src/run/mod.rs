@@ -1,6 +1,7 @@
 //! The runner: seeds on worker threads, one [`Session`] each, result folders, failure handling.
 
 pub mod checkpoint;
+mod cpu_time;
 mod evaluate;
 pub mod interrupt;
 mod progress;
@@ -179,6 +180,7 @@ fn run_seed(
         steps_per_s: 0.0,
         final_eval_return_mean: None,
         cores: std::thread::available_parallelism().map_or(1, |n| n.get()),
+        process_train_cpu_s: None,
     };
     let mut progress = board.seed(seed, exp.total_steps());
     let mut diagnostics = Vec::new();
@@ -191,6 +193,7 @@ fn run_seed(
         meta.env_steps = session.steps();
         meta.train_s = session.train_seconds();
         meta.steps_per_s = session.steps_per_second();
+        meta.process_train_cpu_s = Some(session.process_train_cpu_seconds());
         meta.final_eval_return_mean = session.last_eval_mean();
         diagnostics = session.last_diagnostics();
         trained
@@ -260,9 +263,8 @@ impl SeedOutcome {
 fn prepare_dir(exp: &Experiment, dir: &Path, meta: &Meta, resuming: bool) -> anyhow::Result<()> {
     use anyhow::Context;
     std::fs::create_dir_all(dir).with_context(|| format!("cannot create {}", dir.display()))?;
-    let old = dir.join(checkpoint::FILE);
-    if !resuming && old.exists() {
-        std::fs::remove_file(&old).with_context(|| format!("cannot remove {}", old.display()))?;
+    if !resuming {
+        checkpoint::remove(dir)?;
     }
     crate::record::write_atomically(&dir.join("config.toml"), exp.to_toml().as_bytes())
         .with_context(|| format!("cannot write {}", dir.join("config.toml").display()))?;

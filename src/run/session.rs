@@ -15,6 +15,7 @@ use crate::record::{CurveRow, CurveWriter, EpisodeWriter, ReturnStats};
 use crate::rng::{self, Rng, Stream};
 
 use super::checkpoint::{self, Checkpoint, SessionState};
+use super::cpu_time::process_cpu_seconds;
 
 /// Training episodes averaged in `train_return_mean` (Stable-Baselines3's `ep_rew_mean` window).
 const TRAIN_RETURN_WINDOW: usize = 100;
@@ -30,6 +31,9 @@ pub struct Session<'a> {
     progress: &'a mut Progress,
     started: Instant,
     eval_time: Duration,
+    /// Process CPU seconds when the session started, and spent in evaluations since.
+    started_cpu: f64,
+    eval_cpu: f64,
     steps: u64,
     episodes: u64,
     recent_returns: VecDeque<f64>,
@@ -76,6 +80,8 @@ impl<'a> Session<'a> {
             progress,
             started: Instant::now(),
             eval_time: Duration::ZERO,
+            started_cpu: process_cpu_seconds(),
+            eval_cpu: 0.0,
             steps: 0,
             episodes: 0,
             recent_returns: VecDeque::with_capacity(TRAIN_RETURN_WINDOW),
@@ -113,9 +119,7 @@ impl<'a> Session<'a> {
         let Some(c) = self.resume.take() else {
             return Ok(None);
         };
-        let state = serde_json::from_value(c.algo)
-            .context("the checkpoint's algorithm state does not fit")?;
-        Ok(Some((c.step, state)))
+        Ok(Some((c.step, checkpoint::decode(&c.algo)?)))
     }
 
     /// Writes a checkpoint after step `step` when one is due (`experiment.checkpoint_every`) or
@@ -124,7 +128,7 @@ impl<'a> Session<'a> {
     pub fn checkpoint<T: serde::Serialize>(
         &mut self,
         step: u64,
-        state: impl FnOnce() -> T,
+        state: impl FnOnce() -> anyhow::Result<T>,
     ) -> anyhow::Result<()> {
         let interrupted = super::interrupt::requested();
         if step < self.next_checkpoint && !interrupted {
@@ -146,7 +150,7 @@ impl<'a> Session<'a> {
             episode_rows: self.episode_rows,
             next_checkpoint: self.next_checkpoint,
         };
-        let algo = serde_json::to_value(state())?;
+        let algo = checkpoint::encode(&state()?)?;
         checkpoint::write(
             self.dir,
             &Checkpoint {
@@ -279,6 +283,7 @@ impl<'a> Session<'a> {
         self.steps = step;
         let wall_s = self.train_seconds();
         let eval_started = Instant::now();
+        let eval_started_cpu = process_cpu_seconds();
         super::interrupt::check()?;
         let episodes = self.exp.experiment.eval_episodes;
         let returns = self.evaluator.run_observed(policy, episodes, |done| {
@@ -286,6 +291,7 @@ impl<'a> Session<'a> {
             !super::interrupt::requested()
         });
         self.eval_time += eval_started.elapsed();
+        self.eval_cpu += process_cpu_seconds() - eval_started_cpu;
         super::interrupt::check()?;
         let diagnostics = diagnostics(policy);
         let stats = ReturnStats::of(&returns);
@@ -352,6 +358,12 @@ impl<'a> Session<'a> {
     /// Training seconds so far (evaluation time excluded).
     pub fn train_seconds(&self) -> f64 {
         self.earlier_train_seconds + (self.started.elapsed() - self.eval_time).as_secs_f64()
+    }
+
+    /// CPU seconds of the whole process since this session started (a resumed run: since the
+    /// resume), evaluations excluded: the seed's training cost when it runs alone.
+    pub fn process_train_cpu_seconds(&self) -> f64 {
+        process_cpu_seconds() - self.started_cpu - self.eval_cpu
     }
 
     /// Env steps per training second.

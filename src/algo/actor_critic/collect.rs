@@ -2,10 +2,17 @@
 //! each transition stored with its final observation when the episode ended, so that
 //! truncations bootstrap and terminations do not.
 
+use serde::{Deserialize, Serialize};
+
 use super::ActionBox;
 use crate::buffer::{ReplayBuffer, Transition};
 use crate::env::VecEnv;
+use crate::env::vector::VecEnvSnapshot;
 use crate::run::Session;
+
+/// The envs' state for a checkpoint (the current observations are the envs' own).
+#[derive(Serialize, Deserialize)]
+pub struct CollectorState(VecEnvSnapshot);
 
 /// The training envs of an off-policy learner and their current observations.
 pub struct Collector {
@@ -29,6 +36,15 @@ impl Collector {
             envs,
             gamma: gamma as f32,
         })
+    }
+
+    pub fn state(&self) -> CollectorState {
+        CollectorState(self.envs.snapshot())
+    }
+
+    pub fn restore(&mut self, state: &CollectorState) {
+        self.envs.restore(&state.0);
+        self.obs.copy_from_slice(self.envs.observations());
     }
 
     pub fn num_envs(&self) -> usize {

@@ -24,7 +24,7 @@ const OU_THETA: f64 = 0.15;
 const OU_DT: f64 = 1e-2;
 
 /// The noise of `n_envs` envs with `dim` action components each.
-#[derive(Clone, Debug)]
+#[derive(Clone, Debug, Serialize, Deserialize)]
 pub struct ActionNoise {
     kind: NoiseType,
     sigma: f64,

@@ -16,17 +16,19 @@ use burn::prelude::*;
 use rand::RngExt;
 use serde::{Deserialize, Serialize};
 
-use super::collect::Collector;
+use super::collect::{Collector, CollectorState};
 use super::saved::{Actor, ActorPolicy, MODEL_FILE};
 use super::{ActorCriticNets, SacArch};
 use crate::algo::Hyperparameters;
-use crate::algo::diagnostics::DeviceMeans;
+use crate::algo::diagnostics::{DeviceMeans, MeansState};
 use crate::buffer::{ReplayBatch, ReplayBuffer};
 use crate::config::Checker;
 use crate::nn::actors::SquashedGaussianActor;
 use crate::nn::critics::Critics;
 use crate::nn::polyak::{polyak_update, target_copy};
-use crate::nn::{matrix, plain_device, to_vec, training_device, vector};
+use crate::nn::{
+    SavedModule, SavedOptimizer, matrix, plain_device, to_vec, training_device, vector,
+};
 use crate::rng::{Rng, Stream, standard_normal};
 use crate::run::Session;
 
@@ -172,6 +174,28 @@ fn normals(rng: &mut Rng, n: usize) -> Vec<f32> {
     (0..n).map(|_| standard_normal(rng) as f32).collect()
 }
 
+/// Everything a checkpoint needs to continue SAC exactly (taken between env steps).
+#[derive(Serialize, Deserialize)]
+struct SacState {
+    actor: SavedModule,
+    critics: SavedModule,
+    critics_target: SavedModule,
+    log_alpha: SavedModule,
+    actor_opt: SavedOptimizer,
+    critic_opt: SavedOptimizer,
+    alpha_opt: SavedOptimizer,
+    explore: Rng,
+    sampler: Rng,
+    replay: ReplayBuffer,
+    collector: CollectorState,
+    /// gSDE's exploration matrices, one per env (row-major).
+    sde_noise: Vec<Vec<f32>>,
+    vector_steps: u64,
+    gradient_steps: usize,
+    stats: MeansState,
+    diagnostics: Vec<f64>,
+}
+
 pub fn train(cfg: &SacConfig, session: &mut Session) -> anyhow::Result<()> {
     let backend = session.experiment().experiment.backend;
     let device = training_device(backend)?;
@@ -220,14 +244,37 @@ pub fn train(cfg: &SacConfig, session: &mut Session) -> anyhow::Result<()> {
             &plain,
         )
     };
-    let mut policy = snapshot(&actor);
-    let mut acting = actor.valid();
     let mut stats = DeviceMeans::new(DIAGNOSTICS.len());
     let mut diagnostics = vec![f64::NAN; DIAGNOSTICS.len()];
-    session.evaluate(0, &mut policy, &diagnostics)?;
-    let mut actions = vec![0.0f32; n_envs * act_dim];
     let mut sde_noise: Vec<Tensor<2>> = Vec::new();
     let (mut step, mut vector_steps, mut gradient_steps) = (0u64, 0u64, 0usize);
+    if let Some((at, s)) = session.resumed::<SacState>()? {
+        actor = s.actor.restore(actor)?;
+        critics = s.critics.restore(critics)?;
+        critics_target = s.critics_target.restore(critics_target)?;
+        log_alpha = s.log_alpha.restore(log_alpha)?;
+        actor_opt = s.actor_opt.restore(actor_opt)?;
+        critic_opt = s.critic_opt.restore(critic_opt)?;
+        alpha_opt = s.alpha_opt.restore(alpha_opt)?;
+        (explore, sampler, replay) = (s.explore, s.sampler, s.replay);
+        collector.restore(&s.collector);
+        let cols = actor.noise_shape(1)[1];
+        sde_noise = s
+            .sde_noise
+            .iter()
+            .map(|w| matrix(w, cols, &plain))
+            .collect();
+        stats.restore(s.stats, &device);
+        (step, vector_steps, gradient_steps) = (at, s.vector_steps, s.gradient_steps);
+        diagnostics = s.diagnostics;
+    }
+    let mut policy = snapshot(&actor);
+    let mut acting = actor.valid();
+    // A checkpoint follows the evaluation of its step: a resumed run has had it.
+    if step == 0 {
+        session.evaluate(0, &mut policy, &diagnostics)?;
+    }
+    let mut actions = vec![0.0f32; n_envs * act_dim];
     while step < total {
         let round_step = vector_steps % cfg.train_freq;
         if cfg.use_sde
@@ -337,12 +384,31 @@ pub fn train(cfg: &SacConfig, session: &mut Session) -> anyhow::Result<()> {
             }
             acting = actor.valid();
         }
-        session.tick(step)?;
         if session.eval_due(step) {
             diagnostics = stats.take();
             policy = snapshot(&actor);
             session.evaluate(step, &mut policy, &diagnostics)?;
         }
+        session.checkpoint(step, || {
+            Ok(SacState {
+                actor: SavedModule::of(&actor)?,
+                critics: SavedModule::of(&critics)?,
+                critics_target: SavedModule::of(&critics_target)?,
+                log_alpha: SavedModule::of(&log_alpha)?,
+                actor_opt: SavedOptimizer::of(&actor_opt)?,
+                critic_opt: SavedOptimizer::of(&critic_opt)?,
+                alpha_opt: SavedOptimizer::of(&alpha_opt)?,
+                explore: explore.clone(),
+                sampler: sampler.clone(),
+                replay: replay.clone(),
+                collector: collector.state(),
+                sde_noise: sde_noise.iter().cloned().map(to_vec).collect(),
+                vector_steps,
+                gradient_steps,
+                stats: stats.state(),
+                diagnostics: diagnostics.clone(),
+            })
+        })?;
     }
     snapshot(&actor).save(&session.file(MODEL_FILE))
 }

@@ -15,19 +15,19 @@ use burn::prelude::*;
 use rand::RngExt;
 use serde::{Deserialize, Serialize};
 
-use super::collect::Collector;
+use super::collect::{Collector, CollectorState};
 use super::noise::{ActionNoise, NoiseType};
 use super::saved::{Actor, ActorPolicy, MODEL_FILE};
 use super::{ActorCriticNets, Td3Arch};
 use crate::algo::Hyperparameters;
-use crate::algo::diagnostics::DeviceMeans;
+use crate::algo::diagnostics::{DeviceMeans, MeansState};
 use crate::buffer::{ReplayBatch, ReplayBuffer};
 use crate::config::Checker;
 use crate::nn::actors::DeterministicActor;
 use crate::nn::critics::Critics;
 use crate::nn::polyak::{polyak_update, target_copy};
-use crate::nn::{matrix, plain_device, training_device, vector};
-use crate::rng::{Stream, standard_normal};
+use crate::nn::{SavedModule, SavedOptimizer, matrix, plain_device, training_device, vector};
+use crate::rng::{Rng, Stream, standard_normal};
 use crate::run::Session;
 
 /// TD3's hyperparameters (Stable-Baselines3's names and defaults).
@@ -241,6 +241,27 @@ fn check_shared(
 const DIAGNOSTICS: [&str; 3] = ["loss_pi", "loss_q", "q_mean"];
 
 /// Trains TD3 with `n_critics` critics (2; DDPG passes its settings with 1).
+/// Everything a checkpoint needs to continue TD3/DDPG exactly (taken between env steps).
+#[derive(Serialize, Deserialize)]
+struct Td3State {
+    actor: SavedModule,
+    critics: SavedModule,
+    actor_target: SavedModule,
+    critics_target: SavedModule,
+    actor_opt: SavedOptimizer,
+    critic_opt: SavedOptimizer,
+    explore: Rng,
+    sampler: Rng,
+    noise: ActionNoise,
+    replay: ReplayBuffer,
+    collector: CollectorState,
+    vector_steps: u64,
+    updates: usize,
+    stats: MeansState,
+    actor_losses: MeansState,
+    diagnostics: Vec<f64>,
+}
+
 pub fn train(cfg: &Td3Config, n_critics: usize, session: &mut Session) -> anyhow::Result<()> {
     let backend = session.experiment().experiment.backend;
     let device = training_device(backend)?;
@@ -279,14 +300,31 @@ pub fn train(cfg: &Td3Config, n_critics: usize, session: &mut Session) -> anyhow
             &plain,
         )
     };
-    let mut policy = snapshot(&actor);
     let mut stats = DeviceMeans::new(2);
     // The actor loss is only computed every `policy_delay` steps: its mean is over those.
     let mut actor_losses = DeviceMeans::new(1);
     let mut diagnostics = vec![f64::NAN; DIAGNOSTICS.len()];
-    session.evaluate(0, &mut policy, &diagnostics)?;
-    let mut actions = vec![0.0f32; n_envs * act_dim];
     let (mut step, mut vector_steps, mut updates) = (0u64, 0u64, 0usize);
+    if let Some((at, s)) = session.resumed::<Td3State>()? {
+        actor = s.actor.restore(actor)?;
+        critics = s.critics.restore(critics)?;
+        actor_target = s.actor_target.restore(actor_target)?;
+        critics_target = s.critics_target.restore(critics_target)?;
+        actor_opt = s.actor_opt.restore(actor_opt)?;
+        critic_opt = s.critic_opt.restore(critic_opt)?;
+        (explore, sampler, noise, replay) = (s.explore, s.sampler, s.noise, s.replay);
+        collector.restore(&s.collector);
+        stats.restore(s.stats, &device);
+        actor_losses.restore(s.actor_losses, &device);
+        (step, vector_steps, updates) = (at, s.vector_steps, s.updates);
+        diagnostics = s.diagnostics;
+    }
+    let mut policy = snapshot(&actor);
+    // A checkpoint follows the evaluation of its step: a resumed run has had it.
+    if step == 0 {
+        session.evaluate(0, &mut policy, &diagnostics)?;
+    }
+    let mut actions = vec![0.0f32; n_envs * act_dim];
     while step < total {
         if step < cfg.learning_starts {
             actions.fill_with(|| explore.random_range(-1.0..=1.0));
@@ -353,12 +391,31 @@ pub fn train(cfg: &Td3Config, n_critics: usize, session: &mut Session) -> anyhow
             }
             policy = snapshot(&actor);
         }
-        session.tick(step)?;
         if session.eval_due(step) {
             diagnostics = actor_losses.take();
             diagnostics.extend(stats.take());
             session.evaluate(step, &mut policy, &diagnostics)?;
         }
+        session.checkpoint(step, || {
+            Ok(Td3State {
+                actor: SavedModule::of(&actor)?,
+                critics: SavedModule::of(&critics)?,
+                actor_target: SavedModule::of(&actor_target)?,
+                critics_target: SavedModule::of(&critics_target)?,
+                actor_opt: SavedOptimizer::of(&actor_opt)?,
+                critic_opt: SavedOptimizer::of(&critic_opt)?,
+                explore: explore.clone(),
+                sampler: sampler.clone(),
+                noise: noise.clone(),
+                replay: replay.clone(),
+                collector: collector.state(),
+                vector_steps,
+                updates,
+                stats: stats.state(),
+                actor_losses: actor_losses.state(),
+                diagnostics: diagnostics.clone(),
+            })
+        })?;
     }
     policy.save(&session.file(MODEL_FILE))
 }

@@ -12,6 +12,7 @@ use burn::optim::{AdamConfig, GradientsParams, RmsPropConfig};
 use burn::prelude::*;
 use serde::{Deserialize, Serialize};
 
+use super::checkpoint::OnPolicyState;
 use super::rollout::{Collector, Normalization};
 use super::{NORMALIZATION_HELP, explained_variance, saved};
 use crate::algo::Hyperparameters;
@@ -172,7 +173,6 @@ pub fn train(cfg: &A2cConfig, session: &mut Session) -> anyhow::Result<()> {
     // Either one optimiser for everything, or the actor's and the critic's.
     let mut actor_optimizer = optimizer(cfg);
     let mut critic_optimizer = cfg.separate_optimizers.then(|| optimizer(cfg));
-    let critic_ids = model.value_param_ids();
     let mut buffer = RolloutBuffer::new(cfg.n_steps, n_envs, obs_dim, action);
     let all: Vec<usize> = (0..cfg.n_steps * n_envs).collect();
     let total = session.total_steps();
@@ -180,8 +180,23 @@ pub fn train(cfg: &A2cConfig, session: &mut Session) -> anyhow::Result<()> {
 
     let mut step = 0u64;
     let mut diagnostics = vec![f64::NAN; DIAGNOSTICS.len()];
+    if let Some((at, state)) = session.resumed::<OnPolicyState>()? {
+        let mut optimizers = vec![&mut actor_optimizer];
+        optimizers.extend(critic_optimizer.as_mut());
+        (diagnostics, _) = state.restore(&mut model, &mut optimizers, &mut collector)?;
+        step = at;
+    }
+    // After a restore: the parameters carry the ids of the run that saved them.
+    let critic_ids = model.value_param_ids();
     let mut acting = Acting::new(&model, action, obs_dim, &plain);
-    session.evaluate(0, &mut collector.evaluation_policy(&acting), &diagnostics)?;
+    // Fresh: the untrained policy; resumed: the evaluation due where the checkpoint was taken.
+    if step == 0 || session.eval_due(step) {
+        session.evaluate(
+            step,
+            &mut collector.evaluation_policy(&acting),
+            &diagnostics,
+        )?;
+    }
     while step < total {
         let last_values =
             collector.collect(&acting, &mut buffer, session, &mut step, &diagnostics)?;
@@ -226,7 +241,11 @@ pub fn train(cfg: &A2cConfig, session: &mut Session) -> anyhow::Result<()> {
         diagnostics = to_vec(stats).into_iter().map(f64::from).collect();
         diagnostics.push(explained_variance(&buffer.values, &buffer.returns));
         diagnostics.push(lr);
-        session.tick(step)?;
+        session.checkpoint(step, || {
+            let mut optimizers = vec![&actor_optimizer];
+            optimizers.extend(critic_optimizer.as_ref());
+            OnPolicyState::capture(&model, &optimizers, &collector, &diagnostics, None)
+        })?;
         if session.eval_due(step) {
             session.evaluate(
                 step,

@@ -2,6 +2,7 @@
 //! collector (vectorised envs, normalisation, truncation bootstrap) and the saved policy.
 
 pub mod a2c;
+pub mod checkpoint;
 pub mod ppo;
 pub mod reinforce;
 pub mod rollout;

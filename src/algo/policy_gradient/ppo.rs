@@ -8,11 +8,13 @@
 //! clipping, linear annealing of the learning rate and ε, and an optional early stop when the
 //! approximate KL (Schulman's k3 estimator, E[(r − 1) − log r]) exceeds 1.5 × target_kl.
 
+use anyhow::Context;
 use burn::optim::{AdamConfig, GradientsParams};
 use burn::prelude::*;
 use rand::seq::SliceRandom;
 use serde::{Deserialize, Serialize};
 
+use super::checkpoint::{MinibatchOrder, OnPolicyState};
 use super::rollout::{Collector, Normalization};
 use super::{NORMALIZATION_HELP, explained_variance, saved};
 use crate::algo::Hyperparameters;
@@ -189,9 +191,23 @@ pub fn train(cfg: &PpoConfig, session: &mut Session) -> anyhow::Result<()> {
 
     let mut step = 0u64;
     let mut diagnostics = vec![f64::NAN; DIAGNOSTICS.len()];
-    let mut acting = Acting::new(&model, action, obs_dim, &plain);
-    session.evaluate(0, &mut collector.evaluation_policy(&acting), &diagnostics)?;
     let mut indices: Vec<usize> = (0..cfg.n_steps * n_envs).collect();
+    if let Some((at, state)) = session.resumed::<OnPolicyState>()? {
+        let order;
+        (diagnostics, order) = state.restore(&mut model, &mut [&mut optimizer], &mut collector)?;
+        let order = order.context("a PPO checkpoint holds its minibatch order")?;
+        (minibatch_rng, indices) = (order.rng, order.indices);
+        step = at;
+    }
+    let mut acting = Acting::new(&model, action, obs_dim, &plain);
+    // Fresh: the untrained policy; resumed: the evaluation due where the checkpoint was taken.
+    if step == 0 || session.eval_due(step) {
+        session.evaluate(
+            step,
+            &mut collector.evaluation_policy(&acting),
+            &diagnostics,
+        )?;
+    }
     while step < total {
         let last_values =
             collector.collect(&acting, &mut buffer, session, &mut step, &diagnostics)?;
@@ -280,7 +296,13 @@ pub fn train(cfg: &PpoConfig, session: &mut Session) -> anyhow::Result<()> {
         };
         diagnostics.push(explained_variance(&buffer.values, &buffer.returns));
         diagnostics.push(lr);
-        session.tick(step)?;
+        session.checkpoint(step, || {
+            let order = MinibatchOrder {
+                rng: minibatch_rng.clone(),
+                indices: indices.clone(),
+            };
+            OnPolicyState::capture(&model, &[&optimizer], &collector, &diagnostics, Some(order))
+        })?;
         if session.eval_due(step) {
             session.evaluate(
                 step,

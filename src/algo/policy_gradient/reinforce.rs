@@ -12,6 +12,7 @@ use burn::optim::{AdamConfig, GradientsParams};
 use burn::prelude::*;
 use serde::{Deserialize, Serialize};
 
+use super::checkpoint::OnPolicyState;
 use super::rollout::{Collector, Normalization};
 use super::{NORMALIZATION_HELP, saved};
 use crate::algo::Hyperparameters;
@@ -163,8 +164,19 @@ pub fn train(cfg: &ReinforceConfig, session: &mut Session) -> anyhow::Result<()>
 
     let mut step = 0u64;
     let mut diagnostics = vec![f64::NAN; DIAGNOSTICS.len()];
+    if let Some((at, state)) = session.resumed::<OnPolicyState>()? {
+        (diagnostics, _) = state.restore(&mut model, &mut [&mut optimizer], &mut collector)?;
+        step = at;
+    }
     let mut acting = Acting::new(&model, action, obs_dim, &plain);
-    session.evaluate(0, &mut collector.evaluation_policy(&acting), &diagnostics)?;
+    // Fresh: the untrained policy; resumed: the evaluation due where the checkpoint was taken.
+    if step == 0 || session.eval_due(step) {
+        session.evaluate(
+            step,
+            &mut collector.evaluation_policy(&acting),
+            &diagnostics,
+        )?;
+    }
     while step < total {
         collector.collect(&acting, &mut buffer, session, &mut step, &diagnostics)?;
         let returns = discounted_returns(
@@ -212,7 +224,9 @@ pub fn train(cfg: &ReinforceConfig, session: &mut Session) -> anyhow::Result<()>
         }
         diagnostics.push(used_fraction);
         diagnostics.push(cfg.learning_rate);
-        session.tick(step)?;
+        session.checkpoint(step, || {
+            OnPolicyState::capture(&model, &[&optimizer], &collector, &diagnostics, None)
+        })?;
         if session.eval_due(step) {
             session.evaluate(
                 step,

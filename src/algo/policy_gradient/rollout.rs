@@ -4,9 +4,12 @@
 //! Time-limit truncations bootstrap as Stable-Baselines3 does (Pardo et al. 2018): the reward of
 //! the truncated step gets + γ V(final observation), and the episode counts as ended.
 
+use serde::{Deserialize, Serialize};
+
 use crate::buffer::RolloutBuffer;
 use crate::env::VecEnv;
 use crate::env::normalize::{ObsNormalizer, RewardScaler};
+use crate::env::vector::VecEnvSnapshot;
 use crate::nn::{Acting, ActionKind};
 use crate::rng::{Rng, Stream};
 use crate::run::Session;
@@ -20,6 +23,16 @@ pub struct Normalization {
     pub reward: bool,
     /// Both clip to ±this.
     pub clip: f64,
+}
+
+/// What a checkpoint needs to continue collecting exactly (between rollouts).
+#[derive(Serialize, Deserialize)]
+pub struct CollectorState {
+    envs: VecEnvSnapshot,
+    obs_normalizer: Option<ObsNormalizer>,
+    reward_scaler: Option<RewardScaler>,
+    rng: Rng,
+    obs: Vec<f32>,
 }
 
 /// The training envs and everything that turns their output into rollouts.
@@ -85,6 +98,24 @@ impl Collector {
             rewards: vec![0.0; n],
             envs,
         })
+    }
+
+    pub fn state(&self) -> CollectorState {
+        CollectorState {
+            envs: self.envs.snapshot(),
+            obs_normalizer: self.obs_normalizer.clone(),
+            reward_scaler: self.reward_scaler.clone(),
+            rng: self.rng.clone(),
+            obs: self.obs.clone(),
+        }
+    }
+
+    pub fn restore(&mut self, state: CollectorState) {
+        self.envs.restore(&state.envs);
+        self.obs_normalizer = state.obs_normalizer;
+        self.reward_scaler = state.reward_scaler;
+        self.rng = state.rng;
+        self.obs = state.obs;
     }
 
     /// The deterministic policy of `acting` with the current observation statistics frozen.

@@ -198,15 +198,17 @@ pub fn train(cfg: &SarsaLambdaConfig, session: &mut Session) -> anyhow::Result<(
         if session.eval_due(step) {
             session.evaluate(step, &mut greedy_policy(&q), &[eps, td_error.take()])?;
         }
-        session.checkpoint(step, || SarsaLambdaState {
-            q: q.clone(),
-            e: e.clone(),
-            visited: visited.clone(),
-            rng: rng.clone(),
-            envs: env.snapshot(),
-            s,
-            a,
-            td_error,
+        session.checkpoint(step, || {
+            Ok(SarsaLambdaState {
+                q: q.clone(),
+                e: e.clone(),
+                visited: visited.clone(),
+                rng: rng.clone(),
+                envs: env.snapshot(),
+                s,
+                a,
+                td_error,
+            })
         })?;
     }
     session.save_policy(&GreedyTable::of_q(&q))

@@ -209,13 +209,15 @@ pub fn train(cfg: &TdConfig, target: TdTarget, session: &mut Session) -> anyhow:
         if session.eval_due(step) {
             session.evaluate(step, &mut greedy_policy(&q), &[eps, td_error.take()])?;
         }
-        session.checkpoint(step, || TdState {
-            q: q.clone(),
-            rng: rng.clone(),
-            envs: env.snapshot(),
-            s,
-            a,
-            td_error,
+        session.checkpoint(step, || {
+            Ok(TdState {
+                q: q.clone(),
+                rng: rng.clone(),
+                envs: env.snapshot(),
+                s,
+                a,
+                td_error,
+            })
         })?;
     }
     session.save_policy(&GreedyTable::of_q(&q))

@@ -16,7 +16,7 @@ use serde::{Deserialize, Serialize};
 
 use super::greedy::{GreedyPolicy, MODEL_FILE};
 use crate::algo::Hyperparameters;
-use crate::algo::diagnostics::DeviceMeans;
+use crate::algo::diagnostics::{DeviceMeans, MeansState};
 use crate::algo::schedule::{Decay, EpsilonSchedule};
 use crate::algo::tabular::td::{EXPLORATION_HELP, check_exploration};
 use crate::buffer::{
@@ -24,11 +24,15 @@ use crate::buffer::{
 };
 use crate::config::Checker;
 use crate::env::Space;
+use crate::env::vector::VecEnvSnapshot;
 use crate::nn::distributions::argmax;
 use crate::nn::polyak::{polyak_update, target_copy};
 use crate::nn::q_network::{Q_NETWORK_HELP, QNetwork, QNetworkConfig};
-use crate::nn::{clip_grad_norm, matrix, plain_device, to_vec, training_device, vector};
-use crate::rng::Stream;
+use crate::nn::{
+    SavedModule, SavedOptimizer, clip_grad_norm, matrix, plain_device, to_vec, training_device,
+    vector,
+};
+use crate::rng::{Rng, Stream};
 use crate::run::Session;
 
 /// The regression loss on the TD error δ.
@@ -188,6 +192,7 @@ impl Hyperparameters for DqnConfig {
 const DIAGNOSTICS: [&str; 4] = ["loss", "q_mean", "epsilon", "learning_rate"];
 
 /// Uniform or prioritised replay.
+#[derive(Clone, Serialize, Deserialize)]
 enum Replay {
     Uniform(ReplayBuffer),
     Prioritized(PrioritizedReplay),
@@ -202,6 +207,22 @@ impl Replay {
             Replay::Prioritized(p) => p.add(t),
         }
     }
+}
+
+/// Everything a checkpoint needs to continue DQN exactly (taken between env steps).
+#[derive(Serialize, Deserialize)]
+struct DqnState {
+    q: SavedModule,
+    q_target: SavedModule,
+    optimizer: SavedOptimizer,
+    explore: Rng,
+    sampler: Rng,
+    replay: Replay,
+    n_step: NStep,
+    envs: VecEnvSnapshot,
+    vector_steps: u64,
+    stats: MeansState,
+    diagnostics: Vec<f64>,
 }
 
 pub fn train(cfg: &DqnConfig, session: &mut Session) -> anyhow::Result<()> {
@@ -244,16 +265,29 @@ pub fn train(cfg: &DqnConfig, session: &mut Session) -> anyhow::Result<()> {
     let target_every = (cfg.target_update_interval / n_envs as u64).max(1);
     session.set_diagnostics(&DIAGNOSTICS)?;
 
-    let mut greedy = GreedyPolicy::new(&q, obs_dim, &plain);
     let mut stats = DeviceMeans::new(2);
     let mut diagnostics = vec![f64::NAN, f64::NAN, epsilon.value(0), cfg.learning_rate];
-    session.evaluate(0, &mut greedy, &diagnostics)?;
+    let (mut step, mut vector_steps) = (0u64, 0u64);
+    if let Some((at, state)) = session.resumed::<DqnState>()? {
+        q = state.q.restore(q)?;
+        q_target = state.q_target.restore(q_target)?;
+        optimizer = state.optimizer.restore(optimizer)?;
+        (explore, sampler) = (state.explore, state.sampler);
+        (replay, n_step) = (state.replay, state.n_step);
+        envs.restore(&state.envs);
+        stats.restore(state.stats, &device);
+        (step, vector_steps, diagnostics) = (at, state.vector_steps, state.diagnostics);
+    }
+    let mut greedy = GreedyPolicy::new(&q, obs_dim, &plain);
+    // A checkpoint follows the evaluation of its step: a resumed run has had it.
+    if step == 0 {
+        session.evaluate(0, &mut greedy, &diagnostics)?;
+    }
     let mut batch = ReplayBatch::default();
     let mut importance = Vec::with_capacity(cfg.batch_size);
     let mut obs = envs.observations().to_vec();
     let mut actions = vec![0usize; n_envs];
     let mut explored = vec![false; n_envs];
-    let (mut step, mut vector_steps) = (0u64, 0u64);
     while step < total {
         // ε-greedy (uniform until learning_starts): one forward pass for the greedy envs.
         let eps = if step < cfg.learning_starts {
@@ -332,12 +366,26 @@ pub fn train(cfg: &DqnConfig, session: &mut Session) -> anyhow::Result<()> {
         if vector_steps % target_every == 0 {
             q_target = polyak_update(q_target, &q, cfg.tau);
         }
-        session.tick(step)?;
         if session.eval_due(step) {
             diagnostics = stats.take();
             diagnostics.extend([epsilon.value(step), lr]);
             session.evaluate(step, &mut greedy, &diagnostics)?;
         }
+        session.checkpoint(step, || {
+            Ok(DqnState {
+                q: SavedModule::of(&q)?,
+                q_target: SavedModule::of(&q_target)?,
+                optimizer: SavedOptimizer::of(&optimizer)?,
+                explore: explore.clone(),
+                sampler: sampler.clone(),
+                replay: replay.clone(),
+                n_step: n_step.clone(),
+                envs: envs.snapshot(),
+                vector_steps,
+                stats: stats.state(),
+                diagnostics: diagnostics.clone(),
+            })
+        })?;
     }
     greedy.save(&session.file(MODEL_FILE))
 }
