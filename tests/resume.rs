@@ -5,7 +5,7 @@
 mod common;
 
 use std::path::Path;
-use std::process::{Command, Stdio};
+use std::process::{Child, Command, Stdio};
 use std::time::{Duration, Instant};
 
 use common::{experiment, rl, without_wall_clock};
@@ -64,31 +64,17 @@ fn run(config: &str, out: &Path, extra: &[&str]) -> std::process::Output {
     rl(&args, out)
 }
 
-/// Runs `name` uninterrupted, and again stopped by `signal` after its first checkpoint and then
-/// resumed; the two must agree. `args` set the budget and checkpoints.
-fn check(name: &str, args: &[&str], signal: &str, status_after_stop: &str) {
-    let config = experiment(&format!("{name}.toml"));
-    let whole = tempfile::tempdir().unwrap();
-    assert!(run(&config, whole.path(), args).status.success());
-
-    let stopped = tempfile::tempdir().unwrap();
-    let mut command = vec![
-        "run",
-        config.as_str(),
-        "-q",
-        "--seeds",
-        "0",
-        "--out",
-        stopped.path().to_str().unwrap(),
-    ];
+/// Starts `rl run` of seed 0 and returns once its first checkpoint is there.
+fn start_until_first_checkpoint(config: &str, out: &Path, args: &[&str], seed_dir: &Path) -> Child {
+    let mut command = vec!["run", config, "-q", "--seeds", "0", "--out"];
+    command.push(out.to_str().unwrap());
     command.extend_from_slice(args);
-    let mut child = Command::new(env!("CARGO_BIN_EXE_rl"))
+    let child = Command::new(env!("CARGO_BIN_EXE_rl"))
         .args(&command)
         .stdout(Stdio::null())
         .stderr(Stdio::null())
         .spawn()
         .unwrap();
-    let seed_dir = stopped.path().join(format!("{name}/seed_0"));
     let started = Instant::now();
     while !seed_dir.join("checkpoint.json").exists() {
         assert!(
@@ -97,6 +83,19 @@ fn check(name: &str, args: &[&str], signal: &str, status_after_stop: &str) {
         );
         std::thread::sleep(Duration::from_millis(1));
     }
+    child
+}
+
+/// Runs `name` uninterrupted, and again stopped by `signal` after its first checkpoint and then
+/// resumed; the two must agree. `args` set the budget and checkpoints.
+fn check(name: &str, args: &[&str], signal: &str, status_after_stop: &str) {
+    let config = experiment(&format!("{name}.toml"));
+    let whole = tempfile::tempdir().unwrap();
+    assert!(run(&config, whole.path(), args).status.success());
+
+    let stopped = tempfile::tempdir().unwrap();
+    let seed_dir = stopped.path().join(format!("{name}/seed_0"));
+    let mut child = start_until_first_checkpoint(&config, stopped.path(), args, &seed_dir);
     // The shell's own `kill`, so no procps is needed.
     let sent = Command::new("sh")
         .args(["-c", &format!("kill -s {signal} {}", child.id())])
@@ -182,6 +181,49 @@ fn rainbow_dqn_stopped_by_ctrl_c_resumes_to_the_same_curve() {
     check("dqn_cartpole_rainbow", &DQN_BUDGET, "INT", "interrupted");
 }
 
+#[test]
+fn dqn_resumes_without_a_saved_replay_buffer_by_refilling_it() {
+    let config = experiment("dqn_cartpole.toml");
+    let mut sizes = Vec::new();
+    for keep in ["true", "false"] {
+        let out = tempfile::tempdir().unwrap();
+        let setting = format!("experiment.checkpoint_replay={keep}");
+        let args = [&DQN_BUDGET[..], &["--set", &setting]].concat();
+        let seed = out.path().join("dqn_cartpole/seed_0");
+        let mut child = start_until_first_checkpoint(&config, out.path(), &args, &seed);
+        child.kill().unwrap();
+        child.wait().unwrap();
+        let size: u64 = std::fs::read_dir(&seed)
+            .unwrap()
+            .map(|e| e.unwrap())
+            .filter(|e| e.file_name().to_string_lossy().ends_with(".cbor"))
+            .map(|e| e.metadata().unwrap().len())
+            .sum();
+        sizes.push(size);
+        if keep == "true" {
+            continue;
+        }
+        // Resumed without its buffer, the run refills it and completes every evaluation.
+        let resumed = run(&config, out.path(), &[&args[..], &["--resume"]].concat());
+        assert!(
+            resumed.status.success(),
+            "{}",
+            String::from_utf8_lossy(&resumed.stderr)
+        );
+        let curve = common::read_csv(&seed.join("curve.csv"));
+        let steps: Vec<&str> = curve[1..].iter().map(|r| r[0].as_str()).collect();
+        assert_eq!(steps, ["0", "2000", "4000", "6000", "7000"]);
+        assert!(
+            !seed.join("checkpoint.json").exists(),
+            "a complete run drops its checkpoint"
+        );
+    }
+    assert!(
+        sizes[1] > 0 && sizes[1] < sizes[0],
+        "without the buffer a checkpoint is smaller: {sizes:?}"
+    );
+}
+
 /// SAC/TD3 on ndarray with small nets: 1600 steps, learning from 200, checkpoints every 400.
 const ACTOR_CRITIC_BUDGET: [&str; 16] = [
     "--set",
@@ -258,29 +300,45 @@ fn resume_keeps_complete_seeds_and_refuses_a_changed_config() {
             .success()
     );
     assert_eq!(std::fs::read_to_string(&curve).unwrap(), before);
+    assert!(
+        !curve.with_file_name("checkpoint.json").exists(),
+        "a complete seed drops its checkpoint"
+    );
     // An incomplete seed whose checkpoint came from another config is not mixed with it.
-    let meta = out.path().join("q_learning_cliffwalking/seed_1/meta.json");
-    let text = std::fs::read_to_string(&meta)
-        .unwrap()
-        .replace("\"complete\"", "\"interrupted\"");
-    std::fs::write(&meta, text).unwrap();
-    let changed = call(&[
-        "--set",
-        "experiment.checkpoint_every=5000",
-        "--set",
-        "algo.gamma=0.9",
-        "--resume",
-    ]);
+    let out = tempfile::tempdir().unwrap();
+    let seed_dir = out.path().join("q_learning_cliffwalking/seed_0");
+    let mut child = start_until_first_checkpoint(&config, out.path(), &LONG, &seed_dir);
+    child.kill().unwrap();
+    child.wait().unwrap();
+    let changed = rl(
+        &[
+            &[
+                "run",
+                config.as_str(),
+                "-q",
+                "--seeds",
+                "0",
+                "--out",
+                out.path().to_str().unwrap(),
+                "--set",
+                "algo.gamma=0.9",
+                "--resume",
+            ][..],
+            &LONG,
+        ]
+        .concat(),
+        out.path(),
+    );
     assert_eq!(changed.status.code(), Some(1));
     let stderr = String::from_utf8_lossy(&changed.stderr);
     assert!(
-        stderr.contains("seed 1 failed")
+        stderr.contains("seed 0 failed")
             && stderr.contains("differs from the experiment being resumed"),
         "{stderr}"
     );
-    let meta = std::fs::read_to_string(&meta).unwrap();
+    let meta = std::fs::read_to_string(seed_dir.join("meta.json")).unwrap();
     assert!(
-        meta.contains("\"interrupted\""),
+        meta.contains("\"running\""),
         "the folder is left as it was: {meta}"
     );
 }

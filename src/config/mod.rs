@@ -76,6 +76,11 @@ pub struct ExperimentSection {
     /// checkpoint is also written on Ctrl-C).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub checkpoint_every: Option<u64>,
+    /// Save the replay buffer in checkpoints (default true). Off, checkpoints of off-policy
+    /// methods stay small, and a resumed run refills its buffer for `learning_starts` steps
+    /// before it trains again (so it does not repeat the uninterrupted run).
+    #[serde(default = "default_checkpoint_replay")]
+    pub checkpoint_replay: bool,
     /// Seeds run at once on worker threads (default: the number of cores).
     #[serde(default)]
     pub jobs: Option<usize>,
@@ -89,6 +94,9 @@ pub struct ExperimentSection {
 
 fn default_seeds() -> Seeds {
     Seeds((0..5).collect())
+}
+fn default_checkpoint_replay() -> bool {
+    true
 }
 fn default_eval_episodes() -> u32 {
     10

@@ -200,6 +200,8 @@ fn run_seed(
     });
     meta.wall_s = started.elapsed().as_secs_f64();
     meta.end_time = Some(humantime::format_rfc3339_seconds(SystemTime::now()).to_string());
+    // A complete seed needs its checkpoint no more (`--resume` keeps complete seeds as they are).
+    let result = result.and_then(|()| checkpoint::remove(&dir));
     match &result {
         Ok(()) => meta.status = Status::Complete,
         Err(e) if e.is::<interrupt::Interrupted>() => {

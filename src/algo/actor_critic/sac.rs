@@ -186,7 +186,10 @@ struct SacState {
     alpha_opt: SavedOptimizer,
     explore: Rng,
     sampler: Rng,
-    replay: ReplayBuffer,
+    /// None when `experiment.checkpoint_replay` is off.
+    replay: Option<ReplayBuffer>,
+    /// Training waits until this step (`learning_starts`, later after a resume without replay).
+    train_from: u64,
     collector: CollectorState,
     /// gSDE's exploration matrices, one per env (row-major).
     sde_noise: Vec<Vec<f32>>,
@@ -248,6 +251,8 @@ pub fn train(cfg: &SacConfig, session: &mut Session) -> anyhow::Result<()> {
     let mut diagnostics = vec![f64::NAN; DIAGNOSTICS.len()];
     let mut sde_noise: Vec<Tensor<2>> = Vec::new();
     let (mut step, mut vector_steps, mut gradient_steps) = (0u64, 0u64, 0usize);
+    let mut train_from = cfg.learning_starts;
+    let keep_replay = session.experiment().experiment.checkpoint_replay;
     if let Some((at, s)) = session.resumed::<SacState>()? {
         actor = s.actor.restore(actor)?;
         critics = s.critics.restore(critics)?;
@@ -256,7 +261,11 @@ pub fn train(cfg: &SacConfig, session: &mut Session) -> anyhow::Result<()> {
         actor_opt = s.actor_opt.restore(actor_opt)?;
         critic_opt = s.critic_opt.restore(critic_opt)?;
         alpha_opt = s.alpha_opt.restore(alpha_opt)?;
-        (explore, sampler, replay) = (s.explore, s.sampler, s.replay);
+        (explore, sampler, train_from) = (s.explore, s.sampler, s.train_from);
+        match s.replay {
+            Some(saved) => replay = saved,
+            None => train_from = at + cfg.learning_starts,
+        }
         collector.restore(&s.collector);
         let cols = actor.noise_shape(1)[1];
         sde_noise = s
@@ -314,7 +323,7 @@ pub fn train(cfg: &SacConfig, session: &mut Session) -> anyhow::Result<()> {
         collector.step(&actions, &mut replay, session, &mut step)?;
         vector_steps += 1;
 
-        if vector_steps % cfg.train_freq == 0 && step > cfg.learning_starts {
+        if vector_steps % cfg.train_freq == 0 && step > train_from {
             for _ in 0..cfg.gradient_steps {
                 replay.sample_uniform(cfg.batch_size, &mut sampler, &mut batch);
                 let b = batch.len();
@@ -400,7 +409,8 @@ pub fn train(cfg: &SacConfig, session: &mut Session) -> anyhow::Result<()> {
                 alpha_opt: SavedOptimizer::of(&alpha_opt)?,
                 explore: explore.clone(),
                 sampler: sampler.clone(),
-                replay: replay.clone(),
+                replay: keep_replay.then(|| replay.clone()),
+                train_from,
                 collector: collector.state(),
                 sde_noise: sde_noise.iter().cloned().map(to_vec).collect(),
                 vector_steps,

@@ -253,7 +253,10 @@ struct Td3State {
     explore: Rng,
     sampler: Rng,
     noise: ActionNoise,
-    replay: ReplayBuffer,
+    /// None when `experiment.checkpoint_replay` is off.
+    replay: Option<ReplayBuffer>,
+    /// Training waits until this step (`learning_starts`, later after a resume without replay).
+    train_from: u64,
     collector: CollectorState,
     vector_steps: u64,
     updates: usize,
@@ -305,6 +308,8 @@ pub fn train(cfg: &Td3Config, n_critics: usize, session: &mut Session) -> anyhow
     let mut actor_losses = DeviceMeans::new(1);
     let mut diagnostics = vec![f64::NAN; DIAGNOSTICS.len()];
     let (mut step, mut vector_steps, mut updates) = (0u64, 0u64, 0usize);
+    let mut train_from = cfg.learning_starts;
+    let keep_replay = session.experiment().experiment.checkpoint_replay;
     if let Some((at, s)) = session.resumed::<Td3State>()? {
         actor = s.actor.restore(actor)?;
         critics = s.critics.restore(critics)?;
@@ -312,7 +317,11 @@ pub fn train(cfg: &Td3Config, n_critics: usize, session: &mut Session) -> anyhow
         critics_target = s.critics_target.restore(critics_target)?;
         actor_opt = s.actor_opt.restore(actor_opt)?;
         critic_opt = s.critic_opt.restore(critic_opt)?;
-        (explore, sampler, noise, replay) = (s.explore, s.sampler, s.noise, s.replay);
+        (explore, sampler, noise, train_from) = (s.explore, s.sampler, s.noise, s.train_from);
+        match s.replay {
+            Some(saved) => replay = saved,
+            None => train_from = at + cfg.learning_starts,
+        }
         collector.restore(&s.collector);
         stats.restore(s.stats, &device);
         actor_losses.restore(s.actor_losses, &device);
@@ -341,7 +350,7 @@ pub fn train(cfg: &Td3Config, n_critics: usize, session: &mut Session) -> anyhow
         }
         vector_steps += 1;
 
-        if vector_steps % cfg.train_freq == 0 && step > cfg.learning_starts {
+        if vector_steps % cfg.train_freq == 0 && step > train_from {
             for _ in 0..cfg.gradient_steps {
                 updates += 1;
                 replay.sample_uniform(cfg.batch_size, &mut sampler, &mut batch);
@@ -407,7 +416,8 @@ pub fn train(cfg: &Td3Config, n_critics: usize, session: &mut Session) -> anyhow
                 explore: explore.clone(),
                 sampler: sampler.clone(),
                 noise: noise.clone(),
-                replay: replay.clone(),
+                replay: keep_replay.then(|| replay.clone()),
+                train_from,
                 collector: collector.state(),
                 vector_steps,
                 updates,

@@ -217,7 +217,10 @@ struct DqnState {
     optimizer: SavedOptimizer,
     explore: Rng,
     sampler: Rng,
-    replay: Replay,
+    /// None when `experiment.checkpoint_replay` is off.
+    replay: Option<Replay>,
+    /// Training waits until this step (`learning_starts`, later after a resume without replay).
+    train_from: u64,
     n_step: NStep,
     envs: VecEnvSnapshot,
     vector_steps: u64,
@@ -268,12 +271,18 @@ pub fn train(cfg: &DqnConfig, session: &mut Session) -> anyhow::Result<()> {
     let mut stats = DeviceMeans::new(2);
     let mut diagnostics = vec![f64::NAN, f64::NAN, epsilon.value(0), cfg.learning_rate];
     let (mut step, mut vector_steps) = (0u64, 0u64);
+    let mut train_from = cfg.learning_starts;
+    let keep_replay = session.experiment().experiment.checkpoint_replay;
     if let Some((at, state)) = session.resumed::<DqnState>()? {
         q = state.q.restore(q)?;
         q_target = state.q_target.restore(q_target)?;
         optimizer = state.optimizer.restore(optimizer)?;
         (explore, sampler) = (state.explore, state.sampler);
-        (replay, n_step) = (state.replay, state.n_step);
+        (train_from, n_step) = (state.train_from, state.n_step);
+        match state.replay {
+            Some(saved) => replay = saved,
+            None => train_from = at + cfg.learning_starts,
+        }
         envs.restore(&state.envs);
         stats.restore(state.stats, &device);
         (step, vector_steps, diagnostics) = (at, state.vector_steps, state.diagnostics);
@@ -339,7 +348,7 @@ pub fn train(cfg: &DqnConfig, session: &mut Session) -> anyhow::Result<()> {
         } else {
             cfg.learning_rate
         };
-        if vector_steps % cfg.train_freq == 0 && step > cfg.learning_starts {
+        if vector_steps % cfg.train_freq == 0 && step > train_from {
             let beta = annealed_beta(cfg.per_beta0, progress);
             for _ in 0..cfg.gradient_steps {
                 let b = cfg.batch_size;
@@ -378,7 +387,8 @@ pub fn train(cfg: &DqnConfig, session: &mut Session) -> anyhow::Result<()> {
                 optimizer: SavedOptimizer::of(&optimizer)?,
                 explore: explore.clone(),
                 sampler: sampler.clone(),
-                replay: replay.clone(),
+                replay: keep_replay.then(|| replay.clone()),
+                train_from,
                 n_step: n_step.clone(),
                 envs: envs.snapshot(),
                 vector_steps,
