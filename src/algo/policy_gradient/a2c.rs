@@ -189,14 +189,7 @@ pub fn train(cfg: &A2cConfig, session: &mut Session) -> anyhow::Result<()> {
     // After a restore: the parameters carry the ids of the run that saved them.
     let critic_ids = model.value_param_ids();
     let mut acting = Acting::new(&model, action, obs_dim, &plain);
-    // Fresh: the untrained policy; resumed: the evaluation due where the checkpoint was taken.
-    if step == 0 || session.eval_due(step) {
-        session.evaluate(
-            step,
-            &mut collector.evaluation_policy(&acting),
-            &diagnostics,
-        )?;
-    }
+    collector.evaluate_at_start(&acting, session, step, &diagnostics)?;
     while step < total {
         let last_values =
             collector.collect(&acting, &mut buffer, session, &mut step, &diagnostics)?;

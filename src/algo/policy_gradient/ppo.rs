@@ -200,14 +200,7 @@ pub fn train(cfg: &PpoConfig, session: &mut Session) -> anyhow::Result<()> {
         step = at;
     }
     let mut acting = Acting::new(&model, action, obs_dim, &plain);
-    // Fresh: the untrained policy; resumed: the evaluation due where the checkpoint was taken.
-    if step == 0 || session.eval_due(step) {
-        session.evaluate(
-            step,
-            &mut collector.evaluation_policy(&acting),
-            &diagnostics,
-        )?;
-    }
+    collector.evaluate_at_start(&acting, session, step, &diagnostics)?;
     while step < total {
         let last_values =
             collector.collect(&acting, &mut buffer, session, &mut step, &diagnostics)?;

@@ -127,6 +127,21 @@ impl Collector {
         )
     }
 
+    /// The evaluation before the first update: of the untrained policy, or after a resume the
+    /// one due at the checkpoint's step (a checkpoint precedes its step's evaluation).
+    pub fn evaluate_at_start(
+        &self,
+        acting: &Acting,
+        session: &mut Session,
+        step: u64,
+        diagnostics: &[f64],
+    ) -> anyhow::Result<()> {
+        if step == 0 || session.eval_due(step) {
+            session.evaluate(step, &mut self.evaluation_policy(acting), diagnostics)?;
+        }
+        Ok(())
+    }
+
     /// Fills `buffer` with one rollout; `step` counts env steps (the last rollout may overshoot
     /// the budget, as in SB3). Records finished episodes and evaluates when due (with the
     /// `diagnostics` of the last update). Returns V of the observations after the rollout.
