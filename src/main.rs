@@ -10,6 +10,12 @@ use rl::error::UsageError;
 use rl::run::emit;
 use tracing_subscriber::EnvFilter;
 
+/// mimalloc instead of glibc's allocator: a training step allocates and frees the same tensor
+/// sizes thousands of times, and glibc's trimming (`madvise`, then page faults) and bin search
+/// took about a fifth of PPO's training time.
+#[global_allocator]
+static GLOBAL: mimalloc::MiMalloc = mimalloc::MiMalloc;
+
 fn main() -> ExitCode {
     // SAFETY: the first statement of `main`; no other thread exists yet.
     unsafe { rl::nn::device::pin_default_device() };

@@ -34,6 +34,15 @@ fn wgpu() -> anyhow::Result<Device> {
     anyhow::bail!("this rl was built without the `wgpu` feature; rebuild with `--features wgpu`")
 }
 
+/// Whether `device` (plain or autodiff) computes in host memory: flex or ndarray, where reading
+/// a tensor back costs a copy and no synchronisation.
+pub fn computes_on_host(device: &Device) -> bool {
+    let plain = device.clone().inner();
+    #[allow(deprecated)] // burn-ndarray is deprecated upstream but is the card's CPU backend
+    let ndarray = Device::ndarray();
+    plain == Device::flex() || plain == ndarray
+}
+
 /// Pins Burn's default device (`Device::default()`, which prefers a GPU runtime when `wgpu` is
 /// compiled in) to flex, unless `BURN_DEVICE` says otherwise. Burn uses the default device only
 /// to load optimiser state, which it then moves to each parameter's device; pinned, a resumed
