@@ -19,6 +19,12 @@ static GLOBAL: mimalloc::MiMalloc = mimalloc::MiMalloc;
 fn main() -> ExitCode {
     // SAFETY: the first statement of `main`; no other thread exists yet.
     unsafe { rl::nn::device::pin_default_device() };
+    // Every thread that computes (this one, the seed workers, the pool Burn's CPU backends use)
+    // flushes subnormals to zero.
+    rl::nn::subnormal::flush_to_zero();
+    let _ = rayon::ThreadPoolBuilder::new()
+        .start_handler(|_| rl::nn::subnormal::flush_to_zero())
+        .build_global();
     let cli = Cli::parse();
     let verbosity = match &cli.command {
         Command::Run(args) => args.verbose,

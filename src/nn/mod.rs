@@ -13,6 +13,7 @@ pub mod mlp;
 pub mod policy;
 pub mod polyak;
 pub mod q_network;
+pub mod subnormal;
 pub mod tanh;
 
 pub use checkpoint::{SavedModule, SavedOptimizer};

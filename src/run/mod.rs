@@ -90,6 +90,7 @@ fn run_with(exp: &Experiment, opts: &RunOptions, train: &Train) -> Vec<SeedOutco
     std::thread::scope(|scope| {
         for _ in 0..opts.jobs.clamp(1, opts.seeds.len()) {
             scope.spawn(|| {
+                crate::nn::subnormal::flush_to_zero();
                 while let Some(&seed) = opts.seeds.get(next.fetch_add(1, Ordering::SeqCst)) {
                     if interrupt::requested() {
                         break;
