@@ -77,7 +77,16 @@ fn main() {
         "final",
         "first solved at"
     );
-    for (file, algo, env, threshold) in HEADLINE {
+    // `cargo bench --bench experiments -- ppo dqn` runs the headline experiments whose file
+    // names contain one of the words (cargo's own `--bench` flag is not a word).
+    let words: Vec<String> = std::env::args()
+        .skip(1)
+        .filter(|a| !a.starts_with('-'))
+        .collect();
+    let chosen = HEADLINE
+        .into_iter()
+        .filter(|(file, ..)| words.is_empty() || words.iter().any(|w| file.contains(w.as_str())));
+    for (file, algo, env, threshold) in chosen {
         let config = format!("{}/experiments/{file}", env!("CARGO_MANIFEST_DIR"));
         let before = children_cpu_seconds();
         let status = Command::new(env!("CARGO_BIN_EXE_rl"))
