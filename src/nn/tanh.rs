@@ -71,7 +71,7 @@ fn tanh_and_slope_avx2(x: &mut [f32], slope: &mut [f32]) {
     tanh_and_slope_portable(x, slope);
 }
 
-/// The loop both variants compile: branch-free, so that the compiler vectorises it.
+/// The loop every variant compiles: branch-free, so that the compiler vectorises it.
 #[inline(always)]
 fn tanh_and_slope_portable(x: &mut [f32], slope: &mut [f32]) {
     for (x, slope) in x.iter_mut().zip(slope.iter_mut()) {
