@@ -30,9 +30,14 @@ impl DeviceMeans {
     }
 
     /// Adds one update's scalars (one-element tensors, detached), in column order.
+    ///
+    /// The sums live on the inner (non-autodiff) backend: Burn's autodiff registers even ops on
+    /// detached tensors, and its sweep after each backward pass visits every node still alive,
+    /// so a chain of sums on the autodiff device made each backward pass slower than the last
+    /// until the next read.
     pub fn add(&mut self, values: Vec<Tensor<1>>) {
         debug_assert_eq!(values.len(), self.width);
-        let row = Tensor::cat(values, 0);
+        let row = Tensor::cat(values.into_iter().map(Tensor::inner).collect(), 0);
         self.sums = Some(match self.sums.take() {
             Some(s) => s + row,
             None => row,
@@ -50,7 +55,7 @@ impl DeviceMeans {
 
     /// Continues from a checkpoint's sums, on the `device` the updates' scalars live on.
     pub fn restore(&mut self, state: MeansState, device: &Device) {
-        self.sums = state.sums.map(|s| vector(&s, device));
+        self.sums = state.sums.map(|s| vector(&s, device).inner());
         self.count = state.count;
     }
 

@@ -2,6 +2,7 @@
 //! policies and global gradient clipping. Nothing here knows which backend runs it.
 
 pub mod actors;
+pub mod adam;
 pub mod checkpoint;
 pub mod critics;
 pub mod device;
@@ -16,6 +17,7 @@ pub mod q_network;
 pub mod subnormal;
 pub mod tanh;
 
+pub use adam::adam;
 pub use checkpoint::{SavedModule, SavedOptimizer};
 pub use device::{plain_device, training_device};
 pub use grad_clip::clip_grad_norm;

@@ -11,7 +11,7 @@
 //! gradient is computed there.
 
 use burn::module::Param;
-use burn::optim::{AdamConfig, GradientsParams};
+use burn::optim::GradientsParams;
 use burn::prelude::*;
 use rand::RngExt;
 use serde::{Deserialize, Serialize};
@@ -27,7 +27,7 @@ use crate::nn::actors::SquashedGaussianActor;
 use crate::nn::critics::Critics;
 use crate::nn::polyak::{polyak_update, target_copy};
 use crate::nn::{
-    SavedModule, SavedOptimizer, matrix, plain_device, to_vec, training_device, vector,
+    SavedModule, SavedOptimizer, adam, matrix, plain_device, to_vec, training_device, vector,
 };
 use crate::rng::{Rng, Stream, standard_normal};
 use crate::run::Session;
@@ -229,8 +229,7 @@ pub fn train(cfg: &SacConfig, session: &mut Session) -> anyhow::Result<()> {
         ),
     };
     let target_entropy = cfg.target_entropy.unwrap_or(-(act_dim as f64));
-    let adam = AdamConfig::new().with_epsilon(1e-8);
-    let (mut actor_opt, mut critic_opt, mut alpha_opt) = (adam.init(), adam.init(), adam.init());
+    let (mut actor_opt, mut critic_opt, mut alpha_opt) = (adam(1e-8), adam(1e-8), adam(1e-8));
     let mut explore = session.rng(Stream::Explore);
     let mut sampler = session.rng(Stream::Minibatch);
     let mut replay = ReplayBuffer::new(cfg.buffer_size, obs_dim, act_dim);

@@ -10,7 +10,7 @@
 //! step differentiates through a frozen copy of the critic, so no critic weight gradient is
 //! computed there.
 
-use burn::optim::{AdamConfig, GradientsParams};
+use burn::optim::GradientsParams;
 use burn::prelude::*;
 use rand::RngExt;
 use serde::{Deserialize, Serialize};
@@ -26,7 +26,7 @@ use crate::config::Checker;
 use crate::nn::actors::DeterministicActor;
 use crate::nn::critics::Critics;
 use crate::nn::polyak::{polyak_update, target_copy};
-use crate::nn::{SavedModule, SavedOptimizer, matrix, plain_device, training_device, vector};
+use crate::nn::{SavedModule, SavedOptimizer, adam, matrix, plain_device, training_device, vector};
 use crate::rng::{Rng, Stream, standard_normal};
 use crate::run::Session;
 
@@ -284,8 +284,7 @@ pub fn train(cfg: &Td3Config, n_critics: usize, session: &mut Session) -> anyhow
     );
     let mut actor_target = target_copy(&actor);
     let mut critics_target = target_copy(&critics);
-    let adam = AdamConfig::new().with_epsilon(1e-8);
-    let (mut actor_opt, mut critic_opt) = (adam.init(), adam.init());
+    let (mut actor_opt, mut critic_opt) = (adam(1e-8), adam(1e-8));
     let mut explore = session.rng(Stream::Explore);
     let mut sampler = session.rng(Stream::Minibatch);
     let mut noise = ActionNoise::new(cfg.noise_type, cfg.noise_std, n_envs, act_dim);

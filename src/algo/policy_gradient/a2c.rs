@@ -8,7 +8,7 @@
 //! (α = 0.99, ε = 1e-5) or Adam, global gradient-norm clipping, and either one optimiser for
 //! both nets or one each (actor: policy loss and entropy; critic: value loss).
 
-use burn::optim::{AdamConfig, GradientsParams, RmsPropConfig};
+use burn::optim::{GradientsParams, RmsPropConfig};
 use burn::prelude::*;
 use serde::{Deserialize, Serialize};
 
@@ -20,7 +20,7 @@ use crate::buffer::RolloutBuffer;
 use crate::config::Checker;
 use crate::nn::policy::POLICY_HELP;
 use crate::nn::{
-    Acting, ActionKind, ActorCritic, PolicyConfig, clip_grad_norm, plain_device, to_vec,
+    Acting, ActionKind, ActorCritic, PolicyConfig, adam, clip_grad_norm, plain_device, to_vec,
     training_device,
 };
 use crate::rng::Stream;
@@ -146,7 +146,7 @@ fn optimizer(cfg: &A2cConfig) -> burn::optim::ModuleOptimizer {
             .with_epsilon(1e-5)
             .with_momentum(0.0)
             .init(),
-        A2cOptimizer::Adam => AdamConfig::new().with_epsilon(1e-5).init(),
+        A2cOptimizer::Adam => adam(1e-5),
     }
 }
 

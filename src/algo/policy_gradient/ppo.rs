@@ -9,7 +9,7 @@
 //! approximate KL (Schulman's k3 estimator, E[(r − 1) − log r]) exceeds 1.5 × target_kl.
 
 use anyhow::Context;
-use burn::optim::{AdamConfig, GradientsParams};
+use burn::optim::GradientsParams;
 use burn::prelude::*;
 use rand::seq::SliceRandom;
 use serde::{Deserialize, Serialize};
@@ -22,7 +22,7 @@ use crate::buffer::RolloutBuffer;
 use crate::config::Checker;
 use crate::nn::policy::POLICY_HELP;
 use crate::nn::{
-    Acting, ActionKind, ActorCritic, PolicyConfig, clip_grad_norm, plain_device, to_vec,
+    Acting, ActionKind, ActorCritic, PolicyConfig, adam, clip_grad_norm, plain_device, to_vec,
     training_device,
 };
 use crate::rng::Stream;
@@ -183,7 +183,7 @@ pub fn train(cfg: &PpoConfig, session: &mut Session) -> anyhow::Result<()> {
         &mut session.rng(Stream::Init),
         &device,
     );
-    let mut optimizer = AdamConfig::new().with_epsilon(1e-5).init();
+    let mut optimizer = adam(1e-5);
     let mut minibatch_rng = session.rng(Stream::Minibatch);
     let mut buffer = RolloutBuffer::new(cfg.n_steps, n_envs, obs_dim, action);
     let total = session.total_steps();

@@ -8,7 +8,7 @@
 //! `used_fraction` diagnostic). With a learned baseline, an episode cut by the time limit
 //! bootstraps its last reward with γ V(final observation); without one it is treated as ended.
 
-use burn::optim::{AdamConfig, GradientsParams};
+use burn::optim::GradientsParams;
 use burn::prelude::*;
 use serde::{Deserialize, Serialize};
 
@@ -20,7 +20,7 @@ use crate::buffer::{RolloutBuffer, discounted_returns};
 use crate::config::Checker;
 use crate::nn::policy::POLICY_HELP;
 use crate::nn::{
-    Acting, ActionKind, ActorCritic, PolicyConfig, clip_grad_norm, plain_device, to_vec,
+    Acting, ActionKind, ActorCritic, PolicyConfig, adam, clip_grad_norm, plain_device, to_vec,
     training_device,
 };
 use crate::rng::Stream;
@@ -157,7 +157,7 @@ pub fn train(cfg: &ReinforceConfig, session: &mut Session) -> anyhow::Result<()>
         &mut session.rng(Stream::Init),
         &device,
     );
-    let mut optimizer = AdamConfig::new().init();
+    let mut optimizer = adam(1e-5);
     let mut buffer = RolloutBuffer::new(cfg.n_steps, n_envs, obs_dim, action);
     let total = session.total_steps();
     session.set_diagnostics(&DIAGNOSTICS)?;

@@ -9,7 +9,7 @@
 //! `prioritized` replay with importance weights w (Schaul et al. 2016). Exploration is ε-greedy
 //! with a linear schedule; actions are uniform until `learning_starts`.
 
-use burn::optim::{AdamConfig, GradientsParams};
+use burn::optim::GradientsParams;
 use burn::prelude::*;
 use rand::RngExt;
 use serde::{Deserialize, Serialize};
@@ -29,8 +29,8 @@ use crate::nn::distributions::argmax;
 use crate::nn::polyak::{polyak_update, target_copy};
 use crate::nn::q_network::{Q_NETWORK_HELP, QNetwork, QNetworkConfig};
 use crate::nn::{
-    SavedModule, SavedOptimizer, clip_grad_norm, matrix, plain_device, to_vec, training_device,
-    vector,
+    SavedModule, SavedOptimizer, adam, clip_grad_norm, matrix, plain_device, to_vec,
+    training_device, vector,
 };
 use crate::rng::{Rng, Stream};
 use crate::run::Session;
@@ -246,7 +246,7 @@ pub fn train(cfg: &DqnConfig, session: &mut Session) -> anyhow::Result<()> {
         &device,
     );
     let mut q_target = target_copy(&q);
-    let mut optimizer = AdamConfig::new().with_epsilon(1e-8).init();
+    let mut optimizer = adam(1e-8);
     let mut explore = session.rng(Stream::Explore);
     let mut sampler = session.rng(Stream::Minibatch);
     let storage = ReplayBuffer::new(cfg.buffer_size, obs_dim, 1);
