@@ -55,25 +55,23 @@ impl Optimizer for FusedAdam {
         let shape = tensor.shape();
         let mut theta = to_vec(tensor);
         let g = to_vec(grad);
-        let (time, mut m, mut v) = match state {
-            Some(s) => (
-                s.momentum.time + 1,
-                to_vec(s.momentum.moment_1),
-                to_vec(s.momentum.moment_2),
-            ),
-            None => (1, Vec::new(), Vec::new()),
-        };
         let (c1, c2) = (1.0 - BETA_1, 1.0 - BETA_2);
-        if m.is_empty() {
-            // Burn's first step: m = (1 − β₁)g, v = (1 − β₂)g².
-            m = g.iter().map(|&g| g * c1).collect();
-            v = g.iter().map(|&g| (g * g) * c2).collect();
-        } else {
-            for ((m, v), &g) in m.iter_mut().zip(v.iter_mut()).zip(&g) {
-                *m = *m * BETA_1 + g * c1;
-                *v = *v * BETA_2 + (g * g) * c2;
+        let (time, m, v) = match state {
+            Some(s) => {
+                let (mut m, mut v) = (to_vec(s.momentum.moment_1), to_vec(s.momentum.moment_2));
+                for ((m, v), &g) in m.iter_mut().zip(v.iter_mut()).zip(&g) {
+                    *m = *m * BETA_1 + g * c1;
+                    *v = *v * BETA_2 + (g * g) * c2;
+                }
+                (s.momentum.time + 1, m, v)
             }
-        }
+            // Burn's first step: m = (1 − β₁)g, v = (1 − β₂)g².
+            None => (
+                1,
+                g.iter().map(|&g| g * c1).collect(),
+                g.iter().map(|&g| (g * g) * c2).collect(),
+            ),
+        };
         let t = time as i32;
         let bias_correction_2 = (1.0 - BETA_2.powi(t)).sqrt();
         let step_factor = bias_correction_2 / (1.0 - BETA_1.powi(t));

@@ -24,9 +24,9 @@ pub fn tanh<const D: usize>(x: Tensor<D>) -> Tensor<D> {
         return activation::tanh(x);
     }
     let shape = x.shape();
-    let mut value = x
+    let x_bar = x.clone().detach();
+    let mut value = x_bar
         .clone()
-        .detach()
         .into_data()
         .try_into_vec::<f32>()
         .expect("hidden activations are f32");
@@ -37,7 +37,6 @@ pub fn tanh<const D: usize>(x: Tensor<D>) -> Tensor<D> {
         return y;
     }
     let slope = Tensor::<D>::from_data(TensorData::new(slope, shape), &device);
-    let x_bar = x.clone().detach();
     y + (x - x_bar) * slope
 }
 
