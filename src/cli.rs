@@ -4,7 +4,7 @@ use std::path::PathBuf;
 
 use clap::{ArgAction, Parser, Subcommand};
 
-use crate::config::Backend;
+use crate::nn::Backend;
 use crate::report::compare::{Format, Metric};
 use crate::report::plot::XAxis;
 

@@ -1,8 +1,10 @@
 //! rl: a reinforcement-learning experiment runner.
 //!
 //! Data flows one way: [`config`] parses and checks an experiment TOML; [`run`] executes its
-//! seeds on worker threads, each through a [`run::Session`] handed to an [`algo`]; the
-//! algorithms act in [`env`] environments (gymnasium-exact); [`record`] writes the result files.
+//! seeds on worker threads, each through a [`session::Session`] (built from a
+//! [`session::RunSpec`], recording through a [`session::Recorder`]) handed to an [`algo`]; the
+//! algorithms act in [`env`] environments (gymnasium-exact) and plan with [`plan`]; [`record`]
+//! writes the result files and [`report`] reads them back. `docs/ARCHITECTURE.md` has the layers.
 
 pub mod algo;
 pub mod buffer;
@@ -17,3 +19,5 @@ pub mod record;
 pub mod report;
 pub mod rng;
 pub mod run;
+pub mod session;
+pub mod space;

@@ -1,6 +1,8 @@
 //! CLI integration tests: bad input gets exit code 2, one clear message and no results folder;
 //! the listing commands; a run writes the result files; complete results are protected.
 
+mod common;
+
 use std::path::{Path, PathBuf};
 use std::process::{Command, Output};
 
@@ -332,4 +334,82 @@ fn ctrl_c_stops_cleanly_and_marks_seeds_interrupted() {
         rows.ends_with('\n') && rows.lines().count() >= 3,
         "whole rows only: {rows}"
     );
+}
+
+#[test]
+fn a_seed_folder_in_use_is_refused_and_left_untouched() {
+    use std::os::fd::AsRawFd;
+    let dir = tempfile::tempdir().unwrap();
+    let config = write(dir.path(), "exp.toml", GOOD);
+    let seed_0 = dir.path().join("results/smoke/seed_0");
+    std::fs::create_dir_all(&seed_0).unwrap();
+    let lock = std::fs::OpenOptions::new()
+        .read(true)
+        .write(true)
+        .create(true)
+        .truncate(false)
+        .open(seed_0.join("rl.lock"))
+        .unwrap();
+    std::fs::write(seed_0.join("rl.lock"), "rl pid 4242 on host elsewhere").unwrap();
+    // SAFETY: flock on a descriptor this test owns; the kernel releases it when the test ends.
+    assert_eq!(
+        unsafe { libc::flock(lock.as_raw_fd(), libc::LOCK_EX | libc::LOCK_NB) },
+        0
+    );
+    let out = rl(&["run", config.to_str().unwrap(), "-q"], dir.path());
+    assert_eq!(out.status.code(), Some(1), "{}", stderr(&out));
+    assert!(
+        stderr(&out).contains("seed 0 failed") && stderr(&out).contains("in use by rl pid 4242 on host elsewhere"),
+        "{}",
+        stderr(&out)
+    );
+    let files: Vec<_> = std::fs::read_dir(&seed_0)
+        .unwrap()
+        .map(|e| e.unwrap().file_name())
+        .collect();
+    assert_eq!(files, ["rl.lock"], "the refused seed's folder is untouched");
+    let meta = std::fs::read_to_string(dir.path().join("results/smoke/seed_1/meta.json")).unwrap();
+    assert!(meta.contains("\"status\": \"complete\""), "{meta}");
+}
+
+#[test]
+fn two_runs_at_once_write_each_seed_once() {
+    let long = GOOD.replace("total_steps = 2000", "total_steps = 300_000");
+    let single = tempfile::tempdir().unwrap();
+    let config = write(single.path(), "exp.toml", &long);
+    assert!(rl(&["run", config.to_str().unwrap(), "-q"], single.path()).status.success());
+
+    let shared = tempfile::tempdir().unwrap();
+    let config = write(shared.path(), "exp.toml", &long);
+    let start = || {
+        Command::new(env!("CARGO_BIN_EXE_rl"))
+            .args(["run", config.to_str().unwrap(), "-q", "--jobs", "1"])
+            .current_dir(shared.path())
+            .stdout(std::process::Stdio::null())
+            .stderr(std::process::Stdio::piped())
+            .spawn()
+            .unwrap()
+    };
+    let (a, b) = (start(), start());
+    let (a, b) = (a.wait_with_output().unwrap(), b.wait_with_output().unwrap());
+    for out in [&a, &b] {
+        assert!(
+            matches!(out.status.code(), Some(0 | 1)),
+            "{}",
+            stderr(out)
+        );
+        for line in stderr(out).lines().filter(|l| l.contains("failed")) {
+            assert!(line.contains("is in use by rl pid"), "only refusals fail: {line}");
+        }
+    }
+    for seed in 0..2 {
+        for file in ["curve.csv", "episodes.csv"] {
+            let path = |root: &Path| root.join(format!("results/smoke/seed_{seed}/{file}"));
+            assert_eq!(
+                common::without_wall_clock(&path(shared.path())),
+                common::without_wall_clock(&path(single.path())),
+                "seed {seed} {file}"
+            );
+        }
+    }
 }

@@ -102,7 +102,13 @@ fn check(name: &str, args: &[&str], signal: &str, status_after_stop: &str) {
         .status()
         .unwrap();
     assert!(sent.success());
-    child.wait().unwrap();
+    let stopped_with = child.wait().unwrap().code();
+    let expected = match signal {
+        "INT" => Some(130),
+        "TERM" => Some(143),
+        _ => None,
+    };
+    assert_eq!(stopped_with, expected, "exit code after SIG{signal}");
     let meta = std::fs::read_to_string(seed_dir.join("meta.json")).unwrap();
     assert!(
         meta.contains(&format!("\"status\": \"{status_after_stop}\"")),
@@ -136,12 +142,13 @@ fn q_learning_killed_between_checkpoints_resumes_to_the_same_curve() {
 }
 
 #[test]
-fn sarsa_lambda_stopped_by_ctrl_c_resumes_to_the_same_curve() {
-    // Slippery FrozenLake: the envs' own RNG must be restored too.
+fn sarsa_lambda_stopped_by_sigterm_resumes_to_the_same_curve() {
+    // A scheduler's SIGTERM is a clean stop, as Ctrl-C. Slippery FrozenLake: the envs' own RNG
+    // must be restored too.
     check(
         "expected_sarsa_frozenlake",
         &[&LONG[..], &["--set", "algo.name=sarsa_lambda"]].concat(),
-        "INT",
+        "TERM",
         "interrupted",
     );
 }

@@ -22,7 +22,7 @@ use serde::{Deserialize, Serialize};
 use crate::config::{Backend, Checker, EnvSection, Experiment, ExperimentSection};
 use crate::env::{Env, Space};
 use crate::rng::Rng;
-use crate::run::{Policy, Session};
+use crate::session::{Policy, Session};
 
 use actor_critic::sac::SacConfig;
 use actor_critic::saved::ActorKind;

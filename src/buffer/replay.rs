@@ -290,7 +290,7 @@ mod tests {
 
     #[test]
     fn a_checkpoint_stores_the_filled_slots_and_restores_the_whole_ring() {
-        use crate::run::checkpoint::{decode, encode};
+        use crate::session::checkpoint::{decode, encode};
         for added in [2, 5] {
             let mut buf = ReplayBuffer::new(3, 2, 1);
             for k in 0..added {

@@ -5,7 +5,7 @@ use crate::config;
 use crate::error::UsageError;
 use crate::record::ReturnStats;
 use crate::rng::{self, Stream};
-use crate::run::{Evaluator, eval_env};
+use crate::session::{Evaluator, eval_env};
 
 /// Evaluates the policy saved in (or, for planners, configured by) a seed folder.
 pub fn eval(args: &EvalArgs) -> Result<String, UsageError> {
@@ -23,7 +23,7 @@ pub fn eval(args: &EvalArgs) -> Result<String, UsageError> {
         return Err(UsageError::new("--episodes must be at least 1"));
     }
     let failed = |e: anyhow::Error| UsageError::new(format!("{}: {e:#}", dir.display()));
-    let env = eval_env(&exp).map_err(failed)?;
+    let env = eval_env(&exp.env, exp.experiment.eval_max_episode_steps).map_err(failed)?;
     let mut policy = exp
         .algo
         .policy(

@@ -6,7 +6,9 @@ use crate::cli::{RunArgs, ValidateArgs};
 use crate::config::{self, Experiment, Seeds};
 use crate::error::UsageError;
 use crate::record::Status;
-use crate::run::{self, Display, RunOptions, SeedOutcome, emit, interrupt};
+use crate::nn::plain_device;
+use crate::run::{self, Display, RunOptions, SeedOutcome, emit};
+use crate::session::interrupt;
 
 /// Loads the experiment with every CLI override applied; nothing is written.
 fn resolve(args: &RunArgs) -> Result<(Experiment, RunOptions), UsageError> {
@@ -45,10 +47,14 @@ fn resolve(args: &RunArgs) -> Result<(Experiment, RunOptions), UsageError> {
 }
 
 /// Runs the experiment; returns the exit code: 0 every seed completed, 1 a seed failed,
-/// 130 interrupted by Ctrl-C.
+/// 128 + the signal's number when stopped by Ctrl-C (130), SIGTERM (143) or SIGHUP (129).
 pub fn run(args: &RunArgs) -> Result<u8, UsageError> {
     let (exp, opts) = resolve(args)?;
     run::check_existing(&exp, &opts)?;
+    // The device is chosen once, here; every seed's session computes on it.
+    let device = plain_device(exp.experiment.backend).map_err(|e| {
+        UsageError::new(format!("experiment.backend = \"{}\": {e:#}", exp.experiment.backend.name()))
+    })?;
     let dir = exp.experiment.out_dir.join(&exp.experiment.name);
     if opts.display != Display::Quiet {
         let seeds: Vec<String> = opts.seeds.iter().map(u64::to_string).collect();
@@ -66,13 +72,13 @@ pub fn run(args: &RunArgs) -> Result<u8, UsageError> {
         ));
     }
     interrupt::install();
-    let outcomes = run::run(&exp, &opts);
+    let outcomes = run::run(&exp, &device, &opts);
     if opts.display != Display::Quiet {
         emit(&summary_table(&outcomes));
     }
     emit(&format!("results: {}\n", dir.display()));
     Ok(if interrupt::requested() {
-        interrupt::EXIT_CODE as u8
+        interrupt::exit_code() as u8
     } else if outcomes.iter().all(|o| o.status == Status::Complete) {
         0
     } else {

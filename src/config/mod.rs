@@ -17,7 +17,10 @@ pub use load::{load, load_str};
 pub use seeds::Seeds;
 
 use crate::algo::AlgoConfig;
-use crate::env::EnvOptions;
+pub use crate::env::EnvSection;
+pub use crate::nn::Backend;
+use crate::session::RunSpec;
+use burn::prelude::Device;
 
 /// A fully resolved experiment (defaults filled in, overrides applied, values checked).
 #[derive(Clone, Debug, PartialEq, Serialize)]
@@ -25,29 +28,6 @@ pub struct Experiment {
     pub experiment: ExperimentSection,
     pub env: EnvSection,
     pub algo: AlgoConfig,
-}
-
-/// The compute backend of neural algorithms (tabular and planning methods run in plain Rust).
-#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
-#[serde(rename_all = "lowercase")]
-pub enum Backend {
-    /// Burn's pure-Rust CPU backend (the CPU default).
-    #[default]
-    Flex,
-    /// Burn's ndarray CPU backend.
-    Ndarray,
-    /// Burn's wgpu GPU backend (Vulkan, Metal, DX12; software Vulkan where no GPU exists).
-    Wgpu,
-}
-
-impl Backend {
-    pub fn name(self) -> &'static str {
-        match self {
-            Backend::Flex => "flex",
-            Backend::Ndarray => "ndarray",
-            Backend::Wgpu => "wgpu",
-        }
-    }
 }
 
 /// `[experiment]`: what to run and how to evaluate it.
@@ -107,48 +87,6 @@ fn default_eval_max_episode_steps() -> u32 {
 fn default_out_dir() -> PathBuf {
     PathBuf::from("results")
 }
-fn default_num_envs() -> usize {
-    1
-}
-
-/// `[env]`: the environment and its options (gymnasium's `make` kwargs).
-#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
-#[serde(deny_unknown_fields)]
-pub struct EnvSection {
-    /// A registered id (`rl envs` lists them), e.g. `CartPole-v1`.
-    pub id: String,
-    /// Copies stepped together by the vector env (default 1).
-    #[serde(default = "default_num_envs")]
-    pub num_envs: usize,
-    /// Overrides the registered time limit (training and evaluation).
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub max_episode_steps: Option<u32>,
-    /// FrozenLake: `"4x4"` or `"8x8"`.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub map_name: Option<String>,
-    /// FrozenLake (default true), CliffWalking (default false).
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub is_slippery: Option<bool>,
-    /// FrozenLake: a custom map, one string per row.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub desc: Option<Vec<String>>,
-    /// Pendulum: gravity.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub g: Option<f64>,
-}
-
-impl EnvSection {
-    /// The per-env options handed to the registry.
-    pub fn options(&self) -> EnvOptions {
-        EnvOptions {
-            map_name: self.map_name.clone(),
-            is_slippery: self.is_slippery,
-            desc: self.desc.clone(),
-            g: self.g,
-        }
-    }
-}
-
 impl Experiment {
     /// Where seed `seed` writes its results.
     pub fn seed_dir(&self, seed: u64) -> PathBuf {
@@ -168,6 +106,22 @@ impl Experiment {
         self.experiment
             .eval_every
             .unwrap_or((self.total_steps() / 20).max(1))
+    }
+
+    /// What the session of seed `seed` needs of this experiment, on `device`.
+    pub fn run_spec(&self, seed: u64, device: Device) -> RunSpec {
+        let e = &self.experiment;
+        RunSpec {
+            seed,
+            total_steps: self.total_steps(),
+            eval_every: self.eval_every(),
+            eval_episodes: e.eval_episodes,
+            eval_max_episode_steps: e.eval_max_episode_steps,
+            env: self.env.clone(),
+            device,
+            checkpoint_every: e.checkpoint_every,
+            checkpoint_replay: e.checkpoint_replay,
+        }
     }
 
     /// The fully resolved config as TOML (what `config.toml` in a run folder holds).

@@ -10,6 +10,7 @@ pub mod linear;
 pub mod model;
 pub mod normalize;
 pub mod registry;
+mod section;
 pub mod time_limit;
 pub mod toy_text;
 pub mod vector;
@@ -19,44 +20,8 @@ pub use registry::{EnvOptions, make_env};
 pub use time_limit::TimeLimit;
 pub use vector::VecEnv;
 
-/// An observation or action space, as gymnasium's `Discrete(n)` and `Box(low, high)`.
-#[derive(Clone, Debug, PartialEq)]
-pub enum Space {
-    /// `n` integer values `0..n`; an observation of it is one f32 holding the index.
-    Discrete(usize),
-    /// A float32 box with per-component bounds (possibly infinite).
-    Box { low: Vec<f32>, high: Vec<f32> },
-}
-
-impl Space {
-    /// Number of f32 values an element of this space occupies (1 for `Discrete`).
-    pub fn flat_dim(&self) -> usize {
-        match self {
-            Space::Discrete(_) => 1,
-            Space::Box { low, .. } => low.len(),
-        }
-    }
-
-    /// gymnasium's `str()` of the space, e.g. `Discrete(4)` or `Box(-2.0, 2.0, (1,), float32)`.
-    pub fn describe(&self) -> String {
-        match self {
-            Space::Discrete(n) => format!("Discrete({n})"),
-            Space::Box { low, high } => {
-                let same = |v: &[f32]| v.iter().all(|x| *x == v[0]);
-                if same(low) && same(high) {
-                    format!(
-                        "Box({:?}, {:?}, ({},), float32)",
-                        low[0],
-                        high[0],
-                        low.len()
-                    )
-                } else {
-                    format!("Box({low:?}, {high:?}, ({},), float32)", low.len())
-                }
-            }
-        }
-    }
-}
+pub use crate::space::Space;
+pub use section::EnvSection;
 
 /// An action handed to [`Env::step`].
 #[derive(Clone, Copy, Debug, PartialEq)]

@@ -12,14 +12,18 @@ use serde::{Deserialize, Serialize};
 #[derive(Serialize, Deserialize)]
 pub struct SavedModule(Vec<u8>);
 
+/// The parameters of `module` as a burnpack file's bytes (what `Module::save_file` writes).
+pub fn burnpack<M: Module>(module: M) -> anyhow::Result<Vec<u8>> {
+    let bytes = module
+        .into_record()
+        .into_bytes()
+        .map_err(|e| anyhow::anyhow!("cannot record a network: {e:?}"))?;
+    Ok(bytes.to_vec())
+}
+
 impl SavedModule {
     pub fn of<M: Module>(module: &M) -> anyhow::Result<Self> {
-        let bytes = module
-            .clone()
-            .into_record()
-            .into_bytes()
-            .map_err(|e| anyhow::anyhow!("cannot record a network: {e:?}"))?;
-        Ok(Self(bytes.to_vec()))
+        Ok(Self(burnpack(module.clone())?))
     }
 
     /// `module` (of the same architecture, on the device to train on) with the saved values.

@@ -5,8 +5,30 @@
 //! ([`Device::inner`] / `Module::valid`).
 
 use burn::prelude::Device;
+use serde::{Deserialize, Serialize};
 
-use crate::config::Backend;
+/// The compute backend of neural algorithms (tabular and planning methods run in plain Rust).
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum Backend {
+    /// Burn's pure-Rust CPU backend (the CPU default).
+    #[default]
+    Flex,
+    /// Burn's ndarray CPU backend.
+    Ndarray,
+    /// Burn's wgpu GPU backend (Vulkan, Metal, DX12; software Vulkan where no GPU exists).
+    Wgpu,
+}
+
+impl Backend {
+    pub fn name(self) -> &'static str {
+        match self {
+            Backend::Flex => "flex",
+            Backend::Ndarray => "ndarray",
+            Backend::Wgpu => "wgpu",
+        }
+    }
+}
 
 /// The autodiff device of `backend`, for training.
 pub fn training_device(backend: Backend) -> anyhow::Result<Device> {

@@ -18,8 +18,8 @@ pub mod subnormal;
 pub mod tanh;
 
 pub use adam::adam;
-pub use checkpoint::{SavedModule, SavedOptimizer};
-pub use device::{plain_device, training_device};
+pub use checkpoint::{SavedModule, SavedOptimizer, burnpack};
+pub use device::{Backend, plain_device, training_device};
 pub use grad_clip::clip_grad_norm;
 pub use host::{matrix, vector};
 pub use mlp::Activation;

@@ -16,7 +16,7 @@ use super::distributions::{
 };
 use super::mlp::{Activation, Init, Mlp};
 use crate::config::Checker;
-use crate::env::Space;
+use crate::space::Space;
 use crate::rng::Rng;
 
 /// `[algo.policy]`: the networks (SB3's `policy_kwargs`).
@@ -328,12 +328,9 @@ impl Acting {
 }
 
 impl ActorCritic {
-    /// Saves the parameters (burnpack) at `path`.
-    pub fn save(&self, path: &std::path::Path) -> anyhow::Result<()> {
-        self.valid()
-            .save_file(path)
-            .map_err(|e| anyhow::anyhow!("{e:?}"))
-            .with_context(|| format!("cannot write {}", path.display()))
+    /// The parameters as burnpack bytes (the `model.bpk` artifact).
+    pub fn to_bytes(&self) -> anyhow::Result<Vec<u8>> {
+        super::burnpack(self.valid())
     }
 
     /// Loads parameters saved by [`Self::save`] into this network's shape.

@@ -21,7 +21,7 @@ use super::stats::PlanStats;
 use crate::algo::planning::CemConfig;
 use crate::env::{Action, Env, Space};
 use crate::rng::Rng;
-use crate::run::Policy;
+use crate::session::Policy;
 
 /// p(A), one factor per step of the horizon (step-major, `dim` or `n` values per step).
 #[derive(Clone, Debug, PartialEq)]

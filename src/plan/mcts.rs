@@ -36,7 +36,7 @@ use super::stats::PlanStats;
 use crate::algo::planning::MctsConfig;
 use crate::env::{Action, Env};
 use crate::rng::Rng;
-use crate::run::Policy;
+use crate::session::Policy;
 
 /// The UCB1 score of an edge visited `n` times with mean value `q`, under a parent visited
 /// `parent` times (Auer et al. 2002); an unvisited edge scores +∞.

@@ -11,7 +11,7 @@ use super::rollout::{Plan, rollout_many};
 use super::stats::PlanStats;
 use crate::env::{Action, Env, Space};
 use crate::rng::Rng;
-use crate::run::Policy;
+use crate::session::Policy;
 
 /// N action sequences of one horizon, stored contiguously (sequence-major).
 #[derive(Clone, Debug, PartialEq)]

@@ -14,41 +14,16 @@ use std::path::Path;
 use anyhow::Context;
 use serde::{Deserialize, Serialize};
 
-use crate::rng::Rng;
+pub use crate::session::checkpoint::{Checkpoint, SessionState, decode, encode};
 
 /// The index file in a seed folder.
 pub const FILE: &str = "checkpoint.json";
-
-/// What a session needs to continue: counters, recent returns, the eval stream, clocks and how
-/// many rows of each CSV belong to the checkpoint.
-#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
-pub struct SessionState {
-    pub episodes: u64,
-    pub recent_returns: Vec<f64>,
-    pub next_eval: u64,
-    pub last_eval: Option<(u64, f64)>,
-    pub last_diagnostics: Vec<f64>,
-    pub eval_rng: Rng,
-    pub train_seconds: f64,
-    pub curve_rows: u64,
-    pub episode_rows: u64,
-    pub next_checkpoint: u64,
-}
 
 /// `checkpoint.json`: the step and the name of the state file.
 #[derive(Serialize, Deserialize)]
 struct Index {
     step: u64,
     state_file: String,
-}
-
-/// A checkpoint taken after env step `step`.
-#[derive(Clone, Debug, PartialEq)]
-pub struct Checkpoint {
-    pub step: u64,
-    pub session: SessionState,
-    /// The algorithm's own state, CBOR-encoded.
-    pub algo: Vec<u8>,
 }
 
 /// The checkpoint in `dir`, if there is one.
@@ -69,13 +44,9 @@ pub fn read(dir: &Path) -> anyhow::Result<Option<Checkpoint>> {
             path.display()
         )
     })?;
-    let (session, algo) = split_state(&bytes)
+    let checkpoint = Checkpoint::from_state_bytes(index.step, &bytes)
         .with_context(|| format!("{}: not a checkpoint state", state_path.display()))?;
-    Ok(Some(Checkpoint {
-        step: index.step,
-        session,
-        algo: algo.to_vec(),
-    }))
+    Ok(Some(checkpoint))
 }
 
 /// Writes `checkpoint` into `dir` (atomically: a crash never leaves half a checkpoint) and
@@ -84,11 +55,7 @@ pub fn read(dir: &Path) -> anyhow::Result<Option<Checkpoint>> {
 pub fn write(dir: &Path, checkpoint: &Checkpoint) -> anyhow::Result<()> {
     let state_file = format!("checkpoint.{}.cbor", checkpoint.step);
     let state_path = dir.join(&state_file);
-    let session = encode(&checkpoint.session)?;
-    let mut bytes = Vec::with_capacity(8 + session.len() + checkpoint.algo.len());
-    bytes.extend_from_slice(&(session.len() as u64).to_le_bytes());
-    bytes.extend_from_slice(&session);
-    bytes.extend_from_slice(&checkpoint.algo);
+    let bytes = checkpoint.state_bytes()?;
     crate::record::write_atomically(&state_path, &bytes)
         .with_context(|| format!("cannot write {}", state_path.display()))?;
     let index = Index {
@@ -99,15 +66,6 @@ pub fn write(dir: &Path, checkpoint: &Checkpoint) -> anyhow::Result<()> {
     crate::record::write_atomically(&path, &serde_json::to_vec(&index)?)
         .with_context(|| format!("cannot write {}", path.display()))?;
     remove_state_files(dir, Some(&state_file))
-}
-
-/// The session's state and the algorithm's bytes of a state file.
-fn split_state(bytes: &[u8]) -> anyhow::Result<(SessionState, &[u8])> {
-    let (len, rest) = bytes.split_first_chunk::<8>().context("too short")?;
-    let len = usize::try_from(u64::from_le_bytes(*len))?;
-    anyhow::ensure!(rest.len() >= len, "too short");
-    let (session, algo) = rest.split_at(len);
-    Ok((decode(session)?, algo))
 }
 
 /// Removes the checkpoint of `dir`, if any (a fresh run starts without one).
@@ -133,18 +91,6 @@ fn remove_state_files(dir: &Path, keep: Option<&str>) -> anyhow::Result<()> {
         }
     }
     Ok(())
-}
-
-/// The CBOR encoding of a state.
-pub fn encode<T: Serialize>(state: &T) -> anyhow::Result<Vec<u8>> {
-    let mut bytes = Vec::new();
-    ciborium::into_writer(state, &mut bytes).context("cannot encode the checkpoint state")?;
-    Ok(bytes)
-}
-
-/// A state from its CBOR encoding.
-pub fn decode<T: serde::de::DeserializeOwned>(bytes: &[u8]) -> anyhow::Result<T> {
-    ciborium::from_reader(bytes).context("the checkpoint's state does not fit")
 }
 
 /// Keeps the header line and the first `rows` data lines of the CSV at `path`.

@@ -1,11 +1,9 @@
 //! The runner: seeds on worker threads, one [`Session`] each, result folders, failure handling.
 
 pub mod checkpoint;
-mod cpu_time;
-mod evaluate;
-pub mod interrupt;
+mod lock;
 mod progress;
-mod session;
+mod recorder;
 
 use std::panic::{AssertUnwindSafe, catch_unwind};
 use std::path::Path;
@@ -13,13 +11,16 @@ use std::sync::Mutex;
 use std::sync::atomic::{AtomicUsize, Ordering};
 use std::time::{Instant, SystemTime};
 
-pub use evaluate::{Evaluator, Policy, eval_env};
 pub use progress::{Display, Progress, ProgressBoard, emit};
-pub use session::Session;
+pub use lock::SeedLock;
+pub use recorder::FileRecorder;
+
+use burn::prelude::Device;
 
 use crate::config::Experiment;
 use crate::error::UsageError;
 use crate::record::{Meta, Status, git_commit};
+use crate::session::{Session, interrupt};
 
 /// How to run an experiment (after the CLI's overrides).
 #[derive(Clone, Debug)]
@@ -75,15 +76,21 @@ pub fn check_existing(exp: &Experiment, opts: &RunOptions) -> Result<(), UsageEr
     )))
 }
 
-/// Runs every seed of `opts` on `opts.jobs` worker threads; a failing seed does not stop the others.
-pub fn run(exp: &Experiment, opts: &RunOptions) -> Vec<SeedOutcome> {
-    run_with(exp, opts, &|session| exp.algo.train(session))
+/// Runs every seed of `opts` on `opts.jobs` worker threads on `device` (the plain device of
+/// the experiment's backend, chosen once by the caller); a failing seed does not stop the others.
+pub fn run(exp: &Experiment, device: &Device, opts: &RunOptions) -> Vec<SeedOutcome> {
+    run_with(exp, device, opts, &|session| exp.algo.train(session))
 }
 
 /// What trains one seed (the experiment's algorithm; a stand-in in tests).
 type Train<'a> = dyn Fn(&mut Session) -> anyhow::Result<()> + Sync + 'a;
 
-fn run_with(exp: &Experiment, opts: &RunOptions, train: &Train) -> Vec<SeedOutcome> {
+fn run_with(
+    exp: &Experiment,
+    device: &Device,
+    opts: &RunOptions,
+    train: &Train,
+) -> Vec<SeedOutcome> {
     let board = ProgressBoard::new(opts.display);
     let next = AtomicUsize::new(0);
     let outcomes = Mutex::new(Vec::with_capacity(opts.seeds.len()));
@@ -95,11 +102,7 @@ fn run_with(exp: &Experiment, opts: &RunOptions, train: &Train) -> Vec<SeedOutco
                     if interrupt::requested() {
                         break;
                     }
-                    let outcome = if opts.resume {
-                        resume_seed(exp, seed, &board, train)
-                    } else {
-                        run_seed(exp, seed, &board, train, None)
-                    };
+                    let outcome = start_seed(exp, device, seed, opts, &board, train);
                     if let (Status::Failed, Some(error)) = (outcome.status, &outcome.error) {
                         board.error(&format!("seed {seed} failed: {error}"));
                     }
@@ -116,12 +119,27 @@ fn run_with(exp: &Experiment, opts: &RunOptions, train: &Train) -> Vec<SeedOutco
     outcomes
 }
 
-/// Runs one seed in its folder: config.toml, meta.json (running → complete | failed), curves.
-/// `--resume`: a complete seed is kept as it is; an incomplete one continues from its
-/// checkpoint (or starts over without one).
-fn resume_seed(exp: &Experiment, seed: u64, board: &ProgressBoard, train: &Train) -> SeedOutcome {
+/// Takes the seed folder's lock, then runs the seed (`--resume`: continues it). A seed another
+/// process is running fails without a change to its folder; a complete seed is kept unless
+/// `--force` (with `--resume`, or when another run completed it since this command started).
+fn start_seed(
+    exp: &Experiment,
+    device: &Device,
+    seed: u64,
+    opts: &RunOptions,
+    board: &ProgressBoard,
+    train: &Train,
+) -> SeedOutcome {
     let dir = exp.seed_dir(seed);
-    if let Ok(meta) = Meta::read(&dir.join("meta.json"))
+    let _lock = match SeedLock::acquire(&dir) {
+        Ok(lock) => lock,
+        Err(e) => {
+            board.seed(seed, exp.total_steps()).finish("in use");
+            return SeedOutcome::failed(seed, format!("{e:#}"));
+        }
+    };
+    if !opts.force
+        && let Ok(meta) = Meta::read(&dir.join("meta.json"))
         && meta.status == Status::Complete
     {
         board
@@ -129,12 +147,28 @@ fn resume_seed(exp: &Experiment, seed: u64, board: &ProgressBoard, train: &Train
             .finish("complete (kept)");
         return SeedOutcome::of(&meta, Vec::new());
     }
+    if opts.resume {
+        resume_seed(exp, device, seed, board, train)
+    } else {
+        run_seed(exp, device, seed, board, train, None)
+    }
+}
+
+/// Continues one incomplete seed from its checkpoint (or starts it over without one).
+fn resume_seed(
+    exp: &Experiment,
+    device: &Device,
+    seed: u64,
+    board: &ProgressBoard,
+    train: &Train,
+) -> SeedOutcome {
+    let dir = exp.seed_dir(seed);
     let checkpoint = checkpoint::read(&dir).and_then(|c| match c {
         Some(c) => same_config(exp, &dir).map(|()| Some(c)),
         None => Ok(None),
     });
     match checkpoint {
-        Ok(c) => run_seed(exp, seed, board, train, c),
+        Ok(c) => run_seed(exp, device, seed, board, train, c),
         Err(e) => SeedOutcome::failed(seed, format!("{e:#}")),
     }
 }
@@ -154,8 +188,11 @@ fn same_config(exp: &Experiment, dir: &Path) -> anyhow::Result<()> {
     Ok(())
 }
 
+/// Runs one seed in its folder (its lock held): config.toml, meta.json (running → complete |
+/// failed | interrupted), the curves through a [`FileRecorder`].
 fn run_seed(
     exp: &Experiment,
+    device: &Device,
     seed: u64,
     board: &ProgressBoard,
     train: &Train,
@@ -187,7 +224,9 @@ fn run_seed(
     let mut diagnostics = Vec::new();
     tracing::info!(seed, dir = %dir.display(), "seed started");
     let result = prepare_dir(exp, &dir, &meta, resume.is_some()).and_then(|()| {
-        let mut session = Session::new(exp, seed, &dir, &mut progress, resume)?;
+        let spec = exp.run_spec(seed, device.clone());
+        let mut recorder = FileRecorder::open(&dir, &mut progress, resume.as_ref())?;
+        let mut session = Session::new(&spec, &mut recorder, resume)?;
         let trained = catch_unwind(AssertUnwindSafe(|| train(&mut session)))
             .unwrap_or_else(|panic| Err(anyhow::anyhow!("panicked: {}", panic_message(&panic))))
             .and_then(|()| session.close());
@@ -306,7 +345,7 @@ mod tests {
             resume: false,
             display: Display::Quiet,
         };
-        let outcomes = run_with(&exp, &opts, &|session| {
+        let outcomes = run_with(&exp, &Device::flex(), &opts, &|session| {
             if session.seed() == 1 {
                 panic!("boom");
             }

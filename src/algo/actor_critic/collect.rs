@@ -8,7 +8,7 @@ use super::ActionBox;
 use crate::buffer::{ReplayBuffer, Transition};
 use crate::env::VecEnv;
 use crate::env::vector::VecEnvSnapshot;
-use crate::run::Session;
+use crate::session::Session;
 
 /// The envs' state for a checkpoint (the current observations are the envs' own).
 #[derive(Serialize, Deserialize)]

@@ -27,10 +27,10 @@ use crate::nn::actors::SquashedGaussianActor;
 use crate::nn::critics::Critics;
 use crate::nn::polyak::{polyak_update, target_copy};
 use crate::nn::{
-    SavedModule, SavedOptimizer, adam, matrix, plain_device, to_vec, training_device, vector,
+    SavedModule, SavedOptimizer, adam, matrix, to_vec, vector,
 };
 use crate::rng::{Rng, Stream, standard_normal};
-use crate::run::Session;
+use crate::session::Session;
 
 /// SAC's hyperparameters (Stable-Baselines3's names and defaults).
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
@@ -200,9 +200,8 @@ struct SacState {
 }
 
 pub fn train(cfg: &SacConfig, session: &mut Session) -> anyhow::Result<()> {
-    let backend = session.experiment().experiment.backend;
-    let device = training_device(backend)?;
-    let plain = plain_device(backend)?;
+    let device = session.training_device();
+    let plain = session.device().clone();
     let mut collector = Collector::new(session, cfg.gamma)?;
     let (n_envs, obs_dim, act_dim) = (
         collector.num_envs(),
@@ -251,7 +250,7 @@ pub fn train(cfg: &SacConfig, session: &mut Session) -> anyhow::Result<()> {
     let mut sde_noise: Vec<Tensor<2>> = Vec::new();
     let (mut step, mut vector_steps, mut gradient_steps) = (0u64, 0u64, 0usize);
     let mut train_from = cfg.learning_starts;
-    let keep_replay = session.experiment().experiment.checkpoint_replay;
+    let keep_replay = session.checkpoint_replay();
     if let Some((at, s)) = session.resumed::<SacState>()? {
         actor = s.actor.restore(actor)?;
         critics = s.critics.restore(critics)?;
@@ -419,5 +418,5 @@ pub fn train(cfg: &SacConfig, session: &mut Session) -> anyhow::Result<()> {
             })
         })?;
     }
-    snapshot(&actor).save(&session.file(MODEL_FILE))
+    session.save_artifact(MODEL_FILE, &snapshot(&actor).to_bytes()?)
 }

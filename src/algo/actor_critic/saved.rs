@@ -7,12 +7,12 @@ use anyhow::Context;
 use burn::prelude::*;
 
 use super::{ActionBox, ActorCriticNets};
-use crate::config::Backend;
+use crate::nn::Backend;
 use crate::env::{Action, Env};
 use crate::nn::actors::{DeterministicActor, SquashedGaussianActor};
-use crate::nn::{matrix, plain_device, to_vec};
+use crate::nn::{burnpack, matrix, plain_device, to_vec};
 use crate::rng::{Stream, stream};
-use crate::run::Policy;
+use crate::session::Policy;
 
 pub const MODEL_FILE: &str = "model.bpk";
 
@@ -95,13 +95,12 @@ impl ActorPolicy {
         })
     }
 
-    pub fn save(&self, path: &Path) -> anyhow::Result<()> {
+    /// The actor as burnpack bytes (the `model.bpk` artifact).
+    pub fn to_bytes(&self) -> anyhow::Result<Vec<u8>> {
         match &self.actor {
-            Actor::Deterministic(a) => a.clone().save_file(path),
-            Actor::Squashed(a) => a.clone().save_file(path),
+            Actor::Deterministic(a) => burnpack(a.clone()),
+            Actor::Squashed(a) => burnpack(a.clone()),
         }
-        .map_err(|e| anyhow::anyhow!("{e:?}"))
-        .with_context(|| format!("cannot write {}", path.display()))
     }
 }
 

@@ -26,9 +26,9 @@ use crate::config::Checker;
 use crate::nn::actors::DeterministicActor;
 use crate::nn::critics::Critics;
 use crate::nn::polyak::{polyak_update, target_copy};
-use crate::nn::{SavedModule, SavedOptimizer, adam, matrix, plain_device, training_device, vector};
+use crate::nn::{SavedModule, SavedOptimizer, adam, matrix, vector};
 use crate::rng::{Rng, Stream, standard_normal};
-use crate::run::Session;
+use crate::session::Session;
 
 /// TD3's hyperparameters (Stable-Baselines3's names and defaults).
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
@@ -266,9 +266,8 @@ struct Td3State {
 }
 
 pub fn train(cfg: &Td3Config, n_critics: usize, session: &mut Session) -> anyhow::Result<()> {
-    let backend = session.experiment().experiment.backend;
-    let device = training_device(backend)?;
-    let plain = plain_device(backend)?;
+    let device = session.training_device();
+    let plain = session.device().clone();
     let mut collector = Collector::new(session, cfg.gamma)?;
     let (n_envs, obs_dim, act_dim) = (
         collector.num_envs(),
@@ -308,7 +307,7 @@ pub fn train(cfg: &Td3Config, n_critics: usize, session: &mut Session) -> anyhow
     let mut diagnostics = vec![f64::NAN; DIAGNOSTICS.len()];
     let (mut step, mut vector_steps, mut updates) = (0u64, 0u64, 0usize);
     let mut train_from = cfg.learning_starts;
-    let keep_replay = session.experiment().experiment.checkpoint_replay;
+    let keep_replay = session.checkpoint_replay();
     if let Some((at, s)) = session.resumed::<Td3State>()? {
         actor = s.actor.restore(actor)?;
         critics = s.critics.restore(critics)?;
@@ -426,5 +425,5 @@ pub fn train(cfg: &Td3Config, n_critics: usize, session: &mut Session) -> anyhow
             })
         })?;
     }
-    policy.save(&session.file(MODEL_FILE))
+    session.save_artifact(MODEL_FILE, &policy.to_bytes()?)
 }

@@ -20,7 +20,7 @@ use crate::env::{Action, Env};
 use crate::plan::derivatives::ActionBounds;
 use crate::plan::ilqr::{Options, Report, optimize};
 use crate::plan::stats::PlanStats;
-use crate::run::{Policy, Session};
+use crate::session::{Policy, Session};
 
 /// Hyperparameters of `ilqr`.
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]

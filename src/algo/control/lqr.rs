@@ -24,7 +24,7 @@ use crate::env::{Action, Env};
 use crate::plan::derivatives::{ActionBounds, expand, simulate};
 use crate::plan::lqr::{CostToGo, Gains, backward_pass, dare};
 use crate::plan::stats::PlanStats;
-use crate::run::{Policy, Session};
+use crate::session::{Policy, Session};
 
 /// Riccati iterations allowed to the DARE before it is declared divergent.
 const DARE_MAX_ITERATIONS: usize = 1_000_000;

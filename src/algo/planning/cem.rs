@@ -8,7 +8,7 @@ use crate::config::Checker;
 use crate::env::Env;
 use crate::plan::cem::CemMpc;
 use crate::rng::{Rng, Stream};
-use crate::run::Session;
+use crate::session::Session;
 
 /// Hyperparameters of the cross-entropy method.
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]

@@ -10,7 +10,7 @@ use crate::env::{Env, Space};
 use crate::plan::heuristics::{self, Heuristic};
 use crate::plan::mcts::Mcts;
 use crate::rng::{Rng, Stream};
-use crate::run::Session;
+use crate::session::Session;
 
 /// Hyperparameters of Monte Carlo tree search.
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]

@@ -20,11 +20,10 @@ use crate::buffer::RolloutBuffer;
 use crate::config::Checker;
 use crate::nn::policy::POLICY_HELP;
 use crate::nn::{
-    Acting, ActionKind, ActorCritic, PolicyConfig, adam, clip_grad_norm, plain_device, to_vec,
-    training_device,
-};
+    Acting, ActionKind, ActorCritic, PolicyConfig, adam, clip_grad_norm, to_vec,
+    };
 use crate::rng::Stream;
-use crate::run::Session;
+use crate::session::Session;
 
 /// The optimiser of A2C.
 #[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
@@ -151,9 +150,8 @@ fn optimizer(cfg: &A2cConfig) -> burn::optim::ModuleOptimizer {
 }
 
 pub fn train(cfg: &A2cConfig, session: &mut Session) -> anyhow::Result<()> {
-    let backend = session.experiment().experiment.backend;
-    let device = training_device(backend)?;
-    let plain = plain_device(backend)?;
+    let device = session.training_device();
+    let plain = session.device().clone();
     let normalization = Normalization {
         obs: cfg.normalize_obs,
         reward: cfg.normalize_reward,

@@ -12,7 +12,7 @@ use crate::env::normalize::{ObsNormalizer, RewardScaler};
 use crate::env::vector::VecEnvSnapshot;
 use crate::nn::{Acting, ActionKind};
 use crate::rng::{Rng, Stream};
-use crate::run::Session;
+use crate::session::Session;
 
 use super::saved::{DeterministicPolicy, clip_to_bounds};
 

@@ -6,12 +6,12 @@ use std::path::Path;
 
 use anyhow::Context;
 
-use crate::config::Backend;
+use crate::nn::Backend;
 use crate::env::normalize::ObsNormalizer;
 use crate::env::{Action, Env, EnvSpec, Space};
 use crate::nn::{Acting, ActionKind, ActorCritic, PolicyConfig, plain_device};
 use crate::rng::{Stream, stream};
-use crate::run::{Policy, Session};
+use crate::session::{Policy, Session};
 
 pub const MODEL_FILE: &str = "model.bpk";
 pub const NORMALIZATION_FILE: &str = "obs_normalization.json";
@@ -65,13 +65,13 @@ pub fn clip_to_bounds(action: &mut [f32], low: &[f32], high: &[f32]) {
     }
 }
 
-/// Writes the trained network and the observation statistics into the run folder.
+/// Saves the trained network and the observation statistics as the run's artifacts.
 pub fn save(
-    session: &Session,
+    session: &mut Session,
     model: &ActorCritic,
     normalizer: Option<&ObsNormalizer>,
 ) -> anyhow::Result<()> {
-    model.save(&session.file(MODEL_FILE))?;
+    session.save_artifact(MODEL_FILE, &model.to_bytes()?)?;
     if let Some(n) = normalizer {
         session.save_json(NORMALIZATION_FILE, n)?;
     }

@@ -7,7 +7,7 @@ use anyhow::Context;
 use super::dp::{DpConfig, lookahead};
 use super::q_table::{GreedyTable, state_index};
 use crate::env::{Action, Env};
-use crate::run::Session;
+use crate::session::Session;
 
 /// An improvement must beat the current action by more than this to change the policy, so that
 /// ties between equally good actions cannot make the policy cycle.

@@ -135,7 +135,7 @@ impl GreedyTable {
     }
 }
 
-impl crate::run::Policy for GreedyTable {
+impl crate::session::Policy for GreedyTable {
     fn act(&mut self, obs: &[f32], _env: &dyn crate::env::Env) -> Action<'_> {
         Action::Discrete(self.actions[state_index(obs)])
     }

@@ -13,7 +13,7 @@ use crate::algo::Hyperparameters;
 use crate::algo::schedule::{Decay, EpsilonSchedule};
 use crate::config::Checker;
 use crate::rng::Stream;
-use crate::run::Session;
+use crate::session::Session;
 
 /// How a visit bumps the trace of (s, a).
 #[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]

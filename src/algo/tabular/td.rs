@@ -15,7 +15,7 @@ use crate::algo::Hyperparameters;
 use crate::algo::schedule::{Decay, EpsilonSchedule};
 use crate::config::Checker;
 use crate::rng::Stream;
-use crate::run::Session;
+use crate::session::Session;
 
 /// Hyperparameters of Q-learning, Sarsa and expected Sarsa.
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]

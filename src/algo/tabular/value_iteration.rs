@@ -7,7 +7,7 @@ use anyhow::Context;
 use super::dp::{DpConfig, greedy_action, lookahead};
 use super::q_table::GreedyTable;
 use crate::env::{Action, Env, TabularModel};
-use crate::run::Session;
+use crate::session::Session;
 
 pub fn train(cfg: &DpConfig, session: &mut Session) -> anyhow::Result<()> {
     let env = session.make_env()?;

@@ -29,11 +29,11 @@ use crate::nn::distributions::argmax;
 use crate::nn::polyak::{polyak_update, target_copy};
 use crate::nn::q_network::{Q_NETWORK_HELP, QNetwork, QNetworkConfig};
 use crate::nn::{
-    SavedModule, SavedOptimizer, adam, clip_grad_norm, matrix, plain_device, to_vec,
-    training_device, vector,
+    SavedModule, SavedOptimizer, adam, clip_grad_norm, matrix, to_vec,
+    vector,
 };
 use crate::rng::{Rng, Stream};
-use crate::run::Session;
+use crate::session::Session;
 
 /// The regression loss on the TD error δ.
 #[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
@@ -229,9 +229,8 @@ struct DqnState {
 }
 
 pub fn train(cfg: &DqnConfig, session: &mut Session) -> anyhow::Result<()> {
-    let backend = session.experiment().experiment.backend;
-    let device = training_device(backend)?;
-    let plain = plain_device(backend)?;
+    let device = session.training_device();
+    let plain = session.device().clone();
     let mut envs = session.make_vec_env()?;
     let (n_envs, obs_dim) = (envs.num_envs(), envs.obs_dim());
     let Space::Discrete(n_actions) = envs.spec().action_space else {
@@ -272,7 +271,7 @@ pub fn train(cfg: &DqnConfig, session: &mut Session) -> anyhow::Result<()> {
     let mut diagnostics = vec![f64::NAN, f64::NAN, epsilon.value(0), cfg.learning_rate];
     let (mut step, mut vector_steps) = (0u64, 0u64);
     let mut train_from = cfg.learning_starts;
-    let keep_replay = session.experiment().experiment.checkpoint_replay;
+    let keep_replay = session.checkpoint_replay();
     if let Some((at, state)) = session.resumed::<DqnState>()? {
         q = state.q.restore(q)?;
         q_target = state.q_target.restore(q_target)?;
@@ -397,7 +396,7 @@ pub fn train(cfg: &DqnConfig, session: &mut Session) -> anyhow::Result<()> {
             })
         })?;
     }
-    greedy.save(&session.file(MODEL_FILE))
+    session.save_artifact(MODEL_FILE, &greedy.to_bytes()?)
 }
 
 /// The gradients of one step and what to record of it.

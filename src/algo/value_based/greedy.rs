@@ -6,13 +6,13 @@ use std::path::Path;
 use anyhow::Context;
 use burn::prelude::*;
 
-use crate::config::Backend;
+use crate::nn::Backend;
 use crate::env::{Action, Env, Space};
 use crate::nn::distributions::argmax;
 use crate::nn::q_network::{QNetwork, QNetworkConfig};
-use crate::nn::{matrix, plain_device, to_vec};
+use crate::nn::{burnpack, matrix, plain_device, to_vec};
 use crate::rng::{Stream, stream};
-use crate::run::Policy;
+use crate::session::Policy;
 
 pub const MODEL_FILE: &str = "model.bpk";
 
@@ -39,12 +39,9 @@ impl GreedyPolicy {
         to_vec(self.net.forward(matrix(obs, self.obs_dim, &self.device)))
     }
 
-    pub fn save(&self, path: &Path) -> anyhow::Result<()> {
-        self.net
-            .clone()
-            .save_file(path)
-            .map_err(|e| anyhow::anyhow!("{e:?}"))
-            .with_context(|| format!("cannot write {}", path.display()))
+    /// The network as burnpack bytes (the `model.bpk` artifact).
+    pub fn to_bytes(&self) -> anyhow::Result<Vec<u8>> {
+        burnpack(self.net.clone())
     }
 }
 

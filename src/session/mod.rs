@@ -1,34 +1,40 @@
-//! A `Session` is what an algorithm sees of the runner: its envs, RNG streams, the evaluation
-//! schedule and the recorder. Algorithms know nothing of files, threads or terminals.
+//! A `Session` is what an algorithm sees of a run: its envs, RNG streams, the evaluation
+//! schedule, the device and a [`Recorder`]. It is built from a [`RunSpec`] (no algorithm config,
+//! no files), so algorithms know nothing of files, threads or terminals: the runner hands them a
+//! session over the seed folder, a test one over memory.
+
+pub mod checkpoint;
+mod cpu_time;
+mod evaluate;
+pub mod interrupt;
+mod recorder;
+mod spec;
 
 use std::collections::VecDeque;
-use std::path::Path;
 use std::time::{Duration, Instant};
 
 use anyhow::Context;
+use burn::prelude::Device;
 
-use super::evaluate::{Evaluator, Policy, eval_env};
-use super::progress::Progress;
-use crate::config::Experiment;
+pub use evaluate::{Evaluator, Policy, eval_env};
+pub use recorder::{EpisodeRow, MemoryCurveRow, MemoryRecorder, ProgressEvent, Recorder};
+pub use spec::RunSpec;
+
 use crate::env::{TimeLimit, VecEnv, make_env, vector::EpisodeEnd};
-use crate::record::{CurveRow, CurveWriter, EpisodeWriter, ReturnStats};
+use crate::record::{CurveRow, ReturnStats};
 use crate::rng::{self, Rng, Stream};
-
-use super::checkpoint::{self, Checkpoint, SessionState};
-use super::cpu_time::process_cpu_seconds;
+use checkpoint::{Checkpoint, SessionState};
+use cpu_time::process_cpu_seconds;
 
 /// Training episodes averaged in `train_return_mean` (Stable-Baselines3's `ep_rew_mean` window).
 const TRAIN_RETURN_WINDOW: usize = 100;
 
 /// One seed's run as the algorithm sees it.
 pub struct Session<'a> {
-    exp: &'a Experiment,
-    seed: u64,
-    dir: &'a Path,
-    curve: Option<CurveWriter>,
-    episodes_file: EpisodeWriter,
+    spec: &'a RunSpec,
+    recorder: &'a mut dyn Recorder,
+    curve_started: bool,
     evaluator: Evaluator,
-    progress: &'a mut Progress,
     started: Instant,
     eval_time: Duration,
     /// Process CPU seconds when the session started, and spent in evaluations since.
@@ -51,33 +57,23 @@ pub struct Session<'a> {
 }
 
 impl<'a> Session<'a> {
-    /// Opens the result files of `seed` in `dir` and builds the evaluation env; with `resume`,
-    /// keeps the rows written up to that checkpoint and continues from its state.
+    /// A session of `spec` recording into `recorder`, with its evaluation env; with `resume`,
+    /// it continues from that checkpoint's state (the recorder already holds the rows written
+    /// up to it).
     pub fn new(
-        exp: &'a Experiment,
-        seed: u64,
-        dir: &'a Path,
-        progress: &'a mut Progress,
+        spec: &'a RunSpec,
+        recorder: &'a mut dyn Recorder,
         resume: Option<Checkpoint>,
     ) -> anyhow::Result<Self> {
-        let episodes_path = dir.join("episodes.csv");
-        let episodes_file = match &resume {
-            None => EpisodeWriter::create(&episodes_path),
-            Some(c) => {
-                checkpoint::truncate_csv(&episodes_path, c.session.episode_rows)?;
-                EpisodeWriter::append(&episodes_path)
-            }
-        }
-        .with_context(|| format!("cannot open {}", episodes_path.display()))?;
-        let evaluator = Evaluator::new(eval_env(exp)?, rng::stream(seed, Stream::Eval));
+        let evaluator = Evaluator::new(
+            eval_env(&spec.env, spec.eval_max_episode_steps)?,
+            rng::stream(spec.seed, Stream::Eval),
+        );
         let mut session = Self {
-            exp,
-            seed,
-            dir,
-            curve: None,
-            episodes_file,
+            spec,
+            recorder,
+            curve_started: false,
             evaluator,
-            progress,
             started: Instant::now(),
             eval_time: Duration::ZERO,
             started_cpu: process_cpu_seconds(),
@@ -93,7 +89,7 @@ impl<'a> Session<'a> {
             earlier_train_seconds: 0.0,
             curve_rows: 0,
             episode_rows: 0,
-            next_checkpoint: exp.experiment.checkpoint_every.unwrap_or(u64::MAX),
+            next_checkpoint: spec.checkpoint_every.unwrap_or(u64::MAX),
         };
         if let Some(c) = resume {
             let s = &c.session;
@@ -124,20 +120,20 @@ impl<'a> Session<'a> {
 
     /// Writes a checkpoint after step `step` when one is due (`experiment.checkpoint_every`) or
     /// Ctrl-C was pressed; `state` gives the algorithm's whole state. After Ctrl-C it then fails
-    /// with [`Interrupted`](super::interrupt::Interrupted).
+    /// with [`Interrupted`](interrupt::Interrupted).
     pub fn checkpoint<T: serde::Serialize>(
         &mut self,
         step: u64,
         state: impl FnOnce() -> anyhow::Result<T>,
     ) -> anyhow::Result<()> {
-        let interrupted = super::interrupt::requested();
+        let interrupted = interrupt::requested();
         if step < self.next_checkpoint && !interrupted {
             return Ok(());
         }
-        if let Some(every) = self.exp.experiment.checkpoint_every {
+        if let Some(every) = self.spec.checkpoint_every {
             self.next_checkpoint = (step / every + 1) * every;
         }
-        self.episodes_file.flush()?;
+        self.recorder.flush()?;
         let session = SessionState {
             episodes: self.episodes,
             recent_returns: self.recent_returns.iter().copied().collect(),
@@ -151,49 +147,59 @@ impl<'a> Session<'a> {
             next_checkpoint: self.next_checkpoint,
         };
         let algo = checkpoint::encode(&state()?)?;
-        checkpoint::write(
-            self.dir,
-            &Checkpoint {
-                step,
-                session,
-                algo,
-            },
-        )?;
-        Ok(super::interrupt::check()?)
+        self.recorder.checkpoint(&Checkpoint {
+            step,
+            session,
+            algo,
+        })?;
+        Ok(interrupt::check()?)
     }
 
-    pub fn experiment(&self) -> &Experiment {
-        self.exp
+    /// The run this session executes.
+    pub fn spec(&self) -> &RunSpec {
+        self.spec
     }
 
     pub fn seed(&self) -> u64 {
-        self.seed
+        self.spec.seed
     }
 
     /// The training budget (`experiment.total_steps`; 0 for planners).
     pub fn total_steps(&self) -> u64 {
-        self.exp.total_steps()
+        self.spec.total_steps
+    }
+
+    /// The plain device neural algorithms act on (chosen once by the runner).
+    pub fn device(&self) -> &Device {
+        &self.spec.device
+    }
+
+    /// The autodiff device neural algorithms train on.
+    pub fn training_device(&self) -> Device {
+        self.spec.device.clone().autodiff()
+    }
+
+    /// Whether checkpoints keep the replay buffer (`experiment.checkpoint_replay`).
+    pub fn checkpoint_replay(&self) -> bool {
+        self.spec.checkpoint_replay
     }
 
     /// A fresh generator for `stream` of this seed.
     pub fn rng(&self, stream: Stream) -> Rng {
-        rng::stream(self.seed, stream)
+        rng::stream(self.spec.seed, stream)
     }
 
-    /// One training env with the experiment's time limit, not yet reset.
+    /// One training env with the run's time limit, not yet reset.
     pub fn make_env(&self) -> anyhow::Result<TimeLimit> {
-        let env = make_env(&self.exp.env.id, &self.exp.env.options())?;
-        let limit = self
-            .exp
-            .env
-            .max_episode_steps
-            .or(env.spec().max_episode_steps);
+        let section = &self.spec.env;
+        let env = make_env(&section.id, &section.options())?;
+        let limit = section.max_episode_steps.or(env.spec().max_episode_steps);
         Ok(TimeLimit::new(env, limit))
     }
 
     /// `env.num_envs` training envs, reset with seeds drawn from the env stream.
     pub fn make_vec_env(&self) -> anyhow::Result<VecEnv> {
-        let envs = (0..self.exp.env.num_envs)
+        let envs = (0..self.spec.env.num_envs)
             .map(|_| self.make_env())
             .collect::<anyhow::Result<Vec<_>>>()?;
         let mut vec_env = VecEnv::new(envs);
@@ -207,15 +213,8 @@ impl<'a> Session<'a> {
 
     /// Declares the algorithm's diagnostic columns of curve.csv; call once, before evaluating.
     pub fn set_diagnostics(&mut self, names: &[&str]) -> anyhow::Result<()> {
-        let path = self.dir.join("curve.csv");
-        let writer = match &self.resume {
-            None => CurveWriter::create(&path, names),
-            Some(c) => {
-                checkpoint::truncate_csv(&path, c.session.curve_rows)?;
-                CurveWriter::append(&path, names)
-            }
-        };
-        self.curve = Some(writer.with_context(|| format!("cannot open {}", path.display()))?);
+        self.recorder.start_curve(names)?;
+        self.curve_started = true;
         self.diagnostic_names = names.iter().map(|n| n.to_string()).collect();
         Ok(())
     }
@@ -230,9 +229,13 @@ impl<'a> Session<'a> {
                 self.recent_returns.pop_front();
             }
             self.recent_returns.push_back(end.episode_return);
-            let wall = self.train_seconds();
-            self.episodes_file
-                .write(step, end.episode_return, end.length, wall)?;
+            let wall_s = self.train_seconds();
+            self.recorder.episode(&EpisodeRow {
+                step,
+                episode_return: end.episode_return,
+                length: end.length,
+                wall_s,
+            })?;
             self.episode_rows += 1;
         }
         self.show_progress(step);
@@ -240,17 +243,20 @@ impl<'a> Session<'a> {
     }
 
     /// Updates the progress display (cheap; call as often as convenient).
-    /// Fails with [`Interrupted`](super::interrupt::Interrupted) once Ctrl-C was pressed.
+    /// Fails with [`Interrupted`](interrupt::Interrupted) once Ctrl-C was pressed.
     pub fn tick(&mut self, step: u64) -> anyhow::Result<()> {
         self.show_progress(step);
-        Ok(super::interrupt::check()?)
+        Ok(interrupt::check()?)
     }
 
     fn show_progress(&mut self, step: u64) {
         self.steps = step;
         let sps = self.steps_per_second();
-        self.progress
-            .tick(step, sps, self.last_eval.map(|(_, r)| r));
+        self.recorder.progress(ProgressEvent::Step {
+            step,
+            sps,
+            last_eval: self.last_eval.map(|(_, r)| r),
+        });
     }
 
     /// Whether an evaluation is due at `step` (every `eval_every` steps and at the budget's end).
@@ -280,19 +286,27 @@ impl<'a> Session<'a> {
         if self.last_eval.is_some_and(|(s, _)| s == step) {
             return Ok(());
         }
+        anyhow::ensure!(
+            self.curve_started,
+            "set_diagnostics must be called before the first evaluation"
+        );
         self.steps = step;
         let wall_s = self.train_seconds();
         let eval_started = Instant::now();
         let eval_started_cpu = process_cpu_seconds();
-        super::interrupt::check()?;
-        let episodes = self.exp.experiment.eval_episodes;
+        interrupt::check()?;
+        let episodes = self.spec.eval_episodes;
+        let recorder = &mut *self.recorder;
         let returns = self.evaluator.run_observed(policy, episodes, |done| {
-            self.progress.evaluating(done, episodes);
-            !super::interrupt::requested()
+            recorder.progress(ProgressEvent::Evaluating {
+                done,
+                total: episodes,
+            });
+            !interrupt::requested()
         });
         self.eval_time += eval_started.elapsed();
         self.eval_cpu += process_cpu_seconds() - eval_started_cpu;
-        super::interrupt::check()?;
+        interrupt::check()?;
         let diagnostics = diagnostics(policy);
         let stats = ReturnStats::of(&returns);
         let train_return_mean = (!self.recent_returns.is_empty())
@@ -307,24 +321,26 @@ impl<'a> Session<'a> {
             diagnostics: &diagnostics,
             sps,
         };
-        self.curve
-            .as_mut()
-            .context("set_diagnostics must be called before the first evaluation")?
-            .write(&row)?;
+        self.recorder.curve_row(&row)?;
         self.curve_rows += 1;
-        self.episodes_file.flush()?;
-        let every = self.exp.eval_every();
+        self.recorder.flush()?;
+        let every = self.spec.eval_every;
         self.next_eval = (step / every + 1) * every;
         self.last_eval = Some((step, stats.mean));
         self.last_diagnostics = diagnostics;
         tracing::debug!(
-            seed = self.seed,
+            seed = self.spec.seed,
             step,
             mean = stats.mean,
             std = stats.std,
             "evaluation"
         );
-        self.progress.evaluated(step, stats.mean, stats.std, sps);
+        self.recorder.progress(ProgressEvent::Evaluated {
+            step,
+            mean: stats.mean,
+            std: stats.std,
+            sps,
+        });
         Ok(())
     }
 
@@ -337,22 +353,22 @@ impl<'a> Session<'a> {
             .collect()
     }
 
-    /// Saves the learned policy as `policy.json` in the run folder, for `rl eval`.
-    pub fn save_policy<T: serde::Serialize>(&self, policy: &T) -> anyhow::Result<()> {
+    /// Saves the learned policy as the artifact `policy.json`, for `rl eval`.
+    pub fn save_policy<T: serde::Serialize>(&mut self, policy: &T) -> anyhow::Result<()> {
         self.save_json("policy.json", policy)
     }
 
-    /// Writes `value` as JSON to the file `name` of the run folder.
-    pub fn save_json<T: serde::Serialize>(&self, name: &str, value: &T) -> anyhow::Result<()> {
-        let path = self.file(name);
+    /// Saves `value` as the JSON artifact `name`.
+    pub fn save_json<T: serde::Serialize>(&mut self, name: &str, value: &T) -> anyhow::Result<()> {
         let json = serde_json::to_string(value)?;
-        crate::record::write_atomically(&path, json.as_bytes())
-            .with_context(|| format!("cannot write {}", path.display()))
+        self.save_artifact(name, json.as_bytes())
     }
 
-    /// The path of the file `name` in the run folder (for artifacts such as trained networks).
-    pub fn file(&self, name: &str) -> std::path::PathBuf {
-        self.dir.join(name)
+    /// Saves the artifact `name` (a trained network, statistics) of the trained policy.
+    pub fn save_artifact(&mut self, name: &str, bytes: &[u8]) -> anyhow::Result<()> {
+        self.recorder
+            .artifact(name, bytes)
+            .with_context(|| format!("cannot save {name}"))
     }
 
     /// Training seconds so far (evaluation time excluded).
@@ -382,9 +398,8 @@ impl<'a> Session<'a> {
         self.last_eval.map(|(_, r)| r)
     }
 
-    /// Flushes the files at the end of the run.
+    /// Flushes the recorder at the end of the run.
     pub fn close(&mut self) -> anyhow::Result<()> {
-        self.episodes_file.flush()?;
-        Ok(())
+        self.recorder.flush()
     }
 }

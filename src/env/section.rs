@@ -1,0 +1,47 @@
+//! `[env]`: which environment a run makes and with which options (gymnasium's `make` kwargs).
+
+use serde::{Deserialize, Serialize};
+
+use super::EnvOptions;
+
+fn default_num_envs() -> usize {
+    1
+}
+
+/// `[env]`: the environment and its options (gymnasium's `make` kwargs).
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct EnvSection {
+    /// A registered id (`rl envs` lists them), e.g. `CartPole-v1`.
+    pub id: String,
+    /// Copies stepped together by the vector env (default 1).
+    #[serde(default = "default_num_envs")]
+    pub num_envs: usize,
+    /// Overrides the registered time limit (training and evaluation).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub max_episode_steps: Option<u32>,
+    /// FrozenLake: `"4x4"` or `"8x8"`.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub map_name: Option<String>,
+    /// FrozenLake (default true), CliffWalking (default false).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub is_slippery: Option<bool>,
+    /// FrozenLake: a custom map, one string per row.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub desc: Option<Vec<String>>,
+    /// Pendulum: gravity.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub g: Option<f64>,
+}
+
+impl EnvSection {
+    /// The per-env options handed to the registry.
+    pub fn options(&self) -> EnvOptions {
+        EnvOptions {
+            map_name: self.map_name.clone(),
+            is_slippery: self.is_slippery,
+            desc: self.desc.clone(),
+            g: self.g,
+        }
+    }
+}
