@@ -6,6 +6,10 @@ use std::fmt;
 use serde::de::{self, SeqAccess, Visitor};
 use serde::{Deserialize, Deserializer, Serialize, Serializer};
 
+/// The most seeds one experiment runs (a range beyond it is a typo, not a plan: it is refused
+/// before anything is allocated).
+pub const MAX_SEEDS: u64 = 100_000;
+
 /// Distinct seeds in the order given.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct Seeds(pub Vec<u64>);
@@ -19,12 +23,18 @@ impl Seeds {
                 .parse::<u64>()
                 .map_err(|_| format!("`{}` is not a non-negative integer", s.trim()))
         };
+        let too_many = |count: u64| {
+            format!("`{text}` is {count} seeds; at most {MAX_SEEDS} run in one experiment")
+        };
         let seeds = if let Some((a, b)) = text.split_once("..=") {
             let (a, b) = (number(a)?, number(b)?);
             if b < a {
                 return Err(format!(
                     "empty seed range `{text}`: the end is below the start"
                 ));
+            }
+            if b - a >= MAX_SEEDS {
+                return Err(too_many((b - a).saturating_add(1)));
             }
             (a..=b).collect()
         } else if let Some((a, b)) = text.split_once("..") {
@@ -34,6 +44,9 @@ impl Seeds {
                     "empty seed range `{text}`: `a..b` runs a, a+1, ..., b-1, so b must be > a"
                 ));
             }
+            if b - a > MAX_SEEDS {
+                return Err(too_many(b - a));
+            }
             (a..b).collect()
         } else {
             text.split(',').map(number).collect::<Result<Vec<_>, _>>()?
@@ -41,15 +54,20 @@ impl Seeds {
         Self::from_list(seeds)
     }
 
-    /// Checks a list: not empty, no repeats.
+    /// Checks a list: not empty, at most [`MAX_SEEDS`], no repeats.
     pub fn from_list(seeds: Vec<u64>) -> Result<Self, String> {
         if seeds.is_empty() {
             return Err("the seed list is empty".into());
         }
-        for (i, s) in seeds.iter().enumerate() {
-            if seeds[..i].contains(s) {
-                return Err(format!("seed {s} is listed twice"));
-            }
+        if seeds.len() as u64 > MAX_SEEDS {
+            return Err(format!(
+                "{} seeds; at most {MAX_SEEDS} run in one experiment",
+                seeds.len()
+            ));
+        }
+        let mut seen = std::collections::HashSet::with_capacity(seeds.len());
+        if let Some(s) = seeds.iter().find(|s| !seen.insert(**s)) {
+            return Err(format!("seed {s} is listed twice"));
         }
         Ok(Self(seeds))
     }
@@ -103,5 +121,14 @@ mod tests {
         assert!(Seeds::parse("1,1").unwrap_err().contains("twice"));
         assert!(Seeds::parse("a..3").unwrap_err().contains("`a`"));
         assert!(Seeds::parse("-1").is_err());
+    }
+
+    #[test]
+    fn a_huge_range_is_refused_before_it_is_allocated() {
+        assert_eq!(Seeds::parse("0..100000").unwrap().0.len(), 100_000);
+        assert_eq!(Seeds::parse("1..=100000").unwrap().0.len(), 100_000);
+        let error = Seeds::parse("0..100000000000").unwrap_err();
+        assert!(error.contains("100000000000 seeds") && error.contains("at most 100000"), "{error}");
+        assert!(Seeds::parse("0..=18446744073709551615").unwrap_err().contains("at most"));
     }
 }

@@ -9,8 +9,11 @@ use std::sync::atomic::{AtomicI32, Ordering};
 /// The first stop signal received (0: none).
 static SIGNAL: AtomicI32 = AtomicI32::new(0);
 
-/// The signals that ask a run to stop.
-const STOP_SIGNALS: [libc::c_int; 3] = [libc::SIGINT, libc::SIGTERM, libc::SIGHUP];
+/// The signals besides Ctrl-C that ask a run to stop.
+const TERMINATION_SIGNALS: [libc::c_int; 2] = [libc::SIGTERM, libc::SIGHUP];
+
+/// The message of the first stop request.
+const STOPPING: &str = "\nstopping: seeds finish their current step and write a checkpoint (signal again to quit at once)\n";
 
 /// The error a session returns once a stop was requested.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, thiserror::Error)]
@@ -27,25 +30,34 @@ fn signal_name(signal: i32) -> &'static str {
     }
 }
 
-/// The handler: async-signal-safe (an atomic swap, `write` and `_exit` only).
-extern "C" fn on_stop_signal(signal: libc::c_int) {
+/// The handler of SIGTERM and SIGHUP: async-signal-safe (an atomic swap, `write` and `_exit`).
+extern "C" fn on_termination_signal(signal: libc::c_int) {
     if SIGNAL.swap(signal, Ordering::SeqCst) != 0 {
         // SAFETY: `_exit` is async-signal-safe.
         unsafe { libc::_exit(128 + signal) };
     }
-    let message = b"\nstopping: seeds finish their current step and write a checkpoint (signal again to quit at once)\n";
     // SAFETY: `write` is async-signal-safe; the buffer outlives the call.
-    unsafe { libc::write(2, message.as_ptr().cast(), message.len()) };
+    unsafe { libc::write(2, STOPPING.as_ptr().cast(), STOPPING.len()) };
 }
 
-/// Installs the handler of SIGINT, SIGTERM and SIGHUP (call once, from the main thread).
+/// Installs the handlers of SIGINT (through `ctrlc`, on its own thread), SIGTERM and SIGHUP
+/// (call once, from the main thread).
 pub fn install() {
-    for signal in STOP_SIGNALS {
+    let installed = ctrlc::set_handler(|| {
+        if SIGNAL.swap(libc::SIGINT, Ordering::SeqCst) != 0 {
+            std::process::exit(128 + libc::SIGINT);
+        }
+        eprint!("{STOPPING}");
+    });
+    if let Err(e) = installed {
+        tracing::debug!("no Ctrl-C handler: {e}");
+    }
+    for signal in TERMINATION_SIGNALS {
         // SAFETY: the handler only does async-signal-safe work; `signal` is a valid signal.
         let previous = unsafe {
             libc::signal(
                 signal,
-                on_stop_signal as extern "C" fn(libc::c_int) as libc::sighandler_t,
+                on_termination_signal as extern "C" fn(libc::c_int) as libc::sighandler_t,
             )
         };
         if previous == libc::SIG_ERR {
