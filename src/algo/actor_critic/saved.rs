@@ -34,11 +34,11 @@ pub enum ActorKind {
 
 impl Actor {
     /// A freshly initialised actor of `kind` (its weights are to be loaded).
-    fn blank<A>(
+    fn blank(
         kind: ActorKind,
         obs_dim: usize,
         act_dim: usize,
-        nets: &ActorCriticNets<A>,
+        nets: &ActorCriticNets,
         device: &Device,
     ) -> Self {
         let mut rng = stream(0, Stream::Init);
@@ -114,8 +114,8 @@ impl Policy for ActorPolicy {
 }
 
 /// The policy saved in `run_dir` by a run with these networks on `env`.
-pub fn load<A>(
-    nets: &ActorCriticNets<A>,
+pub fn load(
+    nets: &ActorCriticNets,
     kind: ActorKind,
     backend: Backend,
     env: &dyn Env,
