@@ -50,7 +50,9 @@ pub fn check_planner_envs(name: &str, num_envs: usize) -> Result<(), (&'static s
     if num_envs != 1 {
         return Err((
             "env.num_envs",
-            format!("does not apply to {name}: a planner acts in one env and simulates clones of it"),
+            format!(
+                "does not apply to {name}: a planner acts in one env and simulates clones of it"
+            ),
         ));
     }
     Ok(())

@@ -189,10 +189,7 @@ fn defaults<A: Algorithm>() -> toml::Table {
     toml::Table::try_from(A::default()).expect("defaults serialise to a TOML table")
 }
 
-fn serialize_named<A: Algorithm, S: Serializer>(
-    cfg: &A,
-    serializer: S,
-) -> Result<S::Ok, S::Error> {
+fn serialize_named<A: Algorithm, S: Serializer>(cfg: &A, serializer: S) -> Result<S::Ok, S::Error> {
     let mut map = serializer.serialize_map(None)?;
     map.serialize_entry("name", A::NAME)?;
     cfg.serialize_entries(&mut map)?;

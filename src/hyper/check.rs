@@ -146,12 +146,9 @@ impl Checker {
 
     /// A finite value.
     pub fn finite(&mut self, key: &str, value: impl Scalar) {
-        self.check_number(
-            key,
-            value,
-            f64::is_finite,
-            |v| format!("must be finite, got {v}"),
-        );
+        self.check_number(key, value, f64::is_finite, |v| {
+            format!("must be finite, got {v}")
+        });
     }
 
     /// Finite values only.

@@ -321,8 +321,10 @@ mod tests {
 
     #[test]
     fn serialises_groups_inline_and_round_trips() {
-        let mut outer = Outer::default();
-        outer.bound = Some(2.0);
+        let mut outer = Outer {
+            bound: Some(2.0),
+            ..Default::default()
+        };
         outer.group.alpha = 0.25;
         let text = toml::to_string(&outer).unwrap();
         assert_eq!(
@@ -336,8 +338,9 @@ mod tests {
 
     #[test]
     fn checks_name_keys_of_groups_and_tables() {
-        let outer = parse("gamma = 2.0\nbound = -1.0\ncount = 11\nalpha = 0.0\n[net]\nsizes = [0]\n")
-            .unwrap();
+        let outer =
+            parse("gamma = 2.0\nbound = -1.0\ncount = 11\nalpha = 0.0\n[net]\nsizes = [0]\n")
+                .unwrap();
         let mut c = Checker::new("algo");
         outer.check(&mut c);
         let keys: Vec<String> = c.into_errors().into_iter().map(|(k, _)| k).collect();

@@ -15,9 +15,9 @@ pub use check::{Checker, Scalar};
 pub(crate) use declare::hyperparameters;
 pub use table::{Fill, serialize_table};
 
+use serde::Serialize;
 use serde::de::{DeserializeOwned, MapAccess};
 use serde::ser::SerializeMap;
-use serde::Serialize;
 
 /// A table of hyperparameters, implemented by [`hyperparameters!`].
 ///

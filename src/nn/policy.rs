@@ -8,15 +8,14 @@
 use anyhow::Context;
 use burn::module::{ModuleVisitor, Param, ParamId};
 use burn::prelude::*;
-use serde::{Deserialize, Serialize};
 
 use super::distributions::{
     argmax, categorical_entropy, categorical_log_prob, gaussian_entropy, gaussian_log_prob,
     sample_categorical, sample_gaussian,
 };
 use super::mlp::{Activation, Init, Mlp};
-use crate::hyper::{Checker, hyperparameters};
 use crate::env::Space;
+use crate::hyper::{Checker, hyperparameters};
 use crate::rng::Rng;
 
 hyperparameters! {

@@ -8,8 +8,8 @@ pub mod sac;
 pub mod saved;
 pub mod td3;
 
-use crate::hyper::{Checker, hyperparameters};
 use crate::env::{Env, Space};
+use crate::hyper::{Checker, hyperparameters};
 use crate::nn::Activation;
 
 hyperparameters! {

@@ -92,7 +92,13 @@ impl Algorithm for SacConfig {
         backend: Backend,
     ) -> anyhow::Result<Box<dyn Policy>> {
         let kind = ActorKind::Squashed { sde: self.use_sde };
-        Ok(Box::new(saved::load(&self.policy, kind, backend, env, run_dir)?))
+        Ok(Box::new(saved::load(
+            &self.policy,
+            kind,
+            backend,
+            env,
+            run_dir,
+        )?))
     }
 }
 

@@ -100,7 +100,13 @@ impl Algorithm for Td3Config {
         backend: Backend,
     ) -> anyhow::Result<Box<dyn Policy>> {
         let kind = ActorKind::Deterministic;
-        Ok(Box::new(saved::load(&self.policy, kind, backend, env, run_dir)?))
+        Ok(Box::new(saved::load(
+            &self.policy,
+            kind,
+            backend,
+            env,
+            run_dir,
+        )?))
     }
 }
 
@@ -125,7 +131,13 @@ impl Algorithm for DdpgConfig {
         backend: Backend,
     ) -> anyhow::Result<Box<dyn Policy>> {
         let kind = ActorKind::Deterministic;
-        Ok(Box::new(saved::load(&self.policy, kind, backend, env, run_dir)?))
+        Ok(Box::new(saved::load(
+            &self.policy,
+            kind,
+            backend,
+            env,
+            run_dir,
+        )?))
     }
 }
 

@@ -74,7 +74,13 @@ impl Algorithm for IlqrConfig {
         train(self, session)
     }
 
-    fn policy(&self, env: &dyn Env, _: Rng, _: &Path, _: Backend) -> anyhow::Result<Box<dyn Policy>> {
+    fn policy(
+        &self,
+        env: &dyn Env,
+        _: Rng,
+        _: &Path,
+        _: Backend,
+    ) -> anyhow::Result<Box<dyn Policy>> {
         Ok(Box::new(planner(self, env)))
     }
 }

@@ -60,7 +60,13 @@ impl Algorithm for LqrConfig {
         train(self, session)
     }
 
-    fn policy(&self, env: &dyn Env, _: Rng, _: &Path, _: Backend) -> anyhow::Result<Box<dyn Policy>> {
+    fn policy(
+        &self,
+        env: &dyn Env,
+        _: Rng,
+        _: &Path,
+        _: Backend,
+    ) -> anyhow::Result<Box<dyn Policy>> {
         Ok(Box::new(planner(self, env)?))
     }
 }

@@ -61,7 +61,13 @@ impl Algorithm for CemConfig {
         train(self, session)
     }
 
-    fn policy(&self, env: &dyn Env, rng: Rng, _: &Path, _: Backend) -> anyhow::Result<Box<dyn Policy>> {
+    fn policy(
+        &self,
+        env: &dyn Env,
+        rng: Rng,
+        _: &Path,
+        _: Backend,
+    ) -> anyhow::Result<Box<dyn Policy>> {
         Ok(Box::new(planner(self, env, rng)))
     }
 }

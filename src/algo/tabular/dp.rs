@@ -17,10 +17,7 @@ hyperparameters! {
 pub fn check_env(name: &str, env: &dyn Env, num_envs: usize) -> Result<(), (&'static str, String)> {
     super::check_env(name, env, num_envs)?;
     if env.model().is_none() {
-        return Err((
-            "env.id",
-            format!("{name} needs the env's transition model"),
-        ));
+        return Err(("env.id", format!("{name} needs the env's transition model")));
     }
     Ok(())
 }

@@ -54,7 +54,13 @@ impl Algorithm for SarsaLambdaConfig {
         train(self, session)
     }
 
-    fn policy(&self, _: &dyn Env, _: Rng, run_dir: &Path, _: Backend) -> anyhow::Result<Box<dyn Policy>> {
+    fn policy(
+        &self,
+        _: &dyn Env,
+        _: Rng,
+        run_dir: &Path,
+        _: Backend,
+    ) -> anyhow::Result<Box<dyn Policy>> {
         super::saved_policy(run_dir)
     }
 }

@@ -72,7 +72,13 @@ impl Algorithm for QLearningConfig {
         train(&self.td, TdTarget::MaxQ, session)
     }
 
-    fn policy(&self, _: &dyn Env, _: Rng, run_dir: &Path, _: Backend) -> anyhow::Result<Box<dyn Policy>> {
+    fn policy(
+        &self,
+        _: &dyn Env,
+        _: Rng,
+        run_dir: &Path,
+        _: Backend,
+    ) -> anyhow::Result<Box<dyn Policy>> {
         super::saved_policy(run_dir)
     }
 }
@@ -91,7 +97,13 @@ impl Algorithm for SarsaConfig {
         train(&self.td, TdTarget::Sarsa, session)
     }
 
-    fn policy(&self, _: &dyn Env, _: Rng, run_dir: &Path, _: Backend) -> anyhow::Result<Box<dyn Policy>> {
+    fn policy(
+        &self,
+        _: &dyn Env,
+        _: Rng,
+        run_dir: &Path,
+        _: Backend,
+    ) -> anyhow::Result<Box<dyn Policy>> {
         super::saved_policy(run_dir)
     }
 }
@@ -110,7 +122,13 @@ impl Algorithm for ExpectedSarsaConfig {
         train(&self.td, TdTarget::Expected, session)
     }
 
-    fn policy(&self, _: &dyn Env, _: Rng, run_dir: &Path, _: Backend) -> anyhow::Result<Box<dyn Policy>> {
+    fn policy(
+        &self,
+        _: &dyn Env,
+        _: Rng,
+        run_dir: &Path,
+        _: Backend,
+    ) -> anyhow::Result<Box<dyn Policy>> {
         super::saved_policy(run_dir)
     }
 }

@@ -36,7 +36,13 @@ impl Algorithm for ValueIterationConfig {
         train(&self.dp, session)
     }
 
-    fn policy(&self, _: &dyn Env, _: Rng, run_dir: &Path, _: Backend) -> anyhow::Result<Box<dyn Policy>> {
+    fn policy(
+        &self,
+        _: &dyn Env,
+        _: Rng,
+        run_dir: &Path,
+        _: Backend,
+    ) -> anyhow::Result<Box<dyn Policy>> {
         super::saved_policy(run_dir)
     }
 }

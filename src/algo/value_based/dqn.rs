@@ -25,9 +25,9 @@ use crate::buffer::{
     NStep, PrioritizedReplay, ReplayBatch, ReplayBuffer, Transition, annealed_beta,
 };
 use crate::config::Backend;
+use crate::env::vector::VecEnvSnapshot;
 use crate::env::{Env, Space};
 use crate::hyper::{Checker, hyperparameters};
-use crate::env::vector::VecEnvSnapshot;
 use crate::nn::distributions::argmax;
 use crate::nn::polyak::{polyak_update, target_copy};
 use crate::nn::q_network::{QNetwork, QNetworkConfig};
@@ -197,7 +197,12 @@ pub fn train(cfg: &DqnConfig, session: &mut Session) -> anyhow::Result<()> {
     session.set_diagnostics(&DIAGNOSTICS)?;
 
     let mut stats = DeviceMeans::new(2);
-    let mut diagnostics = vec![f64::NAN, f64::NAN, epsilon.value(0), cfg.off_policy.learning_rate];
+    let mut diagnostics = vec![
+        f64::NAN,
+        f64::NAN,
+        epsilon.value(0),
+        cfg.off_policy.learning_rate,
+    ];
     let (mut step, mut vector_steps) = (0u64, 0u64);
     let mut train_from = cfg.off_policy.learning_starts;
     let keep_replay = session.experiment().experiment.checkpoint_replay;
