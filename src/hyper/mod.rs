@@ -3,9 +3,9 @@
 //! a network table) declared once and embedded wherever they are used.
 //!
 //! A declared table parses with its own serde code: keys it does not give keep the defaults of
-//! the table that embeds it, and an unknown key, a wrong type or a bad value is an error at the
-//! key's span (so that the loader names the file, key and line:column). [`Checker`] collects
-//! the range checks.
+//! the table that embeds it, and an unknown key or a wrong type is an error at the key's (or the
+//! value's) span, so that the loader names the file, key and line:column. [`Checker`] collects
+//! the range checks with the path of each key.
 
 mod check;
 mod declare;
