@@ -13,6 +13,7 @@ pub mod commands;
 pub mod config;
 pub mod env;
 pub mod error;
+pub mod hyper;
 pub mod nn;
 pub mod plan;
 pub mod record;

@@ -5,23 +5,74 @@ use std::path::{Path, PathBuf};
 
 /// `(layer, modules it must not reach)`. A layer is a top-level module of `src/`.
 const FORBIDDEN: &[(&str, &[&str])] = &[
-    ("space", &["env", "nn", "algo", "session", "run", "config", "plan", "report", "commands", "cli"]),
-    ("rng", &["env", "nn", "algo", "session", "run", "config", "plan", "report", "commands", "cli"]),
-    ("env", &["nn", "algo", "session", "run", "config", "plan", "report", "commands", "cli"]),
-    ("nn", &["env", "algo", "session", "run", "config", "plan", "report", "commands", "cli"]),
-    ("hyper", &["env", "nn", "algo", "session", "run", "config", "plan", "report", "commands", "cli"]),
-    ("buffer", &["algo", "run", "config", "plan", "report", "commands", "cli"]),
-    ("record", &["env", "nn", "algo", "session", "run", "config", "plan", "report", "commands", "cli"]),
-    ("plan", &["algo", "run", "config", "report", "commands", "cli"]),
-    ("session", &["algo", "run", "config", "plan", "report", "commands", "cli"]),
+    (
+        "space",
+        &[
+            "env", "nn", "algo", "session", "run", "config", "plan", "report", "commands", "cli",
+        ],
+    ),
+    (
+        "rng",
+        &[
+            "env", "nn", "algo", "session", "run", "config", "plan", "report", "commands", "cli",
+        ],
+    ),
+    (
+        "env",
+        &[
+            "nn", "algo", "session", "run", "config", "plan", "report", "commands", "cli",
+        ],
+    ),
+    (
+        "nn",
+        &[
+            "env", "algo", "session", "run", "config", "plan", "report", "commands", "cli",
+        ],
+    ),
+    (
+        "hyper",
+        &[
+            "env", "nn", "algo", "session", "run", "config", "plan", "report", "commands", "cli",
+        ],
+    ),
+    (
+        "buffer",
+        &["algo", "run", "config", "plan", "report", "commands", "cli"],
+    ),
+    (
+        "record",
+        &[
+            "env", "nn", "algo", "session", "run", "config", "plan", "report", "commands", "cli",
+        ],
+    ),
+    (
+        "plan",
+        &["algo", "run", "config", "report", "commands", "cli"],
+    ),
+    (
+        "session",
+        &["algo", "run", "config", "plan", "report", "commands", "cli"],
+    ),
     ("algo", &["run", "config", "report", "commands", "cli"]),
     ("config", &["run", "report", "commands", "cli"]),
-    ("report", &["env", "nn", "algo", "session", "run", "config", "plan", "buffer", "commands", "cli"]),
+    (
+        "report",
+        &[
+            "env", "nn", "algo", "session", "run", "config", "plan", "buffer", "commands", "cli",
+        ],
+    ),
     ("run", &["report", "commands", "cli"]),
 ];
 
 /// What `src/config/` may name of `src/algo/`: the registry, never an algorithm's own file.
-const ALGO_REGISTRY_ITEMS: &[&str] = &["AlgoConfig", "ALGOS", "AlgoEntry", "Algorithm", "find", "registry"];
+const ALGO_REGISTRY_ITEMS: &[&str] = &[
+    "AlgoConfig",
+    "ALGOS",
+    "AlgoEntry",
+    "Algorithm",
+    "find",
+    "registry",
+];
 
 fn rust_files(dir: &Path, out: &mut Vec<PathBuf>) {
     for entry in std::fs::read_dir(dir).unwrap() {

@@ -359,7 +359,8 @@ fn a_seed_folder_in_use_is_refused_and_left_untouched() {
     let out = rl(&["run", config.to_str().unwrap(), "-q"], dir.path());
     assert_eq!(out.status.code(), Some(1), "{}", stderr(&out));
     assert!(
-        stderr(&out).contains("seed 0 failed") && stderr(&out).contains("in use by rl pid 4242 on host elsewhere"),
+        stderr(&out).contains("seed 0 failed")
+            && stderr(&out).contains("in use by rl pid 4242 on host elsewhere"),
         "{}",
         stderr(&out)
     );
@@ -377,7 +378,11 @@ fn two_runs_at_once_write_each_seed_once() {
     let long = GOOD.replace("total_steps = 2000", "total_steps = 300_000");
     let single = tempfile::tempdir().unwrap();
     let config = write(single.path(), "exp.toml", &long);
-    assert!(rl(&["run", config.to_str().unwrap(), "-q"], single.path()).status.success());
+    assert!(
+        rl(&["run", config.to_str().unwrap(), "-q"], single.path())
+            .status
+            .success()
+    );
 
     let shared = tempfile::tempdir().unwrap();
     let config = write(shared.path(), "exp.toml", &long);
@@ -393,13 +398,12 @@ fn two_runs_at_once_write_each_seed_once() {
     let (a, b) = (start(), start());
     let (a, b) = (a.wait_with_output().unwrap(), b.wait_with_output().unwrap());
     for out in [&a, &b] {
-        assert!(
-            matches!(out.status.code(), Some(0 | 1)),
-            "{}",
-            stderr(out)
-        );
+        assert!(matches!(out.status.code(), Some(0 | 1)), "{}", stderr(out));
         for line in stderr(out).lines().filter(|l| l.contains("failed")) {
-            assert!(line.contains("is in use by rl pid"), "only refusals fail: {line}");
+            assert!(
+                line.contains("is in use by rl pid"),
+                "only refusals fail: {line}"
+            );
         }
     }
     for seed in 0..2 {

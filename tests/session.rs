@@ -33,7 +33,10 @@ fn ppo_trains_in_memory_on_cartpole() {
     let recorder = train_in_memory(
         "ppo_cartpole.toml",
         0,
-        &["experiment.total_steps=20000", "experiment.eval_every=10000"],
+        &[
+            "experiment.total_steps=20000",
+            "experiment.eval_every=10000",
+        ],
     );
     let steps: Vec<u64> = recorder.curve.iter().map(|r| r.step).collect();
     assert_eq!(steps, [0, 10_000, 20_000]);

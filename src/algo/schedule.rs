@@ -2,6 +2,8 @@
 
 use serde::{Deserialize, Serialize};
 
+use crate::hyper::{Checker, hyperparameters};
+
 /// How ε moves from its initial to its final value.
 #[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(rename_all = "lowercase")]
@@ -22,6 +24,48 @@ pub struct EpsilonSchedule {
     pub fraction: f64,
     pub decay: Decay,
     pub total_steps: u64,
+}
+
+hyperparameters! {
+    /// The ε-greedy keys of the TD methods and DQN. Each embeds them with its own defaults;
+    /// these are Stable-Baselines3's DQN's.
+    pub struct EpsilonGreedy {
+        /// ε at step 0
+        exploration_initial_eps: f64 = 1.0, in_closed(0.0, 1.0);
+        /// ε after the decay
+        exploration_final_eps: f64 = 0.05, in_closed(0.0, 1.0);
+        /// fraction of total_steps over which ε decays
+        exploration_fraction: f64 = 0.1, in_closed(0.0, 1.0);
+        /// "linear" or "exponential" (geometric; both ε > 0)
+        exploration_decay: Decay = Decay::Linear;
+    }
+    check: Self::check_decay;
+}
+
+impl EpsilonGreedy {
+    fn check_decay(&self, c: &mut Checker) {
+        if self.exploration_decay == Decay::Exponential {
+            c.require(
+                "exploration_final_eps",
+                self.exploration_initial_eps > 0.0 && self.exploration_final_eps > 0.0,
+                || {
+                    "exponential decay needs exploration_initial_eps and exploration_final_eps > 0"
+                        .into()
+                },
+            );
+        }
+    }
+
+    /// ε over a run of `total_steps` steps.
+    pub fn schedule(&self, total_steps: u64) -> EpsilonSchedule {
+        EpsilonSchedule {
+            initial: self.exploration_initial_eps,
+            last: self.exploration_final_eps,
+            fraction: self.exploration_fraction,
+            decay: self.exploration_decay,
+            total_steps,
+        }
+    }
 }
 
 impl EpsilonSchedule {

@@ -43,10 +43,10 @@ pub fn algos(name: Option<&str>) -> Result<String, UsageError> {
     let mut out = String::new();
     for entry in selected {
         out += &format!("{}: {}\n", entry.name, entry.summary);
-        let defaults = (entry.defaults)();
-        let width = entry.help.iter().map(|(k, _)| k.len()).max().unwrap_or(0);
-        for (key, help) in entry.help {
-            let value = defaults.get(*key).map_or(String::new(), |v| v.to_string());
+        let keys = entry.documented_keys();
+        let width = keys.iter().map(|(k, _, _)| k.len()).max().unwrap_or(0);
+        for (key, default, help) in keys {
+            let value = default.map_or(String::new(), |v| v.to_string());
             let setting = format!("{key:<width$} = {value}");
             out += &format!("    {setting:<40} # {help}\n");
         }

@@ -5,8 +5,8 @@ use std::io::IsTerminal;
 use crate::cli::{RunArgs, ValidateArgs};
 use crate::config::{self, Experiment, Seeds};
 use crate::error::UsageError;
-use crate::record::Status;
 use crate::nn::plain_device;
+use crate::record::Status;
 use crate::run::{self, Display, RunOptions, SeedOutcome, emit};
 use crate::session::interrupt;
 
@@ -53,7 +53,10 @@ pub fn run(args: &RunArgs) -> Result<u8, UsageError> {
     run::check_existing(&exp, &opts)?;
     // The device is chosen once, here; every seed's session computes on it.
     let device = plain_device(exp.experiment.backend).map_err(|e| {
-        UsageError::new(format!("experiment.backend = \"{}\": {e:#}", exp.experiment.backend.name()))
+        UsageError::new(format!(
+            "experiment.backend = \"{}\": {e:#}",
+            exp.experiment.backend.name()
+        ))
     })?;
     let dir = exp.experiment.out_dir.join(&exp.experiment.name);
     if opts.display != Display::Quiet {

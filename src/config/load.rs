@@ -8,11 +8,15 @@ use std::path::Path;
 
 use toml_edit::{Document, DocumentMut, Item, Key, Value};
 
+use serde::Deserialize;
+use serde::de::IgnoredAny;
+
 use super::locate::{line_col, path_at, position_of};
-use super::{Checker, Experiment};
-use crate::algo::{self, ALGOS};
+use super::{EnvSection, Experiment, ExperimentSection};
+use crate::algo::{self, ALGOS, Kind};
 use crate::env::{TimeLimit, make_env};
 use crate::error::UsageError;
+use crate::hyper::Checker;
 
 /// One `--set key.path=value` argument, parsed.
 struct Override {
@@ -98,7 +102,7 @@ pub fn load_str(text: &str, origin: &str, overrides: &[String]) -> Result<Experi
         .remove("name");
 
     let merged = doc.to_string();
-    let mut exp = (entry.parse)(&merged).map_err(|e| {
+    let located = |e: toml::de::Error| {
         let merged_doc = Document::parse(merged.clone()).expect("re-serialised TOML parses");
         let key = path_at(&merged_doc, e.span().map_or(0, |s| s.start));
         let shown = if key.is_empty() {
@@ -107,8 +111,14 @@ pub fn load_str(text: &str, origin: &str, overrides: &[String]) -> Result<Experi
             format!("{}: ", key.join("."))
         };
         here(&key, format!("{shown}{}", e.message().trim()))
-    })?;
-    if !exp.algo.is_planner() {
+    };
+    let sections: Sections = toml::from_str(&merged).map_err(located)?;
+    let mut exp = Experiment {
+        experiment: sections.experiment,
+        env: sections.env,
+        algo: (entry.parse)(&merged).map_err(located)?,
+    };
+    if exp.algo.kind() == Kind::Learner {
         exp.experiment.eval_every = Some(exp.eval_every());
     }
 
@@ -117,6 +127,16 @@ pub fn load_str(text: &str, origin: &str, overrides: &[String]) -> Result<Experi
         return Err(here(&path(&key), format!("{key}: {message}")));
     }
     Ok(exp)
+}
+
+/// The experiment's own tables; `[algo]` is the registry's to parse.
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct Sections {
+    experiment: ExperimentSection,
+    env: EnvSection,
+    #[serde(default, rename = "algo")]
+    _algo: Option<IgnoredAny>,
 }
 
 /// Range checks of every section plus the env/algorithm pairing.
@@ -129,7 +149,7 @@ fn check(exp: &Experiment) -> Vec<(String, String)> {
             e.name
         )
     });
-    if exp.algo.is_planner() {
+    if exp.algo.kind() == Kind::Planner {
         for (key, given) in [
             ("total_steps", e.total_steps.is_some()),
             ("eval_every", e.eval_every.is_some()),
@@ -302,7 +322,7 @@ mod tests {
         let exp = load_str(text, "t", &set).unwrap();
         assert_eq!(exp.env.id, "CliffWalking-v0");
         match exp.algo {
-            crate::algo::AlgoConfig::Sarsa(cfg) => assert_eq!(cfg.gamma, 0.5),
+            crate::algo::AlgoConfig::Sarsa(cfg) => assert_eq!(cfg.td.gamma, 0.5),
             other => panic!("{other:?}"),
         }
         assert_eq!(

@@ -3,7 +3,6 @@
 //! Parsing is the registry: unknown keys, wrong types and out-of-range values are errors that
 //! name the file, key, line:column and what is allowed (see [`load`]).
 
-mod check;
 mod load;
 mod locate;
 mod seeds;
@@ -12,7 +11,6 @@ use std::path::PathBuf;
 
 use serde::{Deserialize, Serialize};
 
-pub use check::Checker;
 pub use load::{load, load_str};
 pub use seeds::Seeds;
 

@@ -128,7 +128,14 @@ mod tests {
         assert_eq!(Seeds::parse("0..100000").unwrap().0.len(), 100_000);
         assert_eq!(Seeds::parse("1..=100000").unwrap().0.len(), 100_000);
         let error = Seeds::parse("0..100000000000").unwrap_err();
-        assert!(error.contains("100000000000 seeds") && error.contains("at most 100000"), "{error}");
-        assert!(Seeds::parse("0..=18446744073709551615").unwrap_err().contains("at most"));
+        assert!(
+            error.contains("100000000000 seeds") && error.contains("at most 100000"),
+            "{error}"
+        );
+        assert!(
+            Seeds::parse("0..=18446744073709551615")
+                .unwrap_err()
+                .contains("at most")
+        );
     }
 }

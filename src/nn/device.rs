@@ -30,11 +30,6 @@ impl Backend {
     }
 }
 
-/// The autodiff device of `backend`, for training.
-pub fn training_device(backend: Backend) -> anyhow::Result<Device> {
-    Ok(plain_device(backend)?.autodiff())
-}
-
 /// The plain (non-autodiff) device of `backend`, for acting and evaluation.
 pub fn plain_device(backend: Backend) -> anyhow::Result<Device> {
     match backend {

@@ -19,7 +19,7 @@ pub mod tanh;
 
 pub use adam::adam;
 pub use checkpoint::{SavedModule, SavedOptimizer, burnpack};
-pub use device::{Backend, plain_device, training_device};
+pub use device::{Backend, plain_device};
 pub use grad_clip::clip_grad_norm;
 pub use host::{matrix, vector};
 pub use mlp::Activation;

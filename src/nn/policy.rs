@@ -8,64 +8,40 @@
 use anyhow::Context;
 use burn::module::{ModuleVisitor, Param, ParamId};
 use burn::prelude::*;
-use serde::{Deserialize, Serialize};
 
 use super::distributions::{
     argmax, categorical_entropy, categorical_log_prob, gaussian_entropy, gaussian_log_prob,
     sample_categorical, sample_gaussian,
 };
 use super::mlp::{Activation, Init, Mlp};
-use crate::config::Checker;
-use crate::space::Space;
+use crate::env::Space;
+use crate::hyper::{Checker, hyperparameters};
 use crate::rng::Rng;
 
-/// `[algo.policy]`: the networks (SB3's `policy_kwargs`).
-#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
-#[serde(default, deny_unknown_fields)]
-pub struct PolicyConfig {
-    /// Hidden layer sizes of the policy and value nets (of the trunk when shared).
-    pub net_arch: Vec<usize>,
-    pub activation: Activation,
-    /// Orthogonal initialisation (else PyTorch's default uniform one).
-    pub ortho_init: bool,
-    /// One trunk for policy and value (else two separate nets).
-    pub share_features_extractor: bool,
-    /// Initial log σ of Gaussian policies.
-    pub log_std_init: f64,
-}
-
-impl Default for PolicyConfig {
-    fn default() -> Self {
-        Self {
-            net_arch: vec![64, 64],
-            activation: Activation::Tanh,
-            ortho_init: true,
-            share_features_extractor: false,
-            log_std_init: 0.0,
-        }
+hyperparameters! {
+    /// `[algo.policy]` of the on-policy methods: the networks (SB3's `policy_kwargs`).
+    pub struct PolicyConfig {
+        /// hidden layer sizes of the policy and value nets (of the trunk when shared)
+        net_arch: Vec<usize> = vec![64, 64], all_nonzero;
+        /// "tanh" or "relu"
+        activation: Activation = Activation::Tanh;
+        /// orthogonal initialisation (else PyTorch's default uniform one)
+        ortho_init: bool = true;
+        /// one trunk for policy and value (else two separate nets)
+        share_features_extractor: bool = false;
+        /// initial log σ of Gaussian policies
+        log_std_init: f64 = 0.0, finite;
     }
+    check: Self::check_trunk;
 }
-
-/// The help line of `[algo.policy]`.
-pub const POLICY_HELP: (&str, &str) = (
-    "policy",
-    "[algo.policy] table: net_arch (hidden sizes, default [64, 64]), activation (\"tanh\"|\"relu\"), \
-     ortho_init (true), share_features_extractor (false), log_std_init (0.0)",
-);
 
 impl PolicyConfig {
-    pub fn check(&self, c: &mut Checker) {
+    fn check_trunk(&self, c: &mut Checker) {
         c.require(
-            "policy.net_arch",
-            self.net_arch.iter().all(|&n| n > 0),
-            || format!("layer sizes must be > 0, got {:?}", self.net_arch),
-        );
-        c.require(
-            "policy.share_features_extractor",
+            "share_features_extractor",
             !self.share_features_extractor || !self.net_arch.is_empty(),
             || "a shared trunk needs at least one hidden layer in net_arch".into(),
         );
-        c.finite("policy.log_std_init", self.log_std_init);
     }
 }
 

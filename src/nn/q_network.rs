@@ -2,48 +2,18 @@
 //! dueling architecture Q(s, a) = V(s) + A(s, a) − mean_a' A(s, a') (Wang et al. 2016, eq. 9).
 
 use burn::prelude::*;
-use serde::{Deserialize, Serialize};
 
 use super::mlp::{Activation, Init, Mlp};
-use crate::config::Checker;
+use crate::hyper::hyperparameters;
 use crate::rng::Rng;
 
-/// `[algo.policy]` of value-based methods (SB3's `policy_kwargs`).
-#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
-#[serde(default, deny_unknown_fields)]
-pub struct QNetworkConfig {
-    /// Hidden layer sizes.
-    pub net_arch: Vec<usize>,
-    pub activation: Activation,
-}
-
-impl Default for QNetworkConfig {
-    fn default() -> Self {
-        Self {
-            net_arch: vec![64, 64],
-            activation: Activation::Relu,
-        }
-    }
-}
-
-/// The help line of `[algo.policy]` for Q-networks.
-pub const Q_NETWORK_HELP: (&str, &str) = (
-    "policy",
-    "[algo.policy] table: net_arch (hidden sizes, default [64, 64]), activation (\"relu\"|\"tanh\", default relu)",
-);
-
-impl QNetworkConfig {
-    pub fn check(&self, c: &mut Checker, dueling: bool) {
-        c.require(
-            "policy.net_arch",
-            self.net_arch.iter().all(|&n| n > 0),
-            || format!("layer sizes must be > 0, got {:?}", self.net_arch),
-        );
-        c.require(
-            "policy.net_arch",
-            !dueling || !self.net_arch.is_empty(),
-            || "the dueling streams branch off a hidden layer: net_arch needs at least one".into(),
-        );
+hyperparameters! {
+    /// `[algo.policy]` of value-based methods (SB3's `policy_kwargs`).
+    pub struct QNetworkConfig {
+        /// hidden layer sizes
+        net_arch: Vec<usize> = vec![64, 64], all_nonzero;
+        /// "relu" or "tanh"
+        activation: Activation = Activation::Relu;
     }
 }
 

@@ -84,7 +84,8 @@ mod tests {
         // flock locks belong to the open file description: a second open is a second holder.
         let error = SeedLock::acquire(dir.path()).unwrap_err().to_string();
         assert!(
-            error.contains("is in use by rl pid") && error.contains(&std::process::id().to_string()),
+            error.contains("is in use by rl pid")
+                && error.contains(&std::process::id().to_string()),
             "{error}"
         );
         drop(first);

@@ -11,8 +11,8 @@ use std::sync::Mutex;
 use std::sync::atomic::{AtomicUsize, Ordering};
 use std::time::{Instant, SystemTime};
 
-pub use progress::{Display, Progress, ProgressBoard, emit};
 pub use lock::SeedLock;
+pub use progress::{Display, Progress, ProgressBoard, emit};
 pub use recorder::FileRecorder;
 
 use burn::prelude::Device;

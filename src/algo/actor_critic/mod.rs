@@ -8,68 +8,28 @@ pub mod sac;
 pub mod saved;
 pub mod td3;
 
-use std::marker::PhantomData;
-
-use serde::{Deserialize, Serialize};
-
-use crate::config::Checker;
 use crate::env::{Env, Space};
+use crate::hyper::{Checker, hyperparameters};
 use crate::nn::Activation;
 
-/// The hidden layers an algorithm's `[algo.policy]` defaults to.
-pub trait DefaultNetArch {
-    const NET_ARCH: &'static [usize];
-}
-
-/// SAC's default: 256 × 256.
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
-pub struct SacArch;
-
-impl DefaultNetArch for SacArch {
-    const NET_ARCH: &'static [usize] = &[256, 256];
-}
-
-/// DDPG's and TD3's default: 400 × 300.
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
-pub struct Td3Arch;
-
-impl DefaultNetArch for Td3Arch {
-    const NET_ARCH: &'static [usize] = &[400, 300];
-}
-
-/// `[algo.policy]` of the off-policy actor-critics (SB3's `policy_kwargs`): the same hidden
-/// layers for the actor and each critic; `A` names the algorithm's default sizes.
-#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
-#[serde(default, deny_unknown_fields, bound = "A: DefaultNetArch")]
-pub struct ActorCriticNets<A> {
-    pub net_arch: Vec<usize>,
-    pub activation: Activation,
-    #[serde(skip)]
-    arch: PhantomData<A>,
-}
-
-impl<A: DefaultNetArch> Default for ActorCriticNets<A> {
-    fn default() -> Self {
-        Self {
-            net_arch: A::NET_ARCH.to_vec(),
-            activation: Activation::Relu,
-            arch: PhantomData,
-        }
+hyperparameters! {
+    /// `[algo.policy]` of the off-policy actor-critics (SB3's `policy_kwargs`): the same hidden
+    /// layers for the actor and each critic. These defaults are SAC's; DDPG and TD3 embed it
+    /// with 400 × 300.
+    pub struct ActorCriticNets {
+        /// hidden layer sizes of the actor and each critic
+        net_arch: Vec<usize> = vec![256, 256], all_nonzero;
+        /// "relu" or "tanh"
+        activation: Activation = Activation::Relu;
     }
+    check: Self::check_depth;
 }
 
-impl<A> ActorCriticNets<A> {
-    pub fn check(&self, c: &mut Checker) {
-        c.require(
-            "policy.net_arch",
-            !self.net_arch.is_empty() && self.net_arch.iter().all(|&n| n > 0),
-            || {
-                format!(
-                    "needs at least one hidden layer, all sizes > 0, got {:?}",
-                    self.net_arch
-                )
-            },
-        );
+impl ActorCriticNets {
+    fn check_depth(&self, c: &mut Checker) {
+        c.require("net_arch", !self.net_arch.is_empty(), || {
+            "needs at least one hidden layer".into()
+        });
     }
 }
 

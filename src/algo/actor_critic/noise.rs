@@ -4,6 +4,7 @@
 
 use serde::{Deserialize, Serialize};
 
+use crate::hyper::hyperparameters;
 use crate::rng::{Rng, standard_normal};
 
 /// Which noise process.
@@ -17,6 +18,16 @@ pub enum NoiseType {
     OrnsteinUhlenbeck,
     /// No noise: the actor's own actions.
     None,
+}
+
+hyperparameters! {
+    /// The exploration-noise keys of DDPG and TD3.
+    pub struct NoiseConfig {
+        /// exploration noise: "normal", "ornstein_uhlenbeck" or "none"
+        noise_type: NoiseType = NoiseType::Normal;
+        /// σ of the exploration noise in the [−1, 1] box
+        noise_std: f64 = 0.1, non_negative;
+    }
 }
 
 /// θ and dt of Stable-Baselines3's `OrnsteinUhlenbeckActionNoise`.

@@ -10,154 +10,93 @@
 //! The actor step differentiates through frozen copies of the critics, so no critic weight
 //! gradient is computed there.
 
+use std::path::Path;
+
 use burn::module::Param;
 use burn::optim::GradientsParams;
 use burn::prelude::*;
 use rand::RngExt;
 use serde::{Deserialize, Serialize};
 
+use super::ActorCriticNets;
 use super::collect::{Collector, CollectorState};
-use super::saved::{Actor, ActorPolicy, MODEL_FILE};
-use super::{ActorCriticNets, SacArch};
-use crate::algo::Hyperparameters;
+use super::saved::{self, Actor, ActorKind, ActorPolicy, MODEL_FILE};
 use crate::algo::diagnostics::{DeviceMeans, MeansState};
+use crate::algo::off_policy_config::OffPolicyConfig;
+use crate::algo::{Algorithm, Kind};
 use crate::buffer::{ReplayBatch, ReplayBuffer};
-use crate::config::Checker;
+use crate::env::Env;
+use crate::hyper::{Checker, hyperparameters};
+use crate::nn::Backend;
 use crate::nn::actors::SquashedGaussianActor;
 use crate::nn::critics::Critics;
 use crate::nn::polyak::{polyak_update, target_copy};
-use crate::nn::{
-    SavedModule, SavedOptimizer, adam, matrix, to_vec, vector,
-};
+use crate::nn::{SavedModule, SavedOptimizer, adam, matrix, to_vec, vector};
 use crate::rng::{Rng, Stream, standard_normal};
-use crate::session::Session;
+use crate::session::{Policy, Session};
 
-/// SAC's hyperparameters (Stable-Baselines3's names and defaults).
-#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
-#[serde(default, deny_unknown_fields)]
-pub struct SacConfig {
-    /// Adam step size of the actor, the critics and the temperature.
-    pub learning_rate: f64,
-    pub buffer_size: usize,
-    pub learning_starts: u64,
-    pub batch_size: usize,
-    pub tau: f64,
-    pub gamma: f64,
-    pub train_freq: u64,
-    pub gradient_steps: usize,
-    /// The entropy temperature α: its initial value when learned, else fixed.
-    pub ent_coef: f64,
-    /// Learn α by dual gradient descent on the entropy constraint (SB3's `ent_coef = "auto"`).
-    pub learn_ent_coef: bool,
-    /// H̄ of the entropy constraint (unset: −dim(A)).
-    pub target_entropy: Option<f64>,
-    /// Gradient steps between target updates.
-    pub target_update_interval: usize,
-    /// Generalised state-dependent exploration (Raffin et al. 2022) instead of a log σ(s) head.
-    pub use_sde: bool,
-    /// With gSDE, resample the exploration weights every this many steps (−1: only at the start
-    /// of each `train_freq` round).
-    pub sde_sample_freq: i64,
-    /// With gSDE, the initial log σ of the exploration weights.
-    pub log_std_init: f64,
-    pub policy: ActorCriticNets<SacArch>,
-}
-
-impl Default for SacConfig {
-    fn default() -> Self {
-        Self {
-            learning_rate: 3e-4,
-            buffer_size: 1_000_000,
-            learning_starts: 100,
-            batch_size: 256,
-            tau: 0.005,
-            gamma: 0.99,
-            train_freq: 1,
-            gradient_steps: 1,
-            ent_coef: 1.0,
-            learn_ent_coef: true,
-            target_entropy: None,
-            target_update_interval: 1,
-            use_sde: false,
-            sde_sample_freq: -1,
-            log_std_init: -3.0,
-            policy: ActorCriticNets::default(),
-        }
+hyperparameters! {
+    /// SAC's hyperparameters (Stable-Baselines3's names and defaults).
+    pub struct SacConfig {
+        ..off_policy: OffPolicyConfig;
+        /// entropy temperature α > 0 (the initial value when learned)
+        ent_coef: f64 = 1.0, positive;
+        /// learn α towards the target entropy (SB3's "auto")
+        learn_ent_coef: bool = true;
+        /// entropy target H̄ of the learned α (unset: −dim(A))
+        target_entropy: Option<f64> = None, finite;
+        /// gradient steps between target updates
+        target_update_interval: usize = 1, nonzero;
+        /// gSDE: exploration u = μ(s) + z(s)W with W held fixed between resamples (Raffin et
+        /// al. 2022)
+        use_sde: bool = false;
+        /// gSDE: resample W every this many steps (−1: once per train_freq round)
+        sde_sample_freq: i64 = -1;
+        /// gSDE: initial log σ of the weights W
+        log_std_init: f64 = -3.0, finite;
+        [policy]: ActorCriticNets;
     }
+    check: Self::check_sde_sample_freq;
 }
 
-impl Hyperparameters for SacConfig {
-    const HELP: &'static [(&'static str, &'static str)] = &[
-        (
-            "learning_rate",
-            "Adam step size of actor, critics and temperature",
-        ),
-        ("buffer_size", "replay capacity in transitions"),
-        (
-            "learning_starts",
-            "env steps of uniform random actions before training",
-        ),
-        ("batch_size", "transitions per gradient step"),
-        ("tau", "Polyak coefficient of the target critics, in (0, 1]"),
-        ("gamma", "discount factor γ ∈ [0, 1]"),
-        ("train_freq", "train every this many vector-env steps"),
-        ("gradient_steps", "gradient steps per training round"),
-        (
-            "ent_coef",
-            "entropy temperature α > 0 (the initial value when learned)",
-        ),
-        (
-            "learn_ent_coef",
-            "learn α towards the target entropy (SB3's \"auto\")",
-        ),
-        (
-            "target_entropy",
-            "entropy target H̄ of the learned α (unset: −dim(A))",
-        ),
-        (
-            "target_update_interval",
-            "gradient steps between target updates",
-        ),
-        (
-            "use_sde",
-            "gSDE: exploration u = μ(s) + z(s)W with W held fixed between resamples",
-        ),
-        (
-            "sde_sample_freq",
-            "gSDE: resample W every this many steps (−1: once per train_freq round)",
-        ),
-        ("log_std_init", "gSDE: initial log σ of the weights W"),
-        (
-            "policy",
-            "[algo.policy] table: net_arch (hidden sizes of the actor and each critic, default [256, 256]), activation (\"relu\")",
-        ),
-    ];
-
-    fn check(&self, c: &mut Checker) {
-        c.positive("learning_rate", self.learning_rate);
-        c.require("buffer_size", self.buffer_size > 0, || "must be > 0".into());
-        c.require("batch_size", self.batch_size > 0, || "must be > 0".into());
-        c.require("tau", self.tau > 0.0 && self.tau <= 1.0, || {
-            format!("must be in (0, 1], got {}", self.tau)
-        });
-        c.in_closed("gamma", self.gamma, 0.0, 1.0);
-        c.require("train_freq", self.train_freq > 0, || "must be > 0".into());
-        c.positive("ent_coef", self.ent_coef);
-        if let Some(h) = self.target_entropy {
-            c.finite("target_entropy", h);
-        }
-        c.require(
-            "target_update_interval",
-            self.target_update_interval > 0,
-            || "must be > 0".into(),
-        );
+impl SacConfig {
+    fn check_sde_sample_freq(&self, c: &mut Checker) {
         c.require(
             "sde_sample_freq",
             self.sde_sample_freq == -1 || self.sde_sample_freq > 0,
             || format!("must be -1 or > 0, got {}", self.sde_sample_freq),
         );
-        c.finite("log_std_init", self.log_std_init);
-        self.policy.check(c);
+    }
+}
+
+impl Algorithm for SacConfig {
+    const NAME: &'static str = "sac";
+    const SUMMARY: &'static str = "soft actor-critic: twin critics, tanh-squashed Gaussian, learned temperature (Haarnoja et al. 2018)";
+    const KIND: Kind = Kind::Learner;
+
+    fn check_env(&self, env: &dyn Env, _: usize) -> Result<(), (&'static str, String)> {
+        super::check_env(Self::NAME, env)
+    }
+
+    fn train(&self, session: &mut Session) -> anyhow::Result<()> {
+        train(self, session)
+    }
+
+    fn policy(
+        &self,
+        env: &dyn Env,
+        _: Rng,
+        run_dir: &Path,
+        backend: Backend,
+    ) -> anyhow::Result<Box<dyn Policy>> {
+        let kind = ActorKind::Squashed { sde: self.use_sde };
+        Ok(Box::new(saved::load(
+            &self.policy,
+            kind,
+            backend,
+            env,
+            run_dir,
+        )?))
     }
 }
 
@@ -202,7 +141,7 @@ struct SacState {
 pub fn train(cfg: &SacConfig, session: &mut Session) -> anyhow::Result<()> {
     let device = session.training_device();
     let plain = session.device().clone();
-    let mut collector = Collector::new(session, cfg.gamma)?;
+    let mut collector = Collector::new(session, cfg.off_policy.gamma)?;
     let (n_envs, obs_dim, act_dim) = (
         collector.num_envs(),
         collector.obs_dim(),
@@ -231,7 +170,7 @@ pub fn train(cfg: &SacConfig, session: &mut Session) -> anyhow::Result<()> {
     let (mut actor_opt, mut critic_opt, mut alpha_opt) = (adam(1e-8), adam(1e-8), adam(1e-8));
     let mut explore = session.rng(Stream::Explore);
     let mut sampler = session.rng(Stream::Minibatch);
-    let mut replay = ReplayBuffer::new(cfg.buffer_size, obs_dim, act_dim);
+    let mut replay = ReplayBuffer::new(cfg.off_policy.buffer_size, obs_dim, act_dim);
     let mut batch = ReplayBatch::default();
     let total = session.total_steps();
     session.set_diagnostics(&DIAGNOSTICS)?;
@@ -249,7 +188,7 @@ pub fn train(cfg: &SacConfig, session: &mut Session) -> anyhow::Result<()> {
     let mut diagnostics = vec![f64::NAN; DIAGNOSTICS.len()];
     let mut sde_noise: Vec<Tensor<2>> = Vec::new();
     let (mut step, mut vector_steps, mut gradient_steps) = (0u64, 0u64, 0usize);
-    let mut train_from = cfg.learning_starts;
+    let mut train_from = cfg.off_policy.learning_starts;
     let keep_replay = session.checkpoint_replay();
     if let Some((at, s)) = session.resumed::<SacState>()? {
         actor = s.actor.restore(actor)?;
@@ -262,7 +201,7 @@ pub fn train(cfg: &SacConfig, session: &mut Session) -> anyhow::Result<()> {
         (explore, sampler, train_from) = (s.explore, s.sampler, s.train_from);
         match s.replay {
             Some(saved) => replay = saved,
-            None => train_from = at + cfg.learning_starts,
+            None => train_from = at + cfg.off_policy.learning_starts,
         }
         collector.restore(&s.collector);
         let cols = actor.noise_shape(1)[1];
@@ -283,7 +222,7 @@ pub fn train(cfg: &SacConfig, session: &mut Session) -> anyhow::Result<()> {
     }
     let mut actions = vec![0.0f32; n_envs * act_dim];
     while step < total {
-        let round_step = vector_steps % cfg.train_freq;
+        let round_step = vector_steps % cfg.off_policy.train_freq;
         if cfg.use_sde
             && (round_step == 0
                 || (cfg.sde_sample_freq > 0
@@ -300,7 +239,7 @@ pub fn train(cfg: &SacConfig, session: &mut Session) -> anyhow::Result<()> {
                 })
                 .collect();
         }
-        if step < cfg.learning_starts {
+        if step < cfg.off_policy.learning_starts {
             actions.fill_with(|| explore.random_range(-1.0..=1.0));
         } else if cfg.use_sde {
             // Each env keeps its own exploration weights W.
@@ -321,9 +260,9 @@ pub fn train(cfg: &SacConfig, session: &mut Session) -> anyhow::Result<()> {
         collector.step(&actions, &mut replay, session, &mut step)?;
         vector_steps += 1;
 
-        if vector_steps % cfg.train_freq == 0 && step > train_from {
-            for _ in 0..cfg.gradient_steps {
-                replay.sample_uniform(cfg.batch_size, &mut sampler, &mut batch);
+        if vector_steps % cfg.off_policy.train_freq == 0 && step > train_from {
+            for _ in 0..cfg.off_policy.gradient_steps {
+                replay.sample_uniform(cfg.off_policy.batch_size, &mut sampler, &mut batch);
                 let b = batch.len();
                 let obs = matrix(&batch.observations, obs_dim, &device);
                 let next_obs = matrix(&batch.next_observations, obs_dim, &device);
@@ -345,7 +284,7 @@ pub fn train(cfg: &SacConfig, session: &mut Session) -> anyhow::Result<()> {
                     let gap = log_prob.clone().detach().add_scalar(target_entropy);
                     let loss = (log_alpha.value.val() * gap).mean().neg();
                     let grads = GradientsParams::from_grads(loss.backward(), &log_alpha);
-                    log_alpha = alpha_opt.step(cfg.learning_rate, log_alpha, grads);
+                    log_alpha = alpha_opt.step(cfg.off_policy.learning_rate, log_alpha, grads);
                 }
 
                 // Critics.
@@ -369,17 +308,17 @@ pub fn train(cfg: &SacConfig, session: &mut Session) -> anyhow::Result<()> {
                     .expect("two critics")
                     .mul_scalar(0.5);
                 let grads = GradientsParams::from_grads(loss_q.backward(), &critics);
-                critics = critic_opt.step(cfg.learning_rate, critics, grads);
+                critics = critic_opt.step(cfg.off_policy.learning_rate, critics, grads);
 
                 // Actor, through the updated critics held fixed.
                 let q_pi = critics.clone().no_grad().min(obs, pi_actions);
                 let loss_pi = (log_prob.clone() * alpha.clone() - q_pi).mean();
                 let grads = GradientsParams::from_grads(loss_pi.backward(), &actor);
-                actor = actor_opt.step(cfg.learning_rate, actor, grads);
+                actor = actor_opt.step(cfg.off_policy.learning_rate, actor, grads);
 
                 gradient_steps += 1;
                 if gradient_steps % cfg.target_update_interval == 0 {
-                    critics_target = polyak_update(critics_target, &critics, cfg.tau);
+                    critics_target = polyak_update(critics_target, &critics, cfg.off_policy.tau);
                 }
                 stats.add(vec![
                     loss_pi.detach(),

@@ -7,8 +7,8 @@ use anyhow::Context;
 use burn::prelude::*;
 
 use super::{ActionBox, ActorCriticNets};
-use crate::nn::Backend;
 use crate::env::{Action, Env};
+use crate::nn::Backend;
 use crate::nn::actors::{DeterministicActor, SquashedGaussianActor};
 use crate::nn::{burnpack, matrix, plain_device, to_vec};
 use crate::rng::{Stream, stream};
@@ -34,11 +34,11 @@ pub enum ActorKind {
 
 impl Actor {
     /// A freshly initialised actor of `kind` (its weights are to be loaded).
-    fn blank<A>(
+    fn blank(
         kind: ActorKind,
         obs_dim: usize,
         act_dim: usize,
-        nets: &ActorCriticNets<A>,
+        nets: &ActorCriticNets,
         device: &Device,
     ) -> Self {
         let mut rng = stream(0, Stream::Init);
@@ -113,8 +113,8 @@ impl Policy for ActorPolicy {
 }
 
 /// The policy saved in `run_dir` by a run with these networks on `env`.
-pub fn load<A>(
-    nets: &ActorCriticNets<A>,
+pub fn load(
+    nets: &ActorCriticNets,
     kind: ActorKind,
     backend: Backend,
     env: &dyn Env,

@@ -10,103 +10,58 @@
 //! step differentiates through a frozen copy of the critic, so no critic weight gradient is
 //! computed there.
 
+use std::path::Path;
+
 use burn::optim::GradientsParams;
 use burn::prelude::*;
 use rand::RngExt;
 use serde::{Deserialize, Serialize};
 
+use super::ActorCriticNets;
 use super::collect::{Collector, CollectorState};
-use super::noise::{ActionNoise, NoiseType};
-use super::saved::{Actor, ActorPolicy, MODEL_FILE};
-use super::{ActorCriticNets, Td3Arch};
-use crate::algo::Hyperparameters;
+use super::noise::{ActionNoise, NoiseConfig};
+use super::saved::{self, Actor, ActorKind, ActorPolicy, MODEL_FILE};
 use crate::algo::diagnostics::{DeviceMeans, MeansState};
+use crate::algo::off_policy_config::OffPolicyConfig;
+use crate::algo::{Algorithm, Kind};
 use crate::buffer::{ReplayBatch, ReplayBuffer};
-use crate::config::Checker;
+use crate::env::Env;
+use crate::hyper::hyperparameters;
+use crate::nn::Backend;
 use crate::nn::actors::DeterministicActor;
 use crate::nn::critics::Critics;
 use crate::nn::polyak::{polyak_update, target_copy};
 use crate::nn::{SavedModule, SavedOptimizer, adam, matrix, vector};
 use crate::rng::{Rng, Stream, standard_normal};
-use crate::session::Session;
+use crate::session::{Policy, Session};
 
-/// TD3's hyperparameters (Stable-Baselines3's names and defaults).
-#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
-#[serde(default, deny_unknown_fields)]
-pub struct Td3Config {
-    pub learning_rate: f64,
-    pub buffer_size: usize,
-    pub learning_starts: u64,
-    pub batch_size: usize,
-    pub tau: f64,
-    pub gamma: f64,
-    pub train_freq: u64,
-    pub gradient_steps: usize,
-    pub noise_type: NoiseType,
-    pub noise_std: f64,
-    /// Update the actor and the targets every this many critic steps.
-    pub policy_delay: usize,
-    /// σ̃ of the target policy smoothing noise.
-    pub target_policy_noise: f64,
-    /// c: the smoothing noise is clipped to ±c.
-    pub target_noise_clip: f64,
-    pub policy: ActorCriticNets<Td3Arch>,
-}
-
-impl Default for Td3Config {
-    fn default() -> Self {
-        Self {
+hyperparameters! {
+    /// TD3's hyperparameters (Stable-Baselines3's names and defaults).
+    pub struct Td3Config {
+        ..off_policy: OffPolicyConfig = OffPolicyConfig {
             learning_rate: 1e-3,
-            buffer_size: 1_000_000,
-            learning_starts: 100,
-            batch_size: 256,
-            tau: 0.005,
-            gamma: 0.99,
-            train_freq: 1,
-            gradient_steps: 1,
-            noise_type: NoiseType::Normal,
-            noise_std: 0.1,
-            policy_delay: 2,
-            target_policy_noise: 0.2,
-            target_noise_clip: 0.5,
-            policy: ActorCriticNets::default(),
-        }
+            ..Default::default()
+        };
+        ..noise: NoiseConfig;
+        /// critic steps per actor and target update (≥ 1)
+        policy_delay: usize = 2, nonzero;
+        /// σ̃ of the target smoothing noise
+        target_policy_noise: f64 = 0.2, non_negative;
+        /// the smoothing noise is clipped to ±this
+        target_noise_clip: f64 = 0.5, non_negative;
+        [policy]: ActorCriticNets = ActorCriticNets {
+            net_arch: vec![400, 300],
+            ..Default::default()
+        };
     }
 }
 
-/// DDPG's hyperparameters (Stable-Baselines3's names and defaults).
-#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
-#[serde(default, deny_unknown_fields)]
-pub struct DdpgConfig {
-    pub learning_rate: f64,
-    pub buffer_size: usize,
-    pub learning_starts: u64,
-    pub batch_size: usize,
-    pub tau: f64,
-    pub gamma: f64,
-    pub train_freq: u64,
-    pub gradient_steps: usize,
-    pub noise_type: NoiseType,
-    pub noise_std: f64,
-    pub policy: ActorCriticNets<Td3Arch>,
-}
-
-impl Default for DdpgConfig {
-    fn default() -> Self {
-        let td3 = Td3Config::default();
-        Self {
-            learning_rate: td3.learning_rate,
-            buffer_size: td3.buffer_size,
-            learning_starts: td3.learning_starts,
-            batch_size: td3.batch_size,
-            tau: td3.tau,
-            gamma: td3.gamma,
-            train_freq: td3.train_freq,
-            gradient_steps: td3.gradient_steps,
-            noise_type: td3.noise_type,
-            noise_std: td3.noise_std,
-            policy: td3.policy,
-        }
+hyperparameters! {
+    /// DDPG's hyperparameters: TD3's without its three additions, with TD3's defaults.
+    pub struct DdpgConfig {
+        ..off_policy: OffPolicyConfig = Td3Config::default().off_policy;
+        ..noise: NoiseConfig = Td3Config::default().noise;
+        [policy]: ActorCriticNets = Td3Config::default().policy;
     }
 }
 
@@ -114,16 +69,8 @@ impl DdpgConfig {
     /// DDPG is TD3 with no target smoothing and no actor delay (train it with one critic).
     pub fn as_td3(&self) -> Td3Config {
         Td3Config {
-            learning_rate: self.learning_rate,
-            buffer_size: self.buffer_size,
-            learning_starts: self.learning_starts,
-            batch_size: self.batch_size,
-            tau: self.tau,
-            gamma: self.gamma,
-            train_freq: self.train_freq,
-            gradient_steps: self.gradient_steps,
-            noise_type: self.noise_type,
-            noise_std: self.noise_std,
+            off_policy: self.off_policy.clone(),
+            noise: self.noise.clone(),
             policy_delay: 1,
             target_policy_noise: 0.0,
             target_noise_clip: 0.0,
@@ -132,110 +79,66 @@ impl DdpgConfig {
     }
 }
 
-/// Help lines of the keys DDPG and TD3 share.
-const SHARED_HELP: [(&str, &str); 11] = [
-    ("learning_rate", "Adam step size of actor and critics"),
-    ("buffer_size", "replay capacity in transitions"),
-    (
-        "learning_starts",
-        "env steps of uniform random actions before training",
-    ),
-    ("batch_size", "transitions per gradient step"),
-    ("tau", "Polyak coefficient of the target nets, in (0, 1]"),
-    ("gamma", "discount factor γ ∈ [0, 1]"),
-    ("train_freq", "train every this many vector-env steps"),
-    ("gradient_steps", "gradient steps per training round"),
-    (
-        "noise_type",
-        "exploration noise: \"normal\", \"ornstein_uhlenbeck\" or \"none\"",
-    ),
-    ("noise_std", "σ of the exploration noise in the [−1, 1] box"),
-    (
-        "policy",
-        "[algo.policy] table: net_arch (hidden sizes of the actor and each critic, default [400, 300]), activation (\"relu\")",
-    ),
-];
+impl Algorithm for Td3Config {
+    const NAME: &'static str = "td3";
+    const SUMMARY: &'static str = "twin delayed DDPG: clipped double Q, target policy smoothing, delayed actor (Fujimoto et al. 2018)";
+    const KIND: Kind = Kind::Learner;
 
-impl Hyperparameters for Td3Config {
-    const HELP: &'static [(&'static str, &'static str)] = &[
-        SHARED_HELP[0],
-        SHARED_HELP[1],
-        SHARED_HELP[2],
-        SHARED_HELP[3],
-        SHARED_HELP[4],
-        SHARED_HELP[5],
-        SHARED_HELP[6],
-        SHARED_HELP[7],
-        SHARED_HELP[8],
-        SHARED_HELP[9],
-        (
-            "policy_delay",
-            "critic steps per actor and target update (≥ 1)",
-        ),
-        ("target_policy_noise", "σ̃ of the target smoothing noise"),
-        (
-            "target_noise_clip",
-            "the smoothing noise is clipped to ±this",
-        ),
-        SHARED_HELP[10],
-    ];
+    fn check_env(&self, env: &dyn Env, _: usize) -> Result<(), (&'static str, String)> {
+        super::check_env(Self::NAME, env)
+    }
 
-    fn check(&self, c: &mut Checker) {
-        check_shared(
-            c,
-            (self.learning_rate, self.buffer_size, self.batch_size),
-            (self.tau, self.gamma, self.train_freq, self.noise_std),
+    fn train(&self, session: &mut Session) -> anyhow::Result<()> {
+        train(self, 2, session)
+    }
+
+    fn policy(
+        &self,
+        env: &dyn Env,
+        _: Rng,
+        run_dir: &Path,
+        backend: Backend,
+    ) -> anyhow::Result<Box<dyn Policy>> {
+        let kind = ActorKind::Deterministic;
+        Ok(Box::new(saved::load(
             &self.policy,
-        );
-        c.require("policy_delay", self.policy_delay >= 1, || {
-            "must be >= 1".into()
-        });
-        c.require(
-            "target_policy_noise",
-            self.target_policy_noise.is_finite() && self.target_policy_noise >= 0.0,
-            || "must be a finite number >= 0".into(),
-        );
-        c.require(
-            "target_noise_clip",
-            self.target_noise_clip.is_finite() && self.target_noise_clip >= 0.0,
-            || "must be a finite number >= 0".into(),
-        );
+            kind,
+            backend,
+            env,
+            run_dir,
+        )?))
     }
 }
 
-impl Hyperparameters for DdpgConfig {
-    const HELP: &'static [(&'static str, &'static str)] = &SHARED_HELP;
+impl Algorithm for DdpgConfig {
+    const NAME: &'static str = "ddpg";
+    const SUMMARY: &'static str = "deep deterministic policy gradient: replay, target nets, exploration noise (Lillicrap et al. 2016)";
+    const KIND: Kind = Kind::Learner;
 
-    fn check(&self, c: &mut Checker) {
-        check_shared(
-            c,
-            (self.learning_rate, self.buffer_size, self.batch_size),
-            (self.tau, self.gamma, self.train_freq, self.noise_std),
-            &self.policy,
-        );
+    fn check_env(&self, env: &dyn Env, _: usize) -> Result<(), (&'static str, String)> {
+        super::check_env(Self::NAME, env)
     }
-}
 
-fn check_shared(
-    c: &mut Checker,
-    (learning_rate, buffer_size, batch_size): (f64, usize, usize),
-    (tau, gamma, train_freq, noise_std): (f64, f64, u64, f64),
-    policy: &ActorCriticNets<Td3Arch>,
-) {
-    c.positive("learning_rate", learning_rate);
-    c.require("buffer_size", buffer_size > 0, || "must be > 0".into());
-    c.require("batch_size", batch_size > 0, || "must be > 0".into());
-    c.require("tau", tau > 0.0 && tau <= 1.0, || {
-        format!("must be in (0, 1], got {tau}")
-    });
-    c.in_closed("gamma", gamma, 0.0, 1.0);
-    c.require("train_freq", train_freq > 0, || "must be > 0".into());
-    c.require(
-        "noise_std",
-        noise_std.is_finite() && noise_std >= 0.0,
-        || "must be a finite number >= 0".into(),
-    );
-    policy.check(c);
+    fn train(&self, session: &mut Session) -> anyhow::Result<()> {
+        train(&self.as_td3(), 1, session)
+    }
+
+    fn policy(
+        &self,
+        env: &dyn Env,
+        _: Rng,
+        run_dir: &Path,
+        backend: Backend,
+    ) -> anyhow::Result<Box<dyn Policy>> {
+        let kind = ActorKind::Deterministic;
+        Ok(Box::new(saved::load(
+            &self.policy,
+            kind,
+            backend,
+            env,
+            run_dir,
+        )?))
+    }
 }
 
 const DIAGNOSTICS: [&str; 3] = ["loss_pi", "loss_q", "q_mean"];
@@ -268,7 +171,7 @@ struct Td3State {
 pub fn train(cfg: &Td3Config, n_critics: usize, session: &mut Session) -> anyhow::Result<()> {
     let device = session.training_device();
     let plain = session.device().clone();
-    let mut collector = Collector::new(session, cfg.gamma)?;
+    let mut collector = Collector::new(session, cfg.off_policy.gamma)?;
     let (n_envs, obs_dim, act_dim) = (
         collector.num_envs(),
         collector.obs_dim(),
@@ -286,8 +189,8 @@ pub fn train(cfg: &Td3Config, n_critics: usize, session: &mut Session) -> anyhow
     let (mut actor_opt, mut critic_opt) = (adam(1e-8), adam(1e-8));
     let mut explore = session.rng(Stream::Explore);
     let mut sampler = session.rng(Stream::Minibatch);
-    let mut noise = ActionNoise::new(cfg.noise_type, cfg.noise_std, n_envs, act_dim);
-    let mut replay = ReplayBuffer::new(cfg.buffer_size, obs_dim, act_dim);
+    let mut noise = ActionNoise::new(cfg.noise.noise_type, cfg.noise.noise_std, n_envs, act_dim);
+    let mut replay = ReplayBuffer::new(cfg.off_policy.buffer_size, obs_dim, act_dim);
     let mut batch = ReplayBatch::default();
     let total = session.total_steps();
     session.set_diagnostics(&DIAGNOSTICS)?;
@@ -306,7 +209,7 @@ pub fn train(cfg: &Td3Config, n_critics: usize, session: &mut Session) -> anyhow
     let mut actor_losses = DeviceMeans::new(1);
     let mut diagnostics = vec![f64::NAN; DIAGNOSTICS.len()];
     let (mut step, mut vector_steps, mut updates) = (0u64, 0u64, 0usize);
-    let mut train_from = cfg.learning_starts;
+    let mut train_from = cfg.off_policy.learning_starts;
     let keep_replay = session.checkpoint_replay();
     if let Some((at, s)) = session.resumed::<Td3State>()? {
         actor = s.actor.restore(actor)?;
@@ -318,7 +221,7 @@ pub fn train(cfg: &Td3Config, n_critics: usize, session: &mut Session) -> anyhow
         (explore, sampler, noise, train_from) = (s.explore, s.sampler, s.noise, s.train_from);
         match s.replay {
             Some(saved) => replay = saved,
-            None => train_from = at + cfg.learning_starts,
+            None => train_from = at + cfg.off_policy.learning_starts,
         }
         collector.restore(&s.collector);
         stats.restore(s.stats, &device);
@@ -333,7 +236,7 @@ pub fn train(cfg: &Td3Config, n_critics: usize, session: &mut Session) -> anyhow
     }
     let mut actions = vec![0.0f32; n_envs * act_dim];
     while step < total {
-        if step < cfg.learning_starts {
+        if step < cfg.off_policy.learning_starts {
             actions.fill_with(|| explore.random_range(-1.0..=1.0));
         } else {
             actions = policy.scaled_actions(&collector.obs);
@@ -348,10 +251,10 @@ pub fn train(cfg: &Td3Config, n_critics: usize, session: &mut Session) -> anyhow
         }
         vector_steps += 1;
 
-        if vector_steps % cfg.train_freq == 0 && step > train_from {
-            for _ in 0..cfg.gradient_steps {
+        if vector_steps % cfg.off_policy.train_freq == 0 && step > train_from {
+            for _ in 0..cfg.off_policy.gradient_steps {
                 updates += 1;
-                replay.sample_uniform(cfg.batch_size, &mut sampler, &mut batch);
+                replay.sample_uniform(cfg.off_policy.batch_size, &mut sampler, &mut batch);
                 let b = batch.len();
                 let obs = matrix(&batch.observations, obs_dim, &device);
                 let next_obs = matrix(&batch.next_observations, obs_dim, &device);
@@ -380,7 +283,7 @@ pub fn train(cfg: &Td3Config, n_critics: usize, session: &mut Session) -> anyhow
                     .reduce(|a, b| a + b)
                     .expect("at least one critic");
                 let grads = GradientsParams::from_grads(loss_q.backward(), &critics);
-                critics = critic_opt.step(cfg.learning_rate, critics, grads);
+                critics = critic_opt.step(cfg.off_policy.learning_rate, critics, grads);
                 stats.add(vec![loss_q.detach(), q_mean]);
 
                 if updates % cfg.policy_delay == 0 {
@@ -390,10 +293,10 @@ pub fn train(cfg: &Td3Config, n_critics: usize, session: &mut Session) -> anyhow
                         .first(obs.clone(), actor.forward(obs));
                     let loss_pi = q.mean().neg();
                     let grads = GradientsParams::from_grads(loss_pi.backward(), &actor);
-                    actor = actor_opt.step(cfg.learning_rate, actor, grads);
+                    actor = actor_opt.step(cfg.off_policy.learning_rate, actor, grads);
                     actor_losses.add(vec![loss_pi.detach()]);
-                    critics_target = polyak_update(critics_target, &critics, cfg.tau);
-                    actor_target = polyak_update(actor_target, &actor, cfg.tau);
+                    critics_target = polyak_update(critics_target, &critics, cfg.off_policy.tau);
+                    actor_target = polyak_update(actor_target, &actor, cfg.off_policy.tau);
                 }
             }
             policy = snapshot(&actor);

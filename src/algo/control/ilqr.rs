@@ -7,106 +7,81 @@
 //! sequences in parallel — zero action and each finite bound of the action box held for the
 //! whole horizon — and keeps the cheapest plan.
 
+use std::path::Path;
 use std::time::Instant;
 
 use nalgebra::DVector;
 use rayon::prelude::*;
-use serde::{Deserialize, Serialize};
 
 use super::action_bounds;
-use crate::algo::Hyperparameters;
-use crate::config::Checker;
+use crate::algo::algorithm::check_planner_envs;
+use crate::algo::{Algorithm, Kind};
 use crate::env::{Action, Env};
+use crate::hyper::{Checker, hyperparameters};
+use crate::nn::Backend;
 use crate::plan::derivatives::ActionBounds;
 use crate::plan::ilqr::{Options, Report, optimize};
 use crate::plan::stats::PlanStats;
+use crate::rng::Rng;
 use crate::session::{Policy, Session};
 
-/// Hyperparameters of `ilqr`.
-#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
-#[serde(default, deny_unknown_fields)]
-pub struct IlqrConfig {
-    pub horizon: u32,
-    pub max_iterations: u32,
-    pub tolerance: f64,
-    pub mu_init: f64,
-    pub mu_min: f64,
-    pub mu_max: f64,
-    pub mu_factor: f64,
-    pub line_search_steps: u32,
-    pub warm_start: bool,
-}
-
-impl Default for IlqrConfig {
-    fn default() -> Self {
-        Self {
-            horizon: 30,
-            max_iterations: 10,
-            tolerance: 1e-4,
-            mu_init: 1e-3,
-            mu_min: 1e-6,
-            mu_max: 1e10,
-            mu_factor: 10.0,
-            line_search_steps: 10,
-            warm_start: true,
-        }
+hyperparameters! {
+    /// Hyperparameters of `ilqr`.
+    pub struct IlqrConfig {
+        /// H: actions planned ahead at every step
+        horizon: u32 = 30, nonzero;
+        /// iLQR iterations per planning step
+        max_iterations: u32 = 10, nonzero;
+        /// converged when an iteration lowers the plan's cost by less than this fraction
+        tolerance: f64 = 1e-4, non_negative;
+        /// regularisation μ (V_xx + μI in the backward pass) at each planning step
+        mu_init: f64 = 1e-3, non_negative;
+        /// below this μ is set to 0
+        mu_min: f64 = 1e-6, positive;
+        /// give up the planning step when μ exceeds this
+        mu_max: f64 = 1e10, positive;
+        /// μ is multiplied by this after a failed step, divided after a successful one
+        mu_factor: f64 = 10.0, above(1.0);
+        /// step sizes α = 1, 1/2, 1/4, ... tried in the forward pass
+        line_search_steps: u32 = 10, nonzero;
+        /// start each step from the previous plan shifted by one (else every step is a cold
+        /// start)
+        warm_start: bool = true;
     }
+    check: Self::check_mu_range;
 }
 
-impl Hyperparameters for IlqrConfig {
-    const HELP: &'static [(&'static str, &'static str)] = &[
-        ("horizon", "H: actions planned ahead at every step"),
-        ("max_iterations", "iLQR iterations per planning step"),
-        (
-            "tolerance",
-            "converged when an iteration lowers the plan's cost by less than this fraction",
-        ),
-        (
-            "mu_init",
-            "regularisation μ (V_xx + μI in the backward pass) at each planning step",
-        ),
-        ("mu_min", "below this μ is set to 0"),
-        ("mu_max", "give up the planning step when μ exceeds this"),
-        (
-            "mu_factor",
-            "μ is multiplied by this after a failed step, divided after a successful one",
-        ),
-        (
-            "line_search_steps",
-            "step sizes α = 1, 1/2, 1/4, ... tried in the forward pass",
-        ),
-        (
-            "warm_start",
-            "start each step from the previous plan shifted by one (else every step is a cold start)",
-        ),
-    ];
-
-    fn check(&self, c: &mut Checker) {
-        c.require("horizon", self.horizon > 0, || "must be > 0".into());
-        c.require("max_iterations", self.max_iterations > 0, || {
-            "must be > 0".into()
-        });
-        c.require("line_search_steps", self.line_search_steps > 0, || {
-            "must be > 0".into()
-        });
-        c.require("tolerance", self.tolerance >= 0.0, || {
-            format!("must be >= 0, got {}", self.tolerance)
-        });
-        c.require(
-            "mu_init",
-            self.mu_init.is_finite() && self.mu_init >= 0.0,
-            || format!("must be a finite number >= 0, got {}", self.mu_init),
-        );
-        c.positive("mu_min", self.mu_min);
-        c.positive("mu_max", self.mu_max);
+impl IlqrConfig {
+    fn check_mu_range(&self, c: &mut Checker) {
         c.require("mu_max", self.mu_max > self.mu_min, || {
             "must be > mu_min".into()
         });
-        c.require(
-            "mu_factor",
-            self.mu_factor > 1.0 && self.mu_factor.is_finite(),
-            || format!("must be a finite number > 1, got {}", self.mu_factor),
-        );
+    }
+}
+
+impl Algorithm for IlqrConfig {
+    const NAME: &'static str = "ilqr";
+    const SUMMARY: &'static str =
+        "iLQR model-predictive control on the true dynamics (Tassa et al. 2012; planner)";
+    const KIND: Kind = Kind::Planner;
+
+    fn check_env(&self, env: &dyn Env, num_envs: usize) -> Result<(), (&'static str, String)> {
+        check_planner_envs(Self::NAME, num_envs)?;
+        super::check_env(Self::NAME, env)
+    }
+
+    fn train(&self, session: &mut Session) -> anyhow::Result<()> {
+        train(self, session)
+    }
+
+    fn policy(
+        &self,
+        env: &dyn Env,
+        _: Rng,
+        _: &Path,
+        _: Backend,
+    ) -> anyhow::Result<Box<dyn Policy>> {
+        Ok(Box::new(planner(self, env)))
     }
 }
 

@@ -11,74 +11,63 @@
 //! Riccati solution predicts from each episode's first state (exact for `horizon` = episode
 //! length on a linear env; for the DARE, the infinite-horizon cost-to-go).
 
+use std::path::Path;
 use std::time::Instant;
 
 use anyhow::{bail, ensure};
 use nalgebra::DVector;
-use serde::{Deserialize, Serialize};
 
 use super::action_bounds;
-use crate::algo::Hyperparameters;
-use crate::config::Checker;
+use crate::algo::algorithm::check_planner_envs;
+use crate::algo::{Algorithm, Kind};
 use crate::env::{Action, Env};
+use crate::hyper::hyperparameters;
+use crate::nn::Backend;
 use crate::plan::derivatives::{ActionBounds, expand, simulate};
 use crate::plan::lqr::{CostToGo, Gains, backward_pass, dare};
 use crate::plan::stats::PlanStats;
+use crate::rng::Rng;
 use crate::session::{Policy, Session};
 
 /// Riccati iterations allowed to the DARE before it is declared divergent.
 const DARE_MAX_ITERATIONS: usize = 1_000_000;
 
-/// Hyperparameters of `lqr`.
-#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
-#[serde(default, deny_unknown_fields)]
-pub struct LqrConfig {
-    pub horizon: u32,
-    pub equilibrium_state: Vec<f64>,
-    pub equilibrium_action: Vec<f64>,
-    pub dare_tolerance: f64,
-}
-
-impl Default for LqrConfig {
-    fn default() -> Self {
-        Self {
-            horizon: 0,
-            equilibrium_state: Vec::new(),
-            equilibrium_action: Vec::new(),
-            dare_tolerance: 1e-12,
-        }
+hyperparameters! {
+    /// Hyperparameters of `lqr`.
+    pub struct LqrConfig {
+        /// 0: infinite-horizon gain (DARE); N: time-varying gains of the N-step problem
+        horizon: u32 = 0;
+        /// x* to regulate to, the env's state vector (empty: zeros); f(x*, u*) must be x*
+        equilibrium_state: Vec<f64> = Vec::new(), all_finite;
+        /// u* holding x* (empty: zeros)
+        equilibrium_action: Vec<f64> = Vec::new(), all_finite;
+        /// stop the Riccati iteration when max |ΔV_xx| ≤ tolerance·max(1, max |V_xx|)
+        dare_tolerance: f64 = 1e-12, positive;
     }
 }
 
-impl Hyperparameters for LqrConfig {
-    const HELP: &'static [(&'static str, &'static str)] = &[
-        (
-            "horizon",
-            "0: infinite-horizon gain (DARE); N: time-varying gains of the N-step problem",
-        ),
-        (
-            "equilibrium_state",
-            "x* to regulate to, the env's state vector (empty: zeros); f(x*, u*) must be x*",
-        ),
-        ("equilibrium_action", "u* holding x* (empty: zeros)"),
-        (
-            "dare_tolerance",
-            "stop the Riccati iteration when max |ΔV_xx| ≤ tolerance·max(1, max |V_xx|)",
-        ),
-    ];
+impl Algorithm for LqrConfig {
+    const NAME: &'static str = "lqr";
+    const SUMMARY: &'static str = "LQR about an equilibrium: DARE or finite-horizon Riccati gains on the env's linearisation (planner)";
+    const KIND: Kind = Kind::Planner;
 
-    fn check(&self, c: &mut Checker) {
-        c.positive("dare_tolerance", self.dare_tolerance);
-        c.require(
-            "equilibrium_state",
-            self.equilibrium_state.iter().all(|x| x.is_finite()),
-            || "must hold finite numbers".into(),
-        );
-        c.require(
-            "equilibrium_action",
-            self.equilibrium_action.iter().all(|u| u.is_finite()),
-            || "must hold finite numbers".into(),
-        );
+    fn check_env(&self, env: &dyn Env, num_envs: usize) -> Result<(), (&'static str, String)> {
+        check_planner_envs(Self::NAME, num_envs)?;
+        super::check_env(Self::NAME, env)
+    }
+
+    fn train(&self, session: &mut Session) -> anyhow::Result<()> {
+        train(self, session)
+    }
+
+    fn policy(
+        &self,
+        env: &dyn Env,
+        _: Rng,
+        _: &Path,
+        _: Backend,
+    ) -> anyhow::Result<Box<dyn Policy>> {
+        Ok(Box::new(planner(self, env)?))
     }
 }
 

@@ -1,68 +1,40 @@
 //! CEM-MPC (see [`crate::plan::cem`]).
 
-use serde::{Deserialize, Serialize};
+use std::path::Path;
 
 use super::DIAGNOSTICS;
-use crate::algo::Hyperparameters;
-use crate::config::Checker;
+use crate::algo::{Algorithm, Kind};
 use crate::env::Env;
+use crate::hyper::{Checker, hyperparameters};
+use crate::nn::Backend;
 use crate::plan::cem::CemMpc;
 use crate::rng::{Rng, Stream};
-use crate::session::Session;
+use crate::session::{Policy, Session};
 
-/// Hyperparameters of the cross-entropy method.
-#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
-#[serde(default, deny_unknown_fields)]
-pub struct CemConfig {
-    pub horizon: usize,
-    pub population: usize,
-    pub elites: usize,
-    pub iterations: usize,
-    pub alpha: f64,
-    pub init_std: f64,
-    pub gamma: f64,
-}
-
-impl Default for CemConfig {
-    fn default() -> Self {
-        Self {
-            horizon: 30,
-            population: 200,
-            elites: 20,
-            iterations: 5,
-            alpha: 0.1,
-            init_std: 0.5,
-            gamma: 1.0,
-        }
+hyperparameters! {
+    /// Hyperparameters of the cross-entropy method.
+    pub struct CemConfig {
+        /// H, steps of each simulated action sequence
+        horizon: usize = 30, nonzero;
+        /// N, sequences sampled per iteration
+        population: usize = 200, nonzero;
+        /// K ≤ N, best sequences the distribution is refit to
+        elites: usize = 20;
+        /// I, sample-and-refit rounds per real step
+        iterations: usize = 5, nonzero;
+        /// smoothing ∈ [0, 1), weight of the old parameters: μ ← α μ + (1−α) μ_elite (same for
+        /// σ, p)
+        alpha: f64 = 0.1, in_closed_open(0.0, 1.0);
+        /// initial σ in units of half the action range (continuous actions)
+        init_std: f64 = 0.5, positive;
+        /// discount γ ∈ [0, 1] of the planning objective Σ_t γ^t r_t
+        gamma: f64 = 1.0, in_closed(0.0, 1.0);
     }
+    check: Self::check_elites;
 }
 
-impl Hyperparameters for CemConfig {
-    const HELP: &'static [(&'static str, &'static str)] = &[
-        ("horizon", "H, steps of each simulated action sequence"),
-        ("population", "N, sequences sampled per iteration"),
-        (
-            "elites",
-            "K ≤ N, best sequences the distribution is refit to",
-        ),
-        ("iterations", "I, sample-and-refit rounds per real step"),
-        (
-            "alpha",
-            "smoothing ∈ [0, 1), weight of the old parameters: μ ← α μ + (1−α) μ_elite (same for σ, p)",
-        ),
-        (
-            "init_std",
-            "initial σ in units of half the action range (continuous actions)",
-        ),
-        (
-            "gamma",
-            "discount γ ∈ [0, 1] of the planning objective Σ_t γ^t r_t",
-        ),
-    ];
-
-    fn check(&self, c: &mut Checker) {
-        c.require("horizon", self.horizon > 0, || "must be > 0".into());
-        c.require("population", self.population > 0, || "must be > 0".into());
+impl CemConfig {
+    fn check_elites(&self, c: &mut Checker) {
         c.require(
             "elites",
             self.elites > 0 && self.elites <= self.population,
@@ -73,12 +45,30 @@ impl Hyperparameters for CemConfig {
                 )
             },
         );
-        c.require("iterations", self.iterations > 0, || "must be > 0".into());
-        c.require("alpha", (0.0..1.0).contains(&self.alpha), || {
-            format!("must be in [0, 1), got {}", self.alpha)
-        });
-        c.positive("init_std", self.init_std);
-        c.in_closed("gamma", self.gamma, 0.0, 1.0);
+    }
+}
+
+impl Algorithm for CemConfig {
+    const NAME: &'static str = "cem";
+    const SUMMARY: &'static str = "MPC with the cross-entropy method: Gaussian or categorical p(A) refit to elites (Rubinstein 1999)";
+    const KIND: Kind = Kind::Planner;
+
+    fn check_env(&self, env: &dyn Env, num_envs: usize) -> Result<(), (&'static str, String)> {
+        super::check_sampled_actions(Self::NAME, env, num_envs)
+    }
+
+    fn train(&self, session: &mut Session) -> anyhow::Result<()> {
+        train(self, session)
+    }
+
+    fn policy(
+        &self,
+        env: &dyn Env,
+        rng: Rng,
+        _: &Path,
+        _: Backend,
+    ) -> anyhow::Result<Box<dyn Policy>> {
+        Ok(Box::new(planner(self, env, rng)))
     }
 }
 

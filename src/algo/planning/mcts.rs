@@ -1,80 +1,45 @@
 //! UCT (see [`crate::plan::mcts`]).
 
+use std::path::Path;
+
 use anyhow::bail;
 use serde::{Deserialize, Serialize};
 
 use super::DIAGNOSTICS;
-use crate::algo::Hyperparameters;
-use crate::config::Checker;
+use crate::algo::algorithm::check_planner_envs;
+use crate::algo::{Algorithm, Kind};
 use crate::env::{Env, Space};
+use crate::hyper::{Checker, hyperparameters};
+use crate::nn::Backend;
 use crate::plan::heuristics::{self, Heuristic};
 use crate::plan::mcts::Mcts;
 use crate::rng::{Rng, Stream};
-use crate::session::Session;
+use crate::session::{Policy, Session};
 
-/// Hyperparameters of Monte Carlo tree search.
-#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
-#[serde(default, deny_unknown_fields)]
-pub struct MctsConfig {
-    pub simulations: usize,
-    pub exploration_constant: f64,
-    pub rollout_depth: usize,
-    pub default_policy: DefaultPolicy,
-    pub gamma: f64,
-    pub trees: usize,
-}
-
-impl Default for MctsConfig {
-    fn default() -> Self {
-        Self {
-            simulations: 1000,
-            exploration_constant: std::f64::consts::SQRT_2,
-            rollout_depth: 50,
-            default_policy: DefaultPolicy::Random,
-            gamma: 1.0,
-            trees: 4,
-        }
+hyperparameters! {
+    /// Hyperparameters of Monte Carlo tree search.
+    pub struct MctsConfig {
+        /// simulations per real step, split among the trees
+        simulations: usize = 1000, nonzero;
+        /// C of UCB1, Q + C √(ln N(s) / N(s,a)); √2 suits returns in [0, 1], scale it with the
+        /// returns
+        exploration_constant: f64 = std::f64::consts::SQRT_2, non_negative;
+        /// steps of the default policy from a new leaf (0: leaf value 0)
+        rollout_depth: usize = 50;
+        /// "random" (uniform actions) or "heuristic" (the env's hand-made rule: CartPole-v1,
+        /// Acrobot-v1, MountainCar-v0)
+        default_policy: DefaultPolicy = DefaultPolicy::Random;
+        /// discount γ ∈ [0, 1] of the simulated returns
+        gamma: f64 = 1.0, in_closed(0.0, 1.0);
+        /// independent trees searched in parallel (root parallelism); their root counts are
+        /// summed
+        trees: usize = 4;
     }
+    check: Self::check_trees;
 }
 
-impl Hyperparameters for MctsConfig {
-    const HELP: &'static [(&'static str, &'static str)] = &[
-        (
-            "simulations",
-            "simulations per real step, split among the trees",
-        ),
-        (
-            "exploration_constant",
-            "C of UCB1, Q + C √(ln N(s) / N(s,a)); √2 suits returns in [0, 1], scale it with the returns",
-        ),
-        (
-            "rollout_depth",
-            "steps of the default policy from a new leaf (0: leaf value 0)",
-        ),
-        (
-            "default_policy",
-            "\"random\" (uniform actions) or \"heuristic\" (the env's hand-made rule: CartPole-v1, Acrobot-v1, MountainCar-v0)",
-        ),
-        ("gamma", "discount γ ∈ [0, 1] of the simulated returns"),
-        (
-            "trees",
-            "independent trees searched in parallel (root parallelism); their root counts are summed",
-        ),
-    ];
-
-    fn check(&self, c: &mut Checker) {
-        c.require("simulations", self.simulations > 0, || "must be > 0".into());
-        c.require(
-            "exploration_constant",
-            self.exploration_constant.is_finite() && self.exploration_constant >= 0.0,
-            || {
-                format!(
-                    "must be a finite number ≥ 0, got {}",
-                    self.exploration_constant
-                )
-            },
-        );
-        c.in_closed("gamma", self.gamma, 0.0, 1.0);
+impl MctsConfig {
+    fn check_trees(&self, c: &mut Checker) {
         c.require(
             "trees",
             self.trees > 0 && self.trees <= self.simulations,
@@ -85,6 +50,46 @@ impl Hyperparameters for MctsConfig {
                 )
             },
         );
+    }
+}
+
+impl Algorithm for MctsConfig {
+    const NAME: &'static str = "mcts";
+    const SUMMARY: &'static str =
+        "Monte Carlo tree search with UCT and random rollouts (Kocsis & Szepesvári 2006)";
+    const KIND: Kind = Kind::Planner;
+
+    fn check_env(&self, env: &dyn Env, num_envs: usize) -> Result<(), (&'static str, String)> {
+        check_planner_envs(Self::NAME, num_envs)?;
+        heuristic(self, &env.spec().id).map_err(|e| ("algo.default_policy", e))?;
+        let spec = env.spec();
+        if !matches!(spec.action_space, Space::Discrete(_)) {
+            return Err((
+                "env.id",
+                format!(
+                    "{} branches on discrete actions (CartPole-v1, Acrobot-v1, Taxi-v3, \
+                     FrozenLake-v1, ...); {} has continuous actions {}",
+                    Self::NAME,
+                    spec.id,
+                    spec.action_space.describe()
+                ),
+            ));
+        }
+        Ok(())
+    }
+
+    fn train(&self, session: &mut Session) -> anyhow::Result<()> {
+        train(self, session)
+    }
+
+    fn policy(
+        &self,
+        env: &dyn Env,
+        rng: Rng,
+        _: &Path,
+        _: Backend,
+    ) -> anyhow::Result<Box<dyn Policy>> {
+        Ok(Box::new(planner(self, env, rng)?))
     }
 }
 

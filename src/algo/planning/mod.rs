@@ -10,6 +10,29 @@ pub use cem::CemConfig;
 pub use mcts::MctsConfig;
 pub use random_shooting::RandomShootingConfig;
 
+use crate::algo::algorithm::check_planner_envs;
+use crate::env::{Env, Space};
+
 /// The diagnostics every planner records: mean wall ms per planning step, simulated env steps
 /// per real step.
 pub const DIAGNOSTICS: [&str; 2] = ["plan_ms", "sim_steps"];
+
+/// Random shooting and CEM sample actions within the action bounds: one env, bounded actions.
+pub fn check_sampled_actions(
+    name: &str,
+    env: &dyn Env,
+    num_envs: usize,
+) -> Result<(), (&'static str, String)> {
+    check_planner_envs(name, num_envs)?;
+    match &env.spec().action_space {
+        Space::Box { low, high } if low.iter().chain(high).any(|x| !x.is_finite()) => Err((
+            "env.id",
+            format!(
+                "{name} samples actions within the action bounds; {} has unbounded actions {}",
+                env.spec().id,
+                env.spec().action_space.describe()
+            ),
+        )),
+        _ => Ok(()),
+    }
+}

@@ -1,51 +1,50 @@
 //! Random-shooting MPC (see [`crate::plan::shooting`]).
 
-use serde::{Deserialize, Serialize};
+use std::path::Path;
 
 use super::DIAGNOSTICS;
-use crate::algo::Hyperparameters;
-use crate::config::Checker;
+use crate::algo::{Algorithm, Kind};
 use crate::env::Env;
+use crate::hyper::hyperparameters;
+use crate::nn::Backend;
 use crate::plan::shooting::RandomShooting;
 use crate::rng::{Rng, Stream};
-use crate::session::Session;
+use crate::session::{Policy, Session};
 
-/// Hyperparameters of random shooting.
-#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
-#[serde(default, deny_unknown_fields)]
-pub struct RandomShootingConfig {
-    pub horizon: usize,
-    pub population: usize,
-    pub gamma: f64,
-}
-
-impl Default for RandomShootingConfig {
-    fn default() -> Self {
-        Self {
-            horizon: 30,
-            population: 1000,
-            gamma: 1.0,
-        }
+hyperparameters! {
+    /// Hyperparameters of random shooting.
+    pub struct RandomShootingConfig {
+        /// H, steps of each simulated action sequence
+        horizon: usize = 30, nonzero;
+        /// N, uniformly random sequences scored per real step
+        population: usize = 1000, nonzero;
+        /// discount γ ∈ [0, 1] of the planning objective Σ_t γ^t r_t
+        gamma: f64 = 1.0, in_closed(0.0, 1.0);
     }
 }
 
-impl Hyperparameters for RandomShootingConfig {
-    const HELP: &'static [(&'static str, &'static str)] = &[
-        ("horizon", "H, steps of each simulated action sequence"),
-        (
-            "population",
-            "N, uniformly random sequences scored per real step",
-        ),
-        (
-            "gamma",
-            "discount γ ∈ [0, 1] of the planning objective Σ_t γ^t r_t",
-        ),
-    ];
+impl Algorithm for RandomShootingConfig {
+    const NAME: &'static str = "random_shooting";
+    const SUMMARY: &'static str =
+        "MPC: execute the first action of the best of N uniformly random sequences (CS285 L10)";
+    const KIND: Kind = Kind::Planner;
 
-    fn check(&self, c: &mut Checker) {
-        c.require("horizon", self.horizon > 0, || "must be > 0".into());
-        c.require("population", self.population > 0, || "must be > 0".into());
-        c.in_closed("gamma", self.gamma, 0.0, 1.0);
+    fn check_env(&self, env: &dyn Env, num_envs: usize) -> Result<(), (&'static str, String)> {
+        super::check_sampled_actions(Self::NAME, env, num_envs)
+    }
+
+    fn train(&self, session: &mut Session) -> anyhow::Result<()> {
+        train(self, session)
+    }
+
+    fn policy(
+        &self,
+        env: &dyn Env,
+        rng: Rng,
+        _: &Path,
+        _: Backend,
+    ) -> anyhow::Result<Box<dyn Policy>> {
+        Ok(Box::new(planner(self, env, rng)))
     }
 }
 

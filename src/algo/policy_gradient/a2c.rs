@@ -8,22 +8,23 @@
 //! (α = 0.99, ε = 1e-5) or Adam, global gradient-norm clipping, and either one optimiser for
 //! both nets or one each (actor: policy loss and entropy; critic: value loss).
 
+use std::path::Path;
+
 use burn::optim::{GradientsParams, RmsPropConfig};
 use burn::prelude::*;
 use serde::{Deserialize, Serialize};
 
 use super::checkpoint::OnPolicyState;
 use super::rollout::{Collector, Normalization};
-use super::{NORMALIZATION_HELP, explained_variance, saved};
-use crate::algo::Hyperparameters;
+use super::{explained_variance, saved};
+use crate::algo::{Algorithm, Kind};
 use crate::buffer::RolloutBuffer;
-use crate::config::Checker;
-use crate::nn::policy::POLICY_HELP;
-use crate::nn::{
-    Acting, ActionKind, ActorCritic, PolicyConfig, adam, clip_grad_norm, to_vec,
-    };
-use crate::rng::Stream;
-use crate::session::Session;
+use crate::env::Env;
+use crate::hyper::{Checker, hyperparameters};
+use crate::nn::Backend;
+use crate::nn::{Acting, ActionKind, ActorCritic, PolicyConfig, adam, clip_grad_norm, to_vec};
+use crate::rng::{Rng, Stream};
+use crate::session::{Policy, Session};
 
 /// The optimiser of A2C.
 #[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
@@ -36,97 +37,70 @@ pub enum A2cOptimizer {
     Adam,
 }
 
-/// A2C's hyperparameters (Stable-Baselines3's names and defaults).
-#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
-#[serde(default, deny_unknown_fields)]
-pub struct A2cConfig {
-    pub learning_rate: f64,
-    pub anneal_lr: bool,
-    pub n_steps: usize,
-    pub gamma: f64,
-    pub gae_lambda: f64,
-    pub ent_coef: f64,
-    pub vf_coef: f64,
-    pub max_grad_norm: f64,
-    pub normalize_advantage: bool,
-    pub optimizer: A2cOptimizer,
-    /// One optimiser for the policy net and one for the value net (needs separate nets).
-    pub separate_optimizers: bool,
-    pub normalize_obs: bool,
-    pub normalize_reward: bool,
-    pub clip_obs: f64,
-    pub policy: PolicyConfig,
-}
-
-impl Default for A2cConfig {
-    fn default() -> Self {
-        Self {
-            learning_rate: 7e-4,
-            anneal_lr: false,
-            n_steps: 5,
-            gamma: 0.99,
-            gae_lambda: 1.0,
-            ent_coef: 0.0,
-            vf_coef: 0.5,
-            max_grad_norm: 0.5,
-            normalize_advantage: false,
-            optimizer: A2cOptimizer::Rmsprop,
-            separate_optimizers: false,
-            normalize_obs: false,
-            normalize_reward: false,
-            clip_obs: 10.0,
-            policy: PolicyConfig::default(),
-        }
+hyperparameters! {
+    /// A2C's hyperparameters (Stable-Baselines3's names and defaults).
+    pub struct A2cConfig {
+        /// optimiser step size
+        learning_rate: f64 = 7e-4, positive;
+        /// anneal the learning rate linearly to 0
+        anneal_lr: bool = false;
+        /// steps per env per update (rollout = n_steps × num_envs)
+        n_steps: usize = 5, nonzero;
+        /// discount factor γ ∈ [0, 1]
+        gamma: f64 = 0.99, in_closed(0.0, 1.0);
+        /// GAE λ ∈ [0, 1] (1: n-step returns)
+        gae_lambda: f64 = 1.0, in_closed(0.0, 1.0);
+        /// entropy bonus coefficient
+        ent_coef: f64 = 0.0, finite;
+        /// value loss coefficient
+        vf_coef: f64 = 0.5, non_negative;
+        /// global gradient-norm bound
+        max_grad_norm: f64 = 0.5, positive;
+        /// standardise advantages per update
+        normalize_advantage: bool = false;
+        /// "rmsprop" (α 0.99, ε 1e-5) or "adam" (ε 1e-5)
+        optimizer: A2cOptimizer = A2cOptimizer::Rmsprop;
+        /// one optimiser for the policy net, one for the value net
+        separate_optimizers: bool = false;
+        ..normalization: Normalization;
+        [policy]: PolicyConfig;
     }
+    check: Self::check_optimizers;
 }
 
-impl Hyperparameters for A2cConfig {
-    const HELP: &'static [(&'static str, &'static str)] = &[
-        ("learning_rate", "optimiser step size"),
-        ("anneal_lr", "anneal the learning rate linearly to 0"),
-        (
-            "n_steps",
-            "steps per env per update (rollout = n_steps × num_envs)",
-        ),
-        ("gamma", "discount factor γ ∈ [0, 1]"),
-        ("gae_lambda", "GAE λ ∈ [0, 1] (1: n-step returns)"),
-        ("ent_coef", "entropy bonus coefficient"),
-        ("vf_coef", "value loss coefficient"),
-        ("max_grad_norm", "global gradient-norm bound"),
-        ("normalize_advantage", "standardise advantages per update"),
-        (
-            "optimizer",
-            "\"rmsprop\" (α 0.99, ε 1e-5) or \"adam\" (ε 1e-5)",
-        ),
-        (
-            "separate_optimizers",
-            "one optimiser for the policy net, one for the value net",
-        ),
-        NORMALIZATION_HELP[0],
-        NORMALIZATION_HELP[1],
-        NORMALIZATION_HELP[2],
-        POLICY_HELP,
-    ];
-
-    fn check(&self, c: &mut Checker) {
-        c.positive("learning_rate", self.learning_rate);
-        c.require("n_steps", self.n_steps > 0, || "must be > 0".into());
-        c.in_closed("gamma", self.gamma, 0.0, 1.0);
-        c.in_closed("gae_lambda", self.gae_lambda, 0.0, 1.0);
-        c.finite("ent_coef", self.ent_coef);
-        c.require(
-            "vf_coef",
-            self.vf_coef.is_finite() && self.vf_coef >= 0.0,
-            || format!("must be a finite number >= 0, got {}", self.vf_coef),
-        );
-        c.positive("max_grad_norm", self.max_grad_norm);
+impl A2cConfig {
+    fn check_optimizers(&self, c: &mut Checker) {
         c.require(
             "separate_optimizers",
             !(self.separate_optimizers && self.policy.share_features_extractor),
             || "separate optimisers need separate nets: set policy.share_features_extractor = false".into(),
         );
-        c.positive("clip_obs", self.clip_obs);
-        self.policy.check(c);
+    }
+}
+
+impl Algorithm for A2cConfig {
+    const NAME: &'static str = "a2c";
+    const SUMMARY: &'static str =
+        "advantage actor-critic, n-step returns or GAE, one step per rollout (Mnih et al. 2016)";
+    const KIND: Kind = Kind::Learner;
+
+    fn check_env(&self, env: &dyn Env, _: usize) -> Result<(), (&'static str, String)> {
+        super::check_env(Self::NAME, env)
+    }
+
+    fn train(&self, session: &mut Session) -> anyhow::Result<()> {
+        train(self, session)
+    }
+
+    fn policy(
+        &self,
+        env: &dyn Env,
+        _: Rng,
+        run_dir: &Path,
+        backend: Backend,
+    ) -> anyhow::Result<Box<dyn Policy>> {
+        let normalize_obs = self.normalization.normalize_obs;
+        super::saved_policy(&self.policy, normalize_obs, backend, env, run_dir)
     }
 }
 
@@ -152,11 +126,7 @@ fn optimizer(cfg: &A2cConfig) -> burn::optim::ModuleOptimizer {
 pub fn train(cfg: &A2cConfig, session: &mut Session) -> anyhow::Result<()> {
     let device = session.training_device();
     let plain = session.device().clone();
-    let normalization = Normalization {
-        obs: cfg.normalize_obs,
-        reward: cfg.normalize_reward,
-        clip: cfg.clip_obs,
-    };
+    let normalization = cfg.normalization;
     let mut collector = Collector::new(session, normalization, cfg.gamma, true)?;
     let spec = collector.envs.spec().clone();
     let (obs_dim, n_envs) = (collector.envs.obs_dim(), collector.envs.num_envs());

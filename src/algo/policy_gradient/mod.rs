@@ -8,23 +8,12 @@ pub mod reinforce;
 pub mod rollout;
 pub mod saved;
 
-use crate::env::{Env, Space};
+use std::path::Path;
 
-/// Help lines of the normalisation keys shared by the on-policy methods.
-pub const NORMALIZATION_HELP: [(&str, &str); 3] = [
-    (
-        "normalize_obs",
-        "normalise observations with running mean/std (frozen for evaluation, saved with the run)",
-    ),
-    (
-        "normalize_reward",
-        "scale rewards by the running std of the discounted return",
-    ),
-    (
-        "clip_obs",
-        "clip normalised observations and rewards to ±this",
-    ),
-];
+use crate::env::{Env, Space};
+use crate::nn::Backend;
+use crate::nn::PolicyConfig;
+use crate::session::Policy;
 
 /// 1 − Var[R − V] / Var[R]: how much of the return variance the value function explains
 /// (1 perfect, 0 no better than a constant; NaN when the returns do not vary).
@@ -58,6 +47,24 @@ pub fn check_env(name: &str, env: &dyn Env) -> Result<(), (&'static str, String)
         ));
     }
     Ok(())
+}
+
+/// The policy network an on-policy run saved in `run_dir`, acting deterministically on
+/// `backend` (observations normalised with the saved statistics when `normalize_obs`).
+pub fn saved_policy(
+    policy: &PolicyConfig,
+    normalize_obs: bool,
+    backend: Backend,
+    env: &dyn Env,
+    run_dir: &Path,
+) -> anyhow::Result<Box<dyn Policy>> {
+    Ok(Box::new(saved::load(
+        policy,
+        normalize_obs,
+        backend,
+        env,
+        run_dir,
+    )?))
 }
 
 #[cfg(test)]

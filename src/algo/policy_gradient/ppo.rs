@@ -8,146 +8,99 @@
 //! clipping, linear annealing of the learning rate and ε, and an optional early stop when the
 //! approximate KL (Schulman's k3 estimator, E[(r − 1) − log r]) exceeds 1.5 × target_kl.
 
+use std::path::Path;
+
 use anyhow::Context;
 use burn::optim::GradientsParams;
 use burn::prelude::*;
 use rand::seq::SliceRandom;
-use serde::{Deserialize, Serialize};
 
 use super::checkpoint::{MinibatchOrder, OnPolicyState};
 use super::rollout::{Collector, Normalization};
-use super::{NORMALIZATION_HELP, explained_variance, saved};
-use crate::algo::Hyperparameters;
+use super::{explained_variance, saved};
+use crate::algo::{Algorithm, Kind};
 use crate::buffer::RolloutBuffer;
-use crate::config::Checker;
-use crate::nn::policy::POLICY_HELP;
-use crate::nn::{
-    Acting, ActionKind, ActorCritic, PolicyConfig, adam, clip_grad_norm, to_vec,
-    };
-use crate::rng::Stream;
-use crate::session::Session;
+use crate::env::Env;
+use crate::hyper::{Checker, hyperparameters};
+use crate::nn::Backend;
+use crate::nn::{Acting, ActionKind, ActorCritic, PolicyConfig, adam, clip_grad_norm, to_vec};
+use crate::rng::{Rng, Stream};
+use crate::session::{Policy, Session};
 
-/// PPO's hyperparameters (Stable-Baselines3's names and defaults).
-#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
-#[serde(default, deny_unknown_fields)]
-pub struct PpoConfig {
-    pub learning_rate: f64,
-    /// Anneal the learning rate linearly to 0 over training (rl-zoo's `lin_<lr>`).
-    pub anneal_lr: bool,
-    pub n_steps: usize,
-    pub batch_size: usize,
-    pub n_epochs: usize,
-    pub gamma: f64,
-    pub gae_lambda: f64,
-    pub clip_range: f64,
-    /// Anneal ε linearly to 0 over training (rl-zoo's `lin_<ε>`).
-    pub anneal_clip_range: bool,
-    /// Clip V(s) to within this of its rollout value (none: no value clipping).
-    pub clip_range_vf: Option<f64>,
-    pub normalize_advantage: bool,
-    pub ent_coef: f64,
-    pub vf_coef: f64,
-    pub max_grad_norm: f64,
-    /// Stop the epochs of an update once the approximate KL exceeds 1.5 × this.
-    pub target_kl: Option<f64>,
-    pub normalize_obs: bool,
-    pub normalize_reward: bool,
-    pub clip_obs: f64,
-    pub policy: PolicyConfig,
-}
-
-impl Default for PpoConfig {
-    fn default() -> Self {
-        Self {
-            learning_rate: 3e-4,
-            anneal_lr: false,
-            n_steps: 2048,
-            batch_size: 64,
-            n_epochs: 10,
-            gamma: 0.99,
-            gae_lambda: 0.95,
-            clip_range: 0.2,
-            anneal_clip_range: false,
-            clip_range_vf: None,
-            normalize_advantage: true,
-            ent_coef: 0.0,
-            vf_coef: 0.5,
-            max_grad_norm: 0.5,
-            target_kl: None,
-            normalize_obs: false,
-            normalize_reward: false,
-            clip_obs: 10.0,
-            policy: PolicyConfig::default(),
-        }
+hyperparameters! {
+    /// PPO's hyperparameters (Stable-Baselines3's names and defaults).
+    pub struct PpoConfig {
+        /// Adam step size (Adam ε = 1e-5 as in SB3)
+        learning_rate: f64 = 3e-4, positive;
+        /// anneal the learning rate linearly to 0
+        anneal_lr: bool = false;
+        /// steps per env per rollout (rollout = n_steps × num_envs)
+        n_steps: usize = 2048, nonzero;
+        /// minibatch size
+        batch_size: usize = 64, nonzero;
+        /// passes over each rollout
+        n_epochs: usize = 10, nonzero;
+        /// discount factor γ ∈ [0, 1]
+        gamma: f64 = 0.99, in_closed(0.0, 1.0);
+        /// GAE λ ∈ [0, 1] (1: Monte Carlo advantages)
+        gae_lambda: f64 = 0.95, in_closed(0.0, 1.0);
+        /// surrogate clipping ε > 0
+        clip_range: f64 = 0.2, positive;
+        /// anneal ε linearly to 0
+        anneal_clip_range: bool = false;
+        /// clip V(s) to within this of its rollout value (unset: off)
+        clip_range_vf: Option<f64> = None, positive;
+        /// standardise advantages per minibatch
+        normalize_advantage: bool = true;
+        /// entropy bonus coefficient
+        ent_coef: f64 = 0.0, finite;
+        /// value loss coefficient
+        vf_coef: f64 = 0.5, non_negative;
+        /// global gradient-norm bound
+        max_grad_norm: f64 = 0.5, positive;
+        /// early-stop an update when approx KL > 1.5 × this (unset: off)
+        target_kl: Option<f64> = None, positive;
+        ..normalization: Normalization;
+        [policy]: PolicyConfig;
     }
+    check: Self::check_minibatch;
 }
 
-impl Hyperparameters for PpoConfig {
-    const HELP: &'static [(&'static str, &'static str)] = &[
-        ("learning_rate", "Adam step size (Adam ε = 1e-5 as in SB3)"),
-        ("anneal_lr", "anneal the learning rate linearly to 0"),
-        (
-            "n_steps",
-            "steps per env per rollout (rollout = n_steps × num_envs)",
-        ),
-        ("batch_size", "minibatch size"),
-        ("n_epochs", "passes over each rollout"),
-        ("gamma", "discount factor γ ∈ [0, 1]"),
-        ("gae_lambda", "GAE λ ∈ [0, 1] (1: Monte Carlo advantages)"),
-        ("clip_range", "surrogate clipping ε > 0"),
-        ("anneal_clip_range", "anneal ε linearly to 0"),
-        (
-            "clip_range_vf",
-            "clip V(s) to within this of its rollout value (unset: off)",
-        ),
-        (
-            "normalize_advantage",
-            "standardise advantages per minibatch",
-        ),
-        ("ent_coef", "entropy bonus coefficient"),
-        ("vf_coef", "value loss coefficient"),
-        ("max_grad_norm", "global gradient-norm bound"),
-        (
-            "target_kl",
-            "early-stop an update when approx KL > 1.5 × this (unset: off)",
-        ),
-        NORMALIZATION_HELP[0],
-        NORMALIZATION_HELP[1],
-        NORMALIZATION_HELP[2],
-        POLICY_HELP,
-    ];
-
-    fn check(&self, c: &mut Checker) {
-        c.positive("learning_rate", self.learning_rate);
-        c.require("n_steps", self.n_steps > 0, || "must be > 0".into());
+impl PpoConfig {
+    fn check_minibatch(&self, c: &mut Checker) {
         c.require(
             "batch_size",
-            self.batch_size > 1 || !self.normalize_advantage,
+            self.batch_size != 1 || !self.normalize_advantage,
             || {
                 "must be > 1 when normalize_advantage (a standard deviation needs two samples)"
                     .into()
             },
         );
-        c.require("batch_size", self.batch_size > 0, || "must be > 0".into());
-        c.require("n_epochs", self.n_epochs > 0, || "must be > 0".into());
-        c.in_closed("gamma", self.gamma, 0.0, 1.0);
-        c.in_closed("gae_lambda", self.gae_lambda, 0.0, 1.0);
-        c.positive("clip_range", self.clip_range);
-        if let Some(v) = self.clip_range_vf {
-            c.positive("clip_range_vf", v);
-        }
-        c.finite("ent_coef", self.ent_coef);
-        c.require(
-            "vf_coef",
-            self.vf_coef.is_finite() && self.vf_coef >= 0.0,
-            || format!("must be a finite number >= 0, got {}", self.vf_coef),
-        );
-        c.positive("max_grad_norm", self.max_grad_norm);
-        if let Some(kl) = self.target_kl {
-            c.positive("target_kl", kl);
-        }
-        c.positive("clip_obs", self.clip_obs);
-        self.policy.check(c);
+    }
+}
+
+impl Algorithm for PpoConfig {
+    const NAME: &'static str = "ppo";
+    const SUMMARY: &'static str = "proximal policy optimisation, clipped surrogate + GAE + minibatch epochs (Schulman et al. 2017)";
+    const KIND: Kind = Kind::Learner;
+
+    fn check_env(&self, env: &dyn Env, _: usize) -> Result<(), (&'static str, String)> {
+        super::check_env(Self::NAME, env)
+    }
+
+    fn train(&self, session: &mut Session) -> anyhow::Result<()> {
+        train(self, session)
+    }
+
+    fn policy(
+        &self,
+        env: &dyn Env,
+        _: Rng,
+        run_dir: &Path,
+        backend: Backend,
+    ) -> anyhow::Result<Box<dyn Policy>> {
+        let normalize_obs = self.normalization.normalize_obs;
+        super::saved_policy(&self.policy, normalize_obs, backend, env, run_dir)
     }
 }
 
@@ -165,11 +118,7 @@ const DIAGNOSTICS: [&str; 7] = [
 pub fn train(cfg: &PpoConfig, session: &mut Session) -> anyhow::Result<()> {
     let device = session.training_device();
     let plain = session.device().clone();
-    let normalization = Normalization {
-        obs: cfg.normalize_obs,
-        reward: cfg.normalize_reward,
-        clip: cfg.clip_obs,
-    };
+    let normalization = cfg.normalization;
     let mut collector = Collector::new(session, normalization, cfg.gamma, true)?;
     let spec = collector.envs.spec().clone();
     let (obs_dim, n_envs) = (collector.envs.obs_dim(), collector.envs.num_envs());

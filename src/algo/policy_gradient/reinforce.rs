@@ -8,22 +8,23 @@
 //! `used_fraction` diagnostic). With a learned baseline, an episode cut by the time limit
 //! bootstraps its last reward with γ V(final observation); without one it is treated as ended.
 
+use std::path::Path;
+
 use burn::optim::GradientsParams;
 use burn::prelude::*;
 use serde::{Deserialize, Serialize};
 
 use super::checkpoint::OnPolicyState;
 use super::rollout::{Collector, Normalization};
-use super::{NORMALIZATION_HELP, saved};
-use crate::algo::Hyperparameters;
+use super::saved;
+use crate::algo::{Algorithm, Kind};
 use crate::buffer::{RolloutBuffer, discounted_returns};
-use crate::config::Checker;
-use crate::nn::policy::POLICY_HELP;
-use crate::nn::{
-    Acting, ActionKind, ActorCritic, PolicyConfig, adam, clip_grad_norm, to_vec,
-    };
-use crate::rng::Stream;
-use crate::session::Session;
+use crate::env::Env;
+use crate::hyper::hyperparameters;
+use crate::nn::Backend;
+use crate::nn::{Acting, ActionKind, ActorCritic, PolicyConfig, adam, clip_grad_norm, to_vec};
+use crate::rng::{Rng, Stream};
+use crate::session::{Policy, Session};
 
 /// The baseline subtracted from the return.
 #[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
@@ -36,80 +37,53 @@ pub enum Baseline {
     Value,
 }
 
-/// REINFORCE's hyperparameters.
-#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
-#[serde(default, deny_unknown_fields)]
-pub struct ReinforceConfig {
-    pub learning_rate: f64,
-    /// Steps per env per update.
-    pub n_steps: usize,
-    pub gamma: f64,
-    pub baseline: Baseline,
-    /// Standardise G_t − b(s_t) over the update's samples.
-    pub normalize_advantage: bool,
-    pub ent_coef: f64,
-    pub vf_coef: f64,
-    /// Global gradient-norm bound (unset: no clipping).
-    pub max_grad_norm: Option<f64>,
-    pub normalize_obs: bool,
-    pub normalize_reward: bool,
-    pub clip_obs: f64,
-    pub policy: PolicyConfig,
-}
-
-impl Default for ReinforceConfig {
-    fn default() -> Self {
-        Self {
-            learning_rate: 1e-3,
-            n_steps: 2048,
-            gamma: 0.99,
-            baseline: Baseline::Value,
-            normalize_advantage: true,
-            ent_coef: 0.0,
-            vf_coef: 0.5,
-            max_grad_norm: None,
-            normalize_obs: false,
-            normalize_reward: false,
-            clip_obs: 10.0,
-            policy: PolicyConfig::default(),
-        }
+hyperparameters! {
+    /// REINFORCE's hyperparameters.
+    pub struct ReinforceConfig {
+        /// Adam step size
+        learning_rate: f64 = 1e-3, positive;
+        /// steps per env per update; only complete episodes enter the loss
+        n_steps: usize = 2048, nonzero;
+        /// discount factor γ ∈ [0, 1]
+        gamma: f64 = 0.99, in_closed(0.0, 1.0);
+        /// "value" (learned V(s)) or "none"
+        baseline: Baseline = Baseline::Value;
+        /// standardise G_t − b(s_t) per update
+        normalize_advantage: bool = true;
+        /// entropy bonus coefficient
+        ent_coef: f64 = 0.0, finite;
+        /// value loss coefficient (baseline = "value")
+        vf_coef: f64 = 0.5, non_negative;
+        /// global gradient-norm bound (unset: none)
+        max_grad_norm: Option<f64> = None, positive;
+        ..normalization: Normalization;
+        [policy]: PolicyConfig;
     }
 }
 
-impl Hyperparameters for ReinforceConfig {
-    const HELP: &'static [(&'static str, &'static str)] = &[
-        ("learning_rate", "Adam step size"),
-        (
-            "n_steps",
-            "steps per env per update; only complete episodes enter the loss",
-        ),
-        ("gamma", "discount factor γ ∈ [0, 1]"),
-        ("baseline", "\"value\" (learned V(s)) or \"none\""),
-        ("normalize_advantage", "standardise G_t − b(s_t) per update"),
-        ("ent_coef", "entropy bonus coefficient"),
-        ("vf_coef", "value loss coefficient (baseline = \"value\")"),
-        ("max_grad_norm", "global gradient-norm bound (unset: none)"),
-        NORMALIZATION_HELP[0],
-        NORMALIZATION_HELP[1],
-        NORMALIZATION_HELP[2],
-        POLICY_HELP,
-    ];
+impl Algorithm for ReinforceConfig {
+    const NAME: &'static str = "reinforce";
+    const SUMMARY: &'static str =
+        "Monte Carlo policy gradient with reward-to-go and a learned baseline (Williams 1992)";
+    const KIND: Kind = Kind::Learner;
 
-    fn check(&self, c: &mut Checker) {
-        c.positive("learning_rate", self.learning_rate);
-        c.require("n_steps", self.n_steps > 0, || "must be > 0".into());
-        c.in_closed("gamma", self.gamma, 0.0, 1.0);
-        c.finite("ent_coef", self.ent_coef);
-        c.require(
-            "vf_coef",
-            self.vf_coef.is_finite() && self.vf_coef >= 0.0,
-            || format!("must be a finite number >= 0, got {}", self.vf_coef),
-        );
-        if let Some(g) = self.max_grad_norm {
-            c.positive("max_grad_norm", g);
-        }
-        c.positive("clip_obs", self.clip_obs);
-        self.policy.check(c);
+    fn check_env(&self, env: &dyn Env, _: usize) -> Result<(), (&'static str, String)> {
+        super::check_env(Self::NAME, env)
+    }
+
+    fn train(&self, session: &mut Session) -> anyhow::Result<()> {
+        train(self, session)
+    }
+
+    fn policy(
+        &self,
+        env: &dyn Env,
+        _: Rng,
+        run_dir: &Path,
+        backend: Backend,
+    ) -> anyhow::Result<Box<dyn Policy>> {
+        let normalize_obs = self.normalization.normalize_obs;
+        super::saved_policy(&self.policy, normalize_obs, backend, env, run_dir)
     }
 }
 
@@ -138,11 +112,7 @@ fn complete_episode_rows(buffer: &RolloutBuffer) -> Vec<usize> {
 pub fn train(cfg: &ReinforceConfig, session: &mut Session) -> anyhow::Result<()> {
     let device = session.training_device();
     let plain = session.device().clone();
-    let normalization = Normalization {
-        obs: cfg.normalize_obs,
-        reward: cfg.normalize_reward,
-        clip: cfg.clip_obs,
-    };
+    let normalization = cfg.normalization;
     let learned_baseline = cfg.baseline == Baseline::Value;
     let mut collector = Collector::new(session, normalization, cfg.gamma, learned_baseline)?;
     let spec = collector.envs.spec().clone();

@@ -10,19 +10,26 @@ use crate::buffer::RolloutBuffer;
 use crate::env::VecEnv;
 use crate::env::normalize::{ObsNormalizer, RewardScaler};
 use crate::env::vector::VecEnvSnapshot;
+use crate::hyper::hyperparameters;
 use crate::nn::{Acting, ActionKind};
 use crate::rng::{Rng, Stream};
 use crate::session::Session;
 
 use super::saved::{DeterministicPolicy, clip_to_bounds};
 
-/// Observation and reward normalisation (SB3's `VecNormalize`).
-#[derive(Clone, Copy, Debug)]
-pub struct Normalization {
-    pub obs: bool,
-    pub reward: bool,
-    /// Both clip to ±this.
-    pub clip: f64,
+hyperparameters! {
+    /// Observation and reward normalisation (SB3's `VecNormalize`), keys of the on-policy
+    /// methods.
+    #[derive(Copy)]
+    pub struct Normalization {
+        /// normalise observations with running mean/std (frozen for evaluation, saved with the
+        /// run)
+        normalize_obs: bool = false;
+        /// scale rewards by the running std of the discounted return
+        normalize_reward: bool = false;
+        /// clip normalised observations and rewards to ±this
+        clip_obs: f64 = 10.0, positive;
+    }
 }
 
 /// What a checkpoint needs to continue collecting exactly (between rollouts).
@@ -73,8 +80,8 @@ impl Collector {
             crate::env::Space::Discrete(_) => None,
         };
         let mut obs_normalizer = normalization
-            .obs
-            .then(|| ObsNormalizer::new(obs_dim, normalization.clip));
+            .normalize_obs
+            .then(|| ObsNormalizer::new(obs_dim, normalization.clip_obs));
         let mut obs = envs.observations().to_vec();
         if let Some(norm) = &mut obs_normalizer {
             norm.stats.update(envs.observations());
@@ -83,8 +90,8 @@ impl Collector {
         Ok(Self {
             obs_normalizer,
             reward_scaler: normalization
-                .reward
-                .then(|| RewardScaler::new(n, gamma, normalization.clip)),
+                .normalize_reward
+                .then(|| RewardScaler::new(n, gamma, normalization.clip_obs)),
             rng: session.rng(Stream::Explore),
             action,
             bounds,

@@ -6,9 +6,9 @@ use std::path::Path;
 
 use anyhow::Context;
 
-use crate::nn::Backend;
 use crate::env::normalize::ObsNormalizer;
 use crate::env::{Action, Env, EnvSpec, Space};
+use crate::nn::Backend;
 use crate::nn::{Acting, ActionKind, ActorCritic, PolicyConfig, plain_device};
 use crate::rng::{Stream, stream};
 use crate::session::{Policy, Session};

@@ -1,41 +1,25 @@
 //! Shared pieces of dynamic programming on a known model (Sutton & Barto ch. 4).
 
-use serde::{Deserialize, Serialize};
+use crate::env::{Env, TabularModel};
+use crate::hyper::hyperparameters;
 
-use crate::algo::Hyperparameters;
-use crate::config::Checker;
-use crate::env::TabularModel;
-
-/// Hyperparameters of value and policy iteration.
-#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
-#[serde(default, deny_unknown_fields)]
-pub struct DpConfig {
-    pub gamma: f64,
-    pub theta: f64,
-}
-
-impl Default for DpConfig {
-    fn default() -> Self {
-        Self {
-            gamma: 0.99,
-            theta: 1e-10,
-        }
+hyperparameters! {
+    /// The keys of value and policy iteration.
+    pub struct DpConfig {
+        /// discount factor γ ∈ [0, 1] (policy iteration: < 1)
+        gamma: f64 = 0.99, in_closed(0.0, 1.0);
+        /// stop a sweep loop when max_s |ΔV(s)| < theta
+        theta: f64 = 1e-10, positive;
     }
 }
 
-impl Hyperparameters for DpConfig {
-    const HELP: &'static [(&'static str, &'static str)] = &[
-        (
-            "gamma",
-            "discount factor γ ∈ [0, 1] (policy iteration: < 1)",
-        ),
-        ("theta", "stop a sweep loop when max_s |ΔV(s)| < theta"),
-    ];
-
-    fn check(&self, c: &mut Checker) {
-        c.in_closed("gamma", self.gamma, 0.0, 1.0);
-        c.positive("theta", self.theta);
+/// Dynamic programming needs a tabular env that exposes its transition model.
+pub fn check_env(name: &str, env: &dyn Env, num_envs: usize) -> Result<(), (&'static str, String)> {
+    super::check_env(name, env, num_envs)?;
+    if env.model().is_none() {
+        return Err(("env.id", format!("{name} needs the env's transition model")));
     }
+    Ok(())
 }
 
 /// One-step lookahead Q(s, a) = Σ_{s'} P(s'|s,a) [r + γ V(s') (1 − terminal)].

@@ -2,16 +2,66 @@
 //! V(s) ← Σ_{s'} P(s'|s,π(s)) [r + γ V(s')] until max_s |ΔV(s)| < θ, then greedy improvement,
 //! until the policy is stable. A "step" of the run is one evaluation sweep over all states.
 
+use std::path::Path;
+
 use anyhow::Context;
 
-use super::dp::{DpConfig, lookahead};
+use super::dp::{self, DpConfig, lookahead};
 use super::q_table::{GreedyTable, state_index};
+use crate::algo::{Algorithm, Kind};
 use crate::env::{Action, Env};
-use crate::session::Session;
+use crate::hyper::{Checker, hyperparameters};
+use crate::nn::Backend;
+use crate::rng::Rng;
+use crate::session::{Policy, Session};
 
 /// An improvement must beat the current action by more than this to change the policy, so that
 /// ties between equally good actions cannot make the policy cycle.
 const IMPROVEMENT_TOLERANCE: f64 = 1e-12;
+
+hyperparameters! {
+    /// Policy iteration's hyperparameters.
+    pub struct PolicyIterationConfig {
+        ..dp: DpConfig;
+    }
+    check: Self::check_discount;
+}
+
+impl PolicyIterationConfig {
+    fn check_discount(&self, c: &mut Checker) {
+        c.require("gamma", self.dp.gamma < 1.0, || {
+            format!(
+                "policy iteration needs gamma < 1 so that every policy has a finite value, got {}",
+                self.dp.gamma
+            )
+        });
+    }
+}
+
+impl Algorithm for PolicyIterationConfig {
+    const NAME: &'static str = "policy_iteration";
+    const SUMMARY: &'static str =
+        "policy iteration on the env's known model (Sutton & Barto 4.3); steps count sweeps";
+    const KIND: Kind = Kind::Learner;
+
+    fn check_env(&self, env: &dyn Env, num_envs: usize) -> Result<(), (&'static str, String)> {
+        dp::check_env(Self::NAME, env, num_envs)
+    }
+
+    fn train(&self, session: &mut Session) -> anyhow::Result<()> {
+        train(&self.dp, session)
+    }
+
+    fn policy(
+        &self,
+        _: &dyn Env,
+        _: Rng,
+        run_dir: &Path,
+        _: Backend,
+    ) -> anyhow::Result<Box<dyn Policy>> {
+        super::saved_policy(run_dir)
+    }
+}
 
 pub fn train(cfg: &DpConfig, session: &mut Session) -> anyhow::Result<()> {
     let env = session.make_env()?;

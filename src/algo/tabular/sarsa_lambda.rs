@@ -2,18 +2,21 @@
 //! δ = r + γ Q(s', a') − Q(s, a);  e(s, a) ← e(s, a) + 1 (accumulating) or 1 (replacing);
 //! Q ← Q + α δ e;  e ← γ λ e;  traces are cleared when an episode ends.
 
+use std::path::Path;
+
 use serde::{Deserialize, Serialize};
 
 use crate::env::vector::VecEnvSnapshot;
 use crate::rng::Rng;
 
 use super::q_table::{GreedyTable, MeanAbsError, QTable, greedy_policy, state_index, table_size};
-use super::td::{EXPLORATION_HELP, check_exploration};
-use crate::algo::Hyperparameters;
-use crate::algo::schedule::{Decay, EpsilonSchedule};
-use crate::config::Checker;
+use super::td::TdConfig;
+use crate::algo::{Algorithm, Kind};
+use crate::env::Env;
+use crate::hyper::hyperparameters;
+use crate::nn::Backend;
 use crate::rng::Stream;
-use crate::session::Session;
+use crate::session::{Policy, Session};
 
 /// How a visit bumps the trace of (s, a).
 #[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
@@ -26,62 +29,39 @@ pub enum Traces {
     Replacing,
 }
 
-/// Hyperparameters of Sarsa(λ).
-#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
-#[serde(default, deny_unknown_fields)]
-pub struct SarsaLambdaConfig {
-    pub learning_rate: f64,
-    pub gamma: f64,
-    pub lambda: f64,
-    pub traces: Traces,
-    pub exploration_initial_eps: f64,
-    pub exploration_final_eps: f64,
-    pub exploration_fraction: f64,
-    pub exploration_decay: Decay,
-    pub q_init: f64,
-}
-
-impl Default for SarsaLambdaConfig {
-    fn default() -> Self {
-        Self {
-            learning_rate: 0.1,
-            gamma: 0.99,
-            lambda: 0.9,
-            traces: Traces::Accumulating,
-            exploration_initial_eps: 1.0,
-            exploration_final_eps: 0.05,
-            exploration_fraction: 0.5,
-            exploration_decay: Decay::Linear,
-            q_init: 0.0,
-        }
+hyperparameters! {
+    /// Hyperparameters of Sarsa(λ).
+    pub struct SarsaLambdaConfig {
+        ..td: TdConfig;
+        /// trace decay λ ∈ [0, 1] (0 is one-step Sarsa)
+        lambda: f64 = 0.9, in_closed(0.0, 1.0);
+        /// "accumulating" or "replacing"
+        traces: Traces = Traces::Accumulating;
     }
 }
 
-impl Hyperparameters for SarsaLambdaConfig {
-    const HELP: &'static [(&'static str, &'static str)] = &[
-        ("learning_rate", "step size α ∈ (0, 1]"),
-        ("gamma", "discount factor γ ∈ [0, 1]"),
-        ("lambda", "trace decay λ ∈ [0, 1] (0 is one-step Sarsa)"),
-        ("traces", "\"accumulating\" or \"replacing\""),
-        EXPLORATION_HELP[0],
-        EXPLORATION_HELP[1],
-        EXPLORATION_HELP[2],
-        EXPLORATION_HELP[3],
-        ("q_init", "initial value of every Q(s, a)"),
-    ];
+impl Algorithm for SarsaLambdaConfig {
+    const NAME: &'static str = "sarsa_lambda";
+    const SUMMARY: &'static str =
+        "Sarsa(λ) with accumulating or replacing eligibility traces (S&B 12.7)";
+    const KIND: Kind = Kind::Learner;
 
-    fn check(&self, c: &mut Checker) {
-        c.in_half_open("learning_rate", self.learning_rate, 0.0, 1.0);
-        c.in_closed("gamma", self.gamma, 0.0, 1.0);
-        c.in_closed("lambda", self.lambda, 0.0, 1.0);
-        check_exploration(
-            c,
-            self.exploration_initial_eps,
-            self.exploration_final_eps,
-            self.exploration_fraction,
-            self.exploration_decay,
-        );
-        c.finite("q_init", self.q_init);
+    fn check_env(&self, env: &dyn Env, num_envs: usize) -> Result<(), (&'static str, String)> {
+        super::check_env(Self::NAME, env, num_envs)
+    }
+
+    fn train(&self, session: &mut Session) -> anyhow::Result<()> {
+        train(self, session)
+    }
+
+    fn policy(
+        &self,
+        _: &dyn Env,
+        _: Rng,
+        run_dir: &Path,
+        _: Backend,
+    ) -> anyhow::Result<Box<dyn Policy>> {
+        super::saved_policy(run_dir)
     }
 }
 
@@ -102,13 +82,7 @@ struct SarsaLambdaState {
 pub fn train(cfg: &SarsaLambdaConfig, session: &mut Session) -> anyhow::Result<()> {
     let mut env = session.make_vec_env()?;
     let (n_states, n_actions) = table_size(&env.spec().observation_space, &env.spec().action_space);
-    let epsilon = EpsilonSchedule {
-        initial: cfg.exploration_initial_eps,
-        last: cfg.exploration_final_eps,
-        fraction: cfg.exploration_fraction,
-        decay: cfg.exploration_decay,
-        total_steps: session.total_steps(),
-    };
+    let epsilon = cfg.td.exploration.schedule(session.total_steps());
     session.set_diagnostics(&["epsilon", "td_error"])?;
     let (first, state) = match session.resumed::<SarsaLambdaState>()? {
         Some((step, state)) => {
@@ -116,7 +90,7 @@ pub fn train(cfg: &SarsaLambdaConfig, session: &mut Session) -> anyhow::Result<(
             (step + 1, state)
         }
         None => {
-            let q = QTable::new(n_states, n_actions, cfg.q_init);
+            let q = QTable::new(n_states, n_actions, cfg.td.q_init);
             session.evaluate(0, &mut greedy_policy(&q), &[epsilon.value(0), f64::NAN])?;
             let mut rng = session.rng(Stream::Explore);
             let s = state_index(env.observation(0));
@@ -163,7 +137,7 @@ pub fn train(cfg: &SarsaLambdaConfig, session: &mut Session) -> anyhow::Result<(
         let td_target = if terminated {
             r
         } else {
-            r + cfg.gamma * q.get(s_next, a_next)
+            r + cfg.td.gamma * q.get(s_next, a_next)
         };
         let delta = td_target - q.get(s, a);
 
@@ -177,8 +151,8 @@ pub fn train(cfg: &SarsaLambdaConfig, session: &mut Session) -> anyhow::Result<(
             Traces::Replacing => 1.0,
         };
         for &j in &visited {
-            q.add_at(j, cfg.learning_rate * delta * e[j]);
-            e[j] *= cfg.gamma * cfg.lambda;
+            q.add_at(j, cfg.td.learning_rate * delta * e[j]);
+            e[j] *= cfg.td.gamma * cfg.lambda;
         }
         td_error.push(delta);
 

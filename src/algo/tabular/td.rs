@@ -5,108 +5,131 @@
 //!
 //! Terminal transitions use target = r; time-limit truncations bootstrap from the final state.
 
+use std::path::Path;
+
 use serde::{Deserialize, Serialize};
 
 use crate::env::vector::VecEnvSnapshot;
 use crate::rng::Rng;
 
 use super::q_table::{GreedyTable, MeanAbsError, QTable, greedy_policy, state_index, table_size};
-use crate::algo::Hyperparameters;
-use crate::algo::schedule::{Decay, EpsilonSchedule};
-use crate::config::Checker;
+use crate::algo::schedule::EpsilonGreedy;
+use crate::algo::{Algorithm, Kind};
+use crate::env::Env;
+use crate::hyper::hyperparameters;
+use crate::nn::Backend;
 use crate::rng::Stream;
-use crate::session::Session;
+use crate::session::{Policy, Session};
 
-/// Hyperparameters of Q-learning, Sarsa and expected Sarsa.
-#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
-#[serde(default, deny_unknown_fields)]
-pub struct TdConfig {
-    pub learning_rate: f64,
-    pub gamma: f64,
-    pub exploration_initial_eps: f64,
-    pub exploration_final_eps: f64,
-    pub exploration_fraction: f64,
-    pub exploration_decay: Decay,
-    pub q_init: f64,
-}
-
-impl Default for TdConfig {
-    fn default() -> Self {
-        Self {
-            learning_rate: 0.1,
-            gamma: 0.99,
-            exploration_initial_eps: 1.0,
-            exploration_final_eps: 0.05,
+hyperparameters! {
+    /// The keys of TD control, shared by Q-learning, Sarsa, expected Sarsa and Sarsa(λ).
+    pub struct TdConfig {
+        /// step size α ∈ (0, 1]
+        learning_rate: f64 = 0.1, in_half_open(0.0, 1.0);
+        /// discount factor γ ∈ [0, 1]
+        gamma: f64 = 0.99, in_closed(0.0, 1.0);
+        ..exploration: EpsilonGreedy = EpsilonGreedy {
             exploration_fraction: 0.5,
-            exploration_decay: Decay::Linear,
-            q_init: 0.0,
-        }
+            ..Default::default()
+        };
+        /// initial value of every Q(s, a) (optimism drives exploration)
+        q_init: f64 = 0.0, finite;
     }
 }
 
-/// Help lines of the ε-greedy keys shared by the TD methods.
-pub const EXPLORATION_HELP: [(&str, &str); 4] = [
-    ("exploration_initial_eps", "ε at step 0"),
-    ("exploration_final_eps", "ε after the decay"),
-    (
-        "exploration_fraction",
-        "fraction of total_steps over which ε decays",
-    ),
-    (
-        "exploration_decay",
-        "\"linear\" or \"exponential\" (geometric; both ε > 0)",
-    ),
-];
-
-/// Checks the ε-greedy keys shared by the TD methods.
-pub fn check_exploration(c: &mut Checker, initial: f64, last: f64, fraction: f64, decay: Decay) {
-    c.in_closed("exploration_initial_eps", initial, 0.0, 1.0);
-    c.in_closed("exploration_final_eps", last, 0.0, 1.0);
-    c.in_closed("exploration_fraction", fraction, 0.0, 1.0);
-    if decay == Decay::Exponential {
-        c.require("exploration_final_eps", initial > 0.0 && last > 0.0, || {
-            "exponential decay needs exploration_initial_eps and exploration_final_eps > 0".into()
-        });
+hyperparameters! {
+    /// Q-learning's hyperparameters.
+    pub struct QLearningConfig {
+        ..td: TdConfig;
     }
 }
 
-impl Hyperparameters for TdConfig {
-    const HELP: &'static [(&'static str, &'static str)] = &[
-        ("learning_rate", "step size α ∈ (0, 1]"),
-        ("gamma", "discount factor γ ∈ [0, 1]"),
-        EXPLORATION_HELP[0],
-        EXPLORATION_HELP[1],
-        EXPLORATION_HELP[2],
-        EXPLORATION_HELP[3],
-        (
-            "q_init",
-            "initial value of every Q(s, a) (optimism drives exploration)",
-        ),
-    ];
-
-    fn check(&self, c: &mut Checker) {
-        c.in_half_open("learning_rate", self.learning_rate, 0.0, 1.0);
-        c.in_closed("gamma", self.gamma, 0.0, 1.0);
-        check_exploration(
-            c,
-            self.exploration_initial_eps,
-            self.exploration_final_eps,
-            self.exploration_fraction,
-            self.exploration_decay,
-        );
-        c.finite("q_init", self.q_init);
+hyperparameters! {
+    /// Sarsa's hyperparameters.
+    pub struct SarsaConfig {
+        ..td: TdConfig;
     }
 }
 
-impl TdConfig {
-    pub fn epsilon(&self, total_steps: u64) -> EpsilonSchedule {
-        EpsilonSchedule {
-            initial: self.exploration_initial_eps,
-            last: self.exploration_final_eps,
-            fraction: self.exploration_fraction,
-            decay: self.exploration_decay,
-            total_steps,
-        }
+hyperparameters! {
+    /// Expected Sarsa's hyperparameters.
+    pub struct ExpectedSarsaConfig {
+        ..td: TdConfig;
+    }
+}
+
+impl Algorithm for QLearningConfig {
+    const NAME: &'static str = "q_learning";
+    const SUMMARY: &'static str =
+        "off-policy TD control, target r + γ max_a' Q(s',a') (Watkins 1989; S&B 6.5)";
+    const KIND: Kind = Kind::Learner;
+
+    fn check_env(&self, env: &dyn Env, num_envs: usize) -> Result<(), (&'static str, String)> {
+        super::check_env(Self::NAME, env, num_envs)
+    }
+
+    fn train(&self, session: &mut Session) -> anyhow::Result<()> {
+        train(&self.td, TdTarget::MaxQ, session)
+    }
+
+    fn policy(
+        &self,
+        _: &dyn Env,
+        _: Rng,
+        run_dir: &Path,
+        _: Backend,
+    ) -> anyhow::Result<Box<dyn Policy>> {
+        super::saved_policy(run_dir)
+    }
+}
+
+impl Algorithm for SarsaConfig {
+    const NAME: &'static str = "sarsa";
+    const SUMMARY: &'static str =
+        "on-policy TD control, target r + γ Q(s',a'), a' ~ ε-greedy (S&B 6.4)";
+    const KIND: Kind = Kind::Learner;
+
+    fn check_env(&self, env: &dyn Env, num_envs: usize) -> Result<(), (&'static str, String)> {
+        super::check_env(Self::NAME, env, num_envs)
+    }
+
+    fn train(&self, session: &mut Session) -> anyhow::Result<()> {
+        train(&self.td, TdTarget::Sarsa, session)
+    }
+
+    fn policy(
+        &self,
+        _: &dyn Env,
+        _: Rng,
+        run_dir: &Path,
+        _: Backend,
+    ) -> anyhow::Result<Box<dyn Policy>> {
+        super::saved_policy(run_dir)
+    }
+}
+
+impl Algorithm for ExpectedSarsaConfig {
+    const NAME: &'static str = "expected_sarsa";
+    const SUMMARY: &'static str =
+        "TD control, target r + γ Σ_a' π(a'|s') Q(s',a') under ε-greedy π (S&B 6.6)";
+    const KIND: Kind = Kind::Learner;
+
+    fn check_env(&self, env: &dyn Env, num_envs: usize) -> Result<(), (&'static str, String)> {
+        super::check_env(Self::NAME, env, num_envs)
+    }
+
+    fn train(&self, session: &mut Session) -> anyhow::Result<()> {
+        train(&self.td, TdTarget::Expected, session)
+    }
+
+    fn policy(
+        &self,
+        _: &dyn Env,
+        _: Rng,
+        run_dir: &Path,
+        _: Backend,
+    ) -> anyhow::Result<Box<dyn Policy>> {
+        super::saved_policy(run_dir)
     }
 }
 
@@ -135,7 +158,7 @@ struct TdState {
 pub fn train(cfg: &TdConfig, target: TdTarget, session: &mut Session) -> anyhow::Result<()> {
     let mut env = session.make_vec_env()?;
     let (n_states, n_actions) = table_size(&env.spec().observation_space, &env.spec().action_space);
-    let epsilon = cfg.epsilon(session.total_steps());
+    let epsilon = cfg.exploration.schedule(session.total_steps());
     session.set_diagnostics(&["epsilon", "td_error"])?;
     let (first, state) = match session.resumed::<TdState>()? {
         Some((step, st)) => {

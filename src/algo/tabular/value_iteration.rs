@@ -2,12 +2,50 @@
 //! V(s) ← max_a Σ_{s'} P(s'|s,a) [r + γ V(s')] until max_s |ΔV(s)| < θ.
 //! A "step" of the run is one sweep over all states; no env interaction happens.
 
+use std::path::Path;
+
 use anyhow::Context;
 
-use super::dp::{DpConfig, greedy_action, lookahead};
+use super::dp::{self, DpConfig, greedy_action, lookahead};
 use super::q_table::GreedyTable;
+use crate::algo::{Algorithm, Kind};
 use crate::env::{Action, Env, TabularModel};
-use crate::session::Session;
+use crate::hyper::hyperparameters;
+use crate::nn::Backend;
+use crate::rng::Rng;
+use crate::session::{Policy, Session};
+
+hyperparameters! {
+    /// Value iteration's hyperparameters.
+    pub struct ValueIterationConfig {
+        ..dp: DpConfig;
+    }
+}
+
+impl Algorithm for ValueIterationConfig {
+    const NAME: &'static str = "value_iteration";
+    const SUMMARY: &'static str =
+        "value iteration on the env's known model (Sutton & Barto 4.4); steps count sweeps";
+    const KIND: Kind = Kind::Learner;
+
+    fn check_env(&self, env: &dyn Env, num_envs: usize) -> Result<(), (&'static str, String)> {
+        dp::check_env(Self::NAME, env, num_envs)
+    }
+
+    fn train(&self, session: &mut Session) -> anyhow::Result<()> {
+        train(&self.dp, session)
+    }
+
+    fn policy(
+        &self,
+        _: &dyn Env,
+        _: Rng,
+        run_dir: &Path,
+        _: Backend,
+    ) -> anyhow::Result<Box<dyn Policy>> {
+        super::saved_policy(run_dir)
+    }
+}
 
 pub fn train(cfg: &DpConfig, session: &mut Session) -> anyhow::Result<()> {
     let env = session.make_env()?;

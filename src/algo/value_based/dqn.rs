@@ -9,31 +9,31 @@
 //! `prioritized` replay with importance weights w (Schaul et al. 2016). Exploration is ε-greedy
 //! with a linear schedule; actions are uniform until `learning_starts`.
 
+use std::path::Path;
+
 use burn::optim::GradientsParams;
 use burn::prelude::*;
 use rand::RngExt;
 use serde::{Deserialize, Serialize};
 
-use super::greedy::{GreedyPolicy, MODEL_FILE};
-use crate::algo::Hyperparameters;
+use super::greedy::{self, GreedyPolicy, MODEL_FILE};
 use crate::algo::diagnostics::{DeviceMeans, MeansState};
-use crate::algo::schedule::{Decay, EpsilonSchedule};
-use crate::algo::tabular::td::{EXPLORATION_HELP, check_exploration};
+use crate::algo::off_policy_config::OffPolicyConfig;
+use crate::algo::schedule::EpsilonGreedy;
+use crate::algo::{Algorithm, Kind};
 use crate::buffer::{
     NStep, PrioritizedReplay, ReplayBatch, ReplayBuffer, Transition, annealed_beta,
 };
-use crate::config::Checker;
-use crate::env::Space;
 use crate::env::vector::VecEnvSnapshot;
+use crate::env::{Env, Space};
+use crate::hyper::{Checker, hyperparameters};
+use crate::nn::Backend;
 use crate::nn::distributions::argmax;
 use crate::nn::polyak::{polyak_update, target_copy};
-use crate::nn::q_network::{Q_NETWORK_HELP, QNetwork, QNetworkConfig};
-use crate::nn::{
-    SavedModule, SavedOptimizer, adam, clip_grad_norm, matrix, to_vec,
-    vector,
-};
+use crate::nn::q_network::{QNetwork, QNetworkConfig};
+use crate::nn::{SavedModule, SavedOptimizer, adam, clip_grad_norm, matrix, to_vec, vector};
 use crate::rng::{Rng, Stream};
-use crate::session::Session;
+use crate::session::{Policy, Session};
 
 /// The regression loss on the TD error δ.
 #[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
@@ -46,145 +46,76 @@ pub enum TdLoss {
     Mse,
 }
 
-/// DQN's hyperparameters (Stable-Baselines3's names and defaults).
-#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
-#[serde(default, deny_unknown_fields)]
-pub struct DqnConfig {
-    pub learning_rate: f64,
-    /// Anneal the learning rate linearly to 0 over training.
-    pub anneal_lr: bool,
-    pub buffer_size: usize,
-    pub learning_starts: u64,
-    pub batch_size: usize,
-    /// Polyak coefficient of the target update (1: hard copy).
-    pub tau: f64,
-    pub gamma: f64,
-    /// Train every this many steps of the vector env.
-    pub train_freq: u64,
-    pub gradient_steps: usize,
-    /// Update the target network every this many env steps.
-    pub target_update_interval: u64,
-    pub exploration_fraction: f64,
-    pub exploration_initial_eps: f64,
-    pub exploration_final_eps: f64,
-    pub max_grad_norm: f64,
-    pub loss: TdLoss,
-    pub double: bool,
-    pub dueling: bool,
-    pub prioritized: bool,
-    pub n_step: usize,
-    pub per_alpha: f64,
-    pub per_beta0: f64,
-    pub per_eps: f64,
-    pub policy: QNetworkConfig,
-}
-
-impl Default for DqnConfig {
-    fn default() -> Self {
-        Self {
+hyperparameters! {
+    /// DQN's hyperparameters (Stable-Baselines3's names and defaults).
+    pub struct DqnConfig {
+        ..off_policy: OffPolicyConfig = OffPolicyConfig {
             learning_rate: 1e-4,
-            anneal_lr: false,
-            buffer_size: 1_000_000,
-            learning_starts: 100,
             batch_size: 32,
             tau: 1.0,
-            gamma: 0.99,
             train_freq: 4,
-            gradient_steps: 1,
-            target_update_interval: 10_000,
-            exploration_fraction: 0.1,
-            exploration_initial_eps: 1.0,
-            exploration_final_eps: 0.05,
-            max_grad_norm: 10.0,
-            loss: TdLoss::Huber,
-            double: false,
-            dueling: false,
-            prioritized: false,
-            n_step: 1,
-            per_alpha: 0.6,
-            per_beta0: 0.4,
-            per_eps: 1e-6,
-            policy: QNetworkConfig::default(),
-        }
+            ..Default::default()
+        };
+        /// anneal the learning rate linearly to 0
+        anneal_lr: bool = false;
+        /// env steps between target updates
+        target_update_interval: u64 = 10_000, nonzero;
+        ..exploration: EpsilonGreedy;
+        /// global gradient-norm bound
+        max_grad_norm: f64 = 10.0, positive;
+        /// "huber" (smooth L1) or "mse"
+        loss: TdLoss = TdLoss::Huber;
+        /// double DQN: the online net picks a*, the target net values it
+        double: bool = false;
+        /// dueling heads Q = V + A − mean A
+        dueling: bool = false;
+        /// proportional prioritised replay with importance weights
+        prioritized: bool = false;
+        /// k-step returns, stopped at episode ends (1: one-step)
+        n_step: usize = 1, nonzero;
+        /// priority exponent α ≥ 0 (0: uniform)
+        per_alpha: f64 = 0.6, non_negative;
+        /// importance-weight exponent β at step 0, annealed to 1
+        per_beta0: f64 = 0.4, in_closed(0.0, 1.0);
+        /// ε added to |δ| so every priority is positive
+        per_eps: f64 = 1e-6, positive;
+        [policy]: QNetworkConfig;
+    }
+    check: Self::check_dueling;
+}
+
+impl DqnConfig {
+    fn check_dueling(&self, c: &mut Checker) {
+        c.require(
+            "policy.net_arch",
+            !self.dueling || !self.policy.net_arch.is_empty(),
+            || "the dueling streams branch off a hidden layer: net_arch needs at least one".into(),
+        );
     }
 }
 
-impl Hyperparameters for DqnConfig {
-    const HELP: &'static [(&'static str, &'static str)] = &[
-        ("learning_rate", "Adam step size"),
-        ("anneal_lr", "anneal the learning rate linearly to 0"),
-        ("buffer_size", "replay capacity in transitions"),
-        (
-            "learning_starts",
-            "env steps of uniform random actions before training",
-        ),
-        ("batch_size", "transitions per gradient step"),
-        (
-            "tau",
-            "target update θ' ← (1 − τ)θ' + τθ, τ ∈ (0, 1] (1: hard copy)",
-        ),
-        ("gamma", "discount factor γ ∈ [0, 1]"),
-        ("train_freq", "train every this many vector-env steps"),
-        ("gradient_steps", "gradient steps per training round"),
-        ("target_update_interval", "env steps between target updates"),
-        EXPLORATION_HELP[2],
-        EXPLORATION_HELP[0],
-        EXPLORATION_HELP[1],
-        ("max_grad_norm", "global gradient-norm bound"),
-        ("loss", "\"huber\" (smooth L1) or \"mse\""),
-        (
-            "double",
-            "double DQN: the online net picks a*, the target net values it",
-        ),
-        ("dueling", "dueling heads Q = V + A − mean A"),
-        (
-            "prioritized",
-            "proportional prioritised replay with importance weights",
-        ),
-        (
-            "n_step",
-            "k-step returns, stopped at episode ends (1: one-step)",
-        ),
-        ("per_alpha", "priority exponent α ≥ 0 (0: uniform)"),
-        (
-            "per_beta0",
-            "importance-weight exponent β at step 0, annealed to 1",
-        ),
-        ("per_eps", "ε added to |δ| so every priority is positive"),
-        Q_NETWORK_HELP,
-    ];
+impl Algorithm for DqnConfig {
+    const NAME: &'static str = "dqn";
+    const SUMMARY: &'static str = "deep Q-network with replay and a target net; double, dueling, prioritised, n-step as flags (Mnih et al. 2015)";
+    const KIND: Kind = Kind::Learner;
 
-    fn check(&self, c: &mut Checker) {
-        c.positive("learning_rate", self.learning_rate);
-        c.require("buffer_size", self.buffer_size > 0, || "must be > 0".into());
-        c.require("batch_size", self.batch_size > 0, || "must be > 0".into());
-        c.require("tau", self.tau > 0.0 && self.tau <= 1.0, || {
-            format!("must be in (0, 1], got {}", self.tau)
-        });
-        c.in_closed("gamma", self.gamma, 0.0, 1.0);
-        c.require("train_freq", self.train_freq > 0, || "must be > 0".into());
-        c.require(
-            "target_update_interval",
-            self.target_update_interval > 0,
-            || "must be > 0".into(),
-        );
-        check_exploration(
-            c,
-            self.exploration_initial_eps,
-            self.exploration_final_eps,
-            self.exploration_fraction,
-            Decay::Linear,
-        );
-        c.positive("max_grad_norm", self.max_grad_norm);
-        c.require("n_step", self.n_step >= 1, || "must be >= 1".into());
-        c.require(
-            "per_alpha",
-            self.per_alpha.is_finite() && self.per_alpha >= 0.0,
-            || format!("must be a finite number >= 0, got {}", self.per_alpha),
-        );
-        c.in_closed("per_beta0", self.per_beta0, 0.0, 1.0);
-        c.positive("per_eps", self.per_eps);
-        self.policy.check(c, self.dueling);
+    fn check_env(&self, env: &dyn Env, _: usize) -> Result<(), (&'static str, String)> {
+        super::check_env(Self::NAME, env)
+    }
+
+    fn train(&self, session: &mut Session) -> anyhow::Result<()> {
+        train(self, session)
+    }
+
+    fn policy(
+        &self,
+        env: &dyn Env,
+        _: Rng,
+        run_dir: &Path,
+        backend: Backend,
+    ) -> anyhow::Result<Box<dyn Policy>> {
+        let saved = greedy::load(&self.policy, self.dueling, backend, env, run_dir)?;
+        Ok(Box::new(saved))
     }
 }
 
@@ -248,29 +179,28 @@ pub fn train(cfg: &DqnConfig, session: &mut Session) -> anyhow::Result<()> {
     let mut optimizer = adam(1e-8);
     let mut explore = session.rng(Stream::Explore);
     let mut sampler = session.rng(Stream::Minibatch);
-    let storage = ReplayBuffer::new(cfg.buffer_size, obs_dim, 1);
+    let storage = ReplayBuffer::new(cfg.off_policy.buffer_size, obs_dim, 1);
     let mut replay = if cfg.prioritized {
         Replay::Prioritized(PrioritizedReplay::new(storage, cfg.per_alpha, cfg.per_eps))
     } else {
         Replay::Uniform(storage)
     };
-    let mut n_step = NStep::new(cfg.n_step, cfg.gamma, n_envs, obs_dim, 1);
+    let mut n_step = NStep::new(cfg.n_step, cfg.off_policy.gamma, n_envs, obs_dim, 1);
     let total = session.total_steps();
-    let epsilon = EpsilonSchedule {
-        initial: cfg.exploration_initial_eps,
-        last: cfg.exploration_final_eps,
-        fraction: cfg.exploration_fraction,
-        decay: Decay::Linear,
-        total_steps: total,
-    };
+    let epsilon = cfg.exploration.schedule(total);
     // SB3 counts the target interval in vector-env steps.
     let target_every = (cfg.target_update_interval / n_envs as u64).max(1);
     session.set_diagnostics(&DIAGNOSTICS)?;
 
     let mut stats = DeviceMeans::new(2);
-    let mut diagnostics = vec![f64::NAN, f64::NAN, epsilon.value(0), cfg.learning_rate];
+    let mut diagnostics = vec![
+        f64::NAN,
+        f64::NAN,
+        epsilon.value(0),
+        cfg.off_policy.learning_rate,
+    ];
     let (mut step, mut vector_steps) = (0u64, 0u64);
-    let mut train_from = cfg.learning_starts;
+    let mut train_from = cfg.off_policy.learning_starts;
     let keep_replay = session.checkpoint_replay();
     if let Some((at, state)) = session.resumed::<DqnState>()? {
         q = state.q.restore(q)?;
@@ -280,7 +210,7 @@ pub fn train(cfg: &DqnConfig, session: &mut Session) -> anyhow::Result<()> {
         (train_from, n_step) = (state.train_from, state.n_step);
         match state.replay {
             Some(saved) => replay = saved,
-            None => train_from = at + cfg.learning_starts,
+            None => train_from = at + cfg.off_policy.learning_starts,
         }
         envs.restore(&state.envs);
         stats.restore(state.stats, &device);
@@ -292,13 +222,13 @@ pub fn train(cfg: &DqnConfig, session: &mut Session) -> anyhow::Result<()> {
         session.evaluate(0, &mut greedy, &diagnostics)?;
     }
     let mut batch = ReplayBatch::default();
-    let mut importance = Vec::with_capacity(cfg.batch_size);
+    let mut importance = Vec::with_capacity(cfg.off_policy.batch_size);
     let mut obs = envs.observations().to_vec();
     let mut actions = vec![0usize; n_envs];
     let mut explored = vec![false; n_envs];
     while step < total {
         // ε-greedy (uniform until learning_starts): one forward pass for the greedy envs.
-        let eps = if step < cfg.learning_starts {
+        let eps = if step < cfg.off_policy.learning_starts {
             1.0
         } else {
             epsilon.value(step)
@@ -343,14 +273,14 @@ pub fn train(cfg: &DqnConfig, session: &mut Session) -> anyhow::Result<()> {
 
         let progress = step as f64 / total as f64;
         let lr = if cfg.anneal_lr {
-            cfg.learning_rate * (1.0 - progress).max(0.0)
+            cfg.off_policy.learning_rate * (1.0 - progress).max(0.0)
         } else {
-            cfg.learning_rate
+            cfg.off_policy.learning_rate
         };
-        if vector_steps % cfg.train_freq == 0 && step > train_from {
+        if vector_steps % cfg.off_policy.train_freq == 0 && step > train_from {
             let beta = annealed_beta(cfg.per_beta0, progress);
-            for _ in 0..cfg.gradient_steps {
-                let b = cfg.batch_size;
+            for _ in 0..cfg.off_policy.gradient_steps {
+                let b = cfg.off_policy.batch_size;
                 let weights = match &replay {
                     Replay::Uniform(r) => {
                         r.sample_uniform(b, &mut sampler, &mut batch);
@@ -372,7 +302,7 @@ pub fn train(cfg: &DqnConfig, session: &mut Session) -> anyhow::Result<()> {
             greedy = GreedyPolicy::new(&q, obs_dim, &plain);
         }
         if vector_steps % target_every == 0 {
-            q_target = polyak_update(q_target, &q, cfg.tau);
+            q_target = polyak_update(q_target, &q, cfg.off_policy.tau);
         }
         if session.eval_due(step) {
             diagnostics = stats.take();

@@ -6,8 +6,8 @@ use std::path::Path;
 use anyhow::Context;
 use burn::prelude::*;
 
-use crate::nn::Backend;
 use crate::env::{Action, Env, Space};
+use crate::nn::Backend;
 use crate::nn::distributions::argmax;
 use crate::nn::q_network::{QNetwork, QNetworkConfig};
 use crate::nn::{burnpack, matrix, plain_device, to_vec};

@@ -1,0 +1,59 @@
+//! What the registry asks of an algorithm. Its config type (the `[algo]` table, declared with
+//! [`hyperparameters!`](crate::hyper::hyperparameters)) implements [`Algorithm`] in the
+//! algorithm's own file, next to the train function it calls.
+
+use std::path::Path;
+
+use crate::env::Env;
+use crate::hyper::Hyperparameters;
+use crate::nn::Backend;
+use crate::rng::Rng;
+use crate::session::{Policy, Session};
+
+/// Whether an algorithm learns or plans.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Kind {
+    /// Trains for `experiment.total_steps` steps, evaluated every `eval_every`.
+    Learner,
+    /// Acts by planning from the current state and does not train: a run evaluates it once.
+    Planner,
+}
+
+/// One algorithm, implemented by its hyperparameter table; help and range checks come from
+/// [`Hyperparameters`].
+pub trait Algorithm: Hyperparameters {
+    /// `[algo] name`.
+    const NAME: &'static str;
+    /// One line for `rl algos`: what it does, and its reference.
+    const SUMMARY: &'static str;
+    const KIND: Kind;
+
+    /// Whether it can run on `env` with `num_envs` copies: `Err((key, message))`.
+    fn check_env(&self, env: &dyn Env, num_envs: usize) -> Result<(), (&'static str, String)>;
+
+    /// Trains on `session` until its step budget is spent (a planner: evaluates itself).
+    fn train(&self, session: &mut Session) -> anyhow::Result<()>;
+
+    /// The policy of a finished run in `run_dir`, for `rl eval`: the learned policy it saved (a
+    /// network runs on `backend`), or a planner rebuilt from its config, sampling from `rng`.
+    fn policy(
+        &self,
+        env: &dyn Env,
+        rng: Rng,
+        run_dir: &Path,
+        backend: Backend,
+    ) -> anyhow::Result<Box<dyn Policy>>;
+}
+
+/// Planners act in the evaluation env and simulate clones of it: one env, no training envs.
+pub fn check_planner_envs(name: &str, num_envs: usize) -> Result<(), (&'static str, String)> {
+    if num_envs != 1 {
+        return Err((
+            "env.num_envs",
+            format!(
+                "does not apply to {name}: a planner acts in one env and simulates clones of it"
+            ),
+        ));
+    }
+    Ok(())
+}
