@@ -70,6 +70,7 @@ const ALGO_REGISTRY_ITEMS: &[&str] = &[
     "ALGOS",
     "AlgoEntry",
     "Algorithm",
+    "Kind",
     "find",
     "registry",
 ];
@@ -85,27 +86,37 @@ fn rust_files(dir: &Path, out: &mut Vec<PathBuf>) {
     }
 }
 
-/// The module paths after each `crate::` in `text` (`crate::{a, b::c}` gives `a` and `b::c`).
+/// The module paths after each `crate::` in `text`; groups are expanded (`crate::{a, b::{c, d}}`
+/// gives `a`, `b::c` and `b::d`).
 fn crate_paths(text: &str) -> Vec<String> {
     let mut paths = Vec::new();
     for (i, _) in text.match_indices("crate::") {
-        let rest = &text[i + "crate::".len()..];
-        if let Some(group) = rest.strip_prefix('{') {
-            let end = group.find('}').unwrap_or(group.len());
-            for part in group[..end].split(',') {
-                let part = part.trim();
-                if !part.is_empty() {
-                    paths.push(part.to_string());
-                }
-            }
-        } else {
-            let end = rest
-                .find(|c: char| !(c.is_alphanumeric() || c == '_' || c == ':'))
-                .unwrap_or(rest.len());
-            paths.push(rest[..end].trim_end_matches(':').to_string());
-        }
+        expand("", &text[i + "crate::".len()..], &mut paths);
     }
     paths
+}
+
+/// Pushes the paths of the use tree at the start of `rest`, each after `prefix`; returns the
+/// length of the tree read.
+fn expand(prefix: &str, rest: &str, paths: &mut Vec<String>) -> usize {
+    let end = rest
+        .find(|c: char| !(c.is_alphanumeric() || c == '_' || c == ':'))
+        .unwrap_or(rest.len());
+    let head = format!("{prefix}{}", &rest[..end]);
+    if rest[end..].starts_with('{') {
+        let mut at = end + 1;
+        loop {
+            let item = &rest[at..];
+            let skipped = item.len() - item.trim_start_matches([' ', '\n', ',']).len();
+            at += skipped;
+            if rest[at..].starts_with('}') || at >= rest.len() {
+                return at + 1;
+            }
+            at += expand(&head, &rest[at..], paths);
+        }
+    }
+    paths.push(head.trim_end_matches(':').to_string());
+    end
 }
 
 #[test]
@@ -154,9 +165,19 @@ fn every_layer_imports_only_what_lies_below_it() {
 
 #[test]
 fn crate_paths_are_read_from_use_lines_and_inline_paths() {
-    let text = "use crate::{env::Space, rng};\nlet x = crate::algo::planning::DIAGNOSTICS;";
+    let text = "use crate::{env::Space, rng};\nuse crate::algo::{ALGOS, find};\n\
+                let x = crate::algo::planning::DIAGNOSTICS;\nuse crate::{a::{b, c::{d}}, e};";
     assert_eq!(
         crate_paths(text),
-        ["env::Space", "rng", "algo::planning::DIAGNOSTICS"]
+        [
+            "env::Space",
+            "rng",
+            "algo::ALGOS",
+            "algo::find",
+            "algo::planning::DIAGNOSTICS",
+            "a::b",
+            "a::c::d",
+            "e"
+        ]
     );
 }

@@ -38,12 +38,13 @@ fn ppo_trains_in_memory_on_cartpole() {
             "experiment.eval_every=10000",
         ],
     );
+    // The last evaluation falls after the rollout (8 envs × 32 steps) that crosses 20k.
     let steps: Vec<u64> = recorder.curve.iter().map(|r| r.step).collect();
-    assert_eq!(steps, [0, 10_000, 20_000]);
+    assert_eq!(steps, [0, 10_000, 20_224]);
     let first = recorder.curve[0].eval_returns.iter().sum::<f64>() / 10.0;
     let last = recorder.final_eval().unwrap();
     assert!(
-        last >= 150.0 && last > 3.0 * first,
+        last >= 250.0 && last > first + 100.0,
         "PPO CartPole after 20k steps: {last} (untrained {first})"
     );
     assert!(!recorder.artifacts["model.bpk"].is_empty());

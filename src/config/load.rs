@@ -13,7 +13,7 @@ use serde::de::IgnoredAny;
 
 use super::locate::{line_col, path_at, position_of};
 use super::{EnvSection, Experiment, ExperimentSection};
-use crate::algo::{self, ALGOS, Kind};
+use crate::algo::{ALGOS, Kind, find};
 use crate::env::{TimeLimit, make_env};
 use crate::error::UsageError;
 use crate::hyper::Checker;
@@ -85,7 +85,7 @@ pub fn load_str(text: &str, origin: &str, overrides: &[String]) -> Result<Experi
                     ),
                 )
             })?;
-            algo::find(name).ok_or_else(|| {
+            find(name).ok_or_else(|| {
                 here(
                     &path("algo.name"),
                     format!(

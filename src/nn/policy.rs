@@ -14,9 +14,9 @@ use super::distributions::{
     sample_categorical, sample_gaussian,
 };
 use super::mlp::{Activation, Init, Mlp};
-use crate::env::Space;
 use crate::hyper::{Checker, hyperparameters};
 use crate::rng::Rng;
+use crate::space::Space;
 
 hyperparameters! {
     /// `[algo.policy]` of the on-policy methods: the networks (SB3's `policy_kwargs`).
