@@ -7,6 +7,7 @@
 pub mod actor_critic;
 pub mod control;
 pub mod diagnostics;
+pub mod off_policy;
 pub mod planning;
 pub mod policy_gradient;
 pub mod schedule;
