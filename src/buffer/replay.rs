@@ -69,7 +69,8 @@ impl ReplayBatch {
     /// with V(s') = `next_values` (the discount is γ^k for a k-step transition).
     pub fn td_target(&self, next_values: Tensor<1>, device: &Device) -> Tensor<1> {
         let not_terminated = vector(&self.terminated, device).neg().add_scalar(1.0);
-        vector(&self.rewards, device) + vector(&self.discounts, device) * not_terminated * next_values
+        vector(&self.rewards, device)
+            + vector(&self.discounts, device) * not_terminated * next_values
     }
 }
 

@@ -10,9 +10,7 @@ use rand::RngExt;
 use serde::{Deserialize, Serialize};
 
 use super::collect::{Collector, CollectorState};
-use super::sac_update::{
-    SacCheckpoint, SacNets, SacOptimizers, SacUpdate, normals, update,
-};
+use super::sac_update::{SacCheckpoint, SacNets, SacOptimizers, SacUpdate, normals, update};
 use super::saved::{Actor, ActorPolicy, MODEL_FILE};
 use super::{ActorCriticNets, SacArch};
 use crate::algo::Hyperparameters;
@@ -175,7 +173,13 @@ pub fn train(cfg: &SacConfig, session: &mut Session) -> anyhow::Result<()> {
         collector.obs_dim(),
         collector.act_dim(),
     );
-    let mut nets = SacNets::new(obs_dim, act_dim, cfg, &mut session.rng(Stream::Init), &device);
+    let mut nets = SacNets::new(
+        obs_dim,
+        act_dim,
+        cfg,
+        &mut session.rng(Stream::Init),
+        &device,
+    );
     let mut optimizers = SacOptimizers::default();
     let hp = SacUpdate::new(cfg, act_dim);
     let settings = Settings {
@@ -248,7 +252,11 @@ pub fn train(cfg: &SacConfig, session: &mut Session) -> anyhow::Result<()> {
                 actions[e * act_dim..(e + 1) * act_dim].copy_from_slice(&to_vec(a));
             }
         } else {
-            let noise = matrix(&normals(&mut off.explore, n_envs * act_dim), act_dim, &plain);
+            let noise = matrix(
+                &normals(&mut off.explore, n_envs * act_dim),
+                act_dim,
+                &plain,
+            );
             let (a, _) = acting.sample(matrix(&collector.obs, obs_dim, &plain), noise);
             actions = to_vec(a);
         }
@@ -259,8 +267,14 @@ pub fn train(cfg: &SacConfig, session: &mut Session) -> anyhow::Result<()> {
             for _ in 0..cfg.gradient_steps {
                 off.sample();
                 let step_stats;
-                (nets, step_stats) =
-                    update(nets, &mut optimizers, &off.batch, &hp, &mut off.sampler, &device);
+                (nets, step_stats) = update(
+                    nets,
+                    &mut optimizers,
+                    &off.batch,
+                    &hp,
+                    &mut off.sampler,
+                    &device,
+                );
                 stats.add(step_stats.row());
             }
             acting = nets.actor.valid();

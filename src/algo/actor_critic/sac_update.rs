@@ -60,10 +60,7 @@ impl SacNets {
         let critics = Critics::new(obs_dim, act_dim, hidden, activation, 2, rng, device);
         let critics_target = target_copy(&critics);
         let log_alpha = LogAlpha {
-            value: Param::from_data(
-                TensorData::new(vec![cfg.ent_coef.ln() as f32], [1]),
-                device,
-            ),
+            value: Param::from_data(TensorData::new(vec![cfg.ent_coef.ln() as f32], [1]), device),
         };
         Self {
             actor,
@@ -326,7 +323,14 @@ mod tests {
             .map(|q| 0.5 * (q - r.clone()).square().mean().into_scalar::<f32>())
             .sum();
         let mut opt = SacOptimizers::default();
-        let (_, stats) = update(nets, &mut opt, &b, &hp, &mut stream(0, Stream::Minibatch), &device);
+        let (_, stats) = update(
+            nets,
+            &mut opt,
+            &b,
+            &hp,
+            &mut stream(0, Stream::Minibatch),
+            &device,
+        );
         let loss_q = stats.loss_q.into_scalar::<f32>();
         assert!((loss_q - expected).abs() < 1e-5, "{loss_q} vs {expected}");
         assert_eq!(opt.steps, 1);
@@ -336,16 +340,21 @@ mod tests {
     /// the learning rate against its sign, and not at all when α is fixed.
     #[test]
     fn the_temperature_steps_against_the_entropy_gap() {
-        for (learn, target_entropy, expected) in
-            [(true, 100.0, 0.01), (true, -100.0, -0.01), (false, 100.0, 0.0)]
-        {
+        for (learn, target_entropy, expected) in [
+            (true, 100.0, 0.01),
+            (true, -100.0, -0.01),
+            (false, 100.0, 0.0),
+        ] {
             let (nets, hp, device) = setup(learn, target_entropy);
             let before = to_vec(nets.log_alpha.value.val())[0];
             let mut opt = SacOptimizers::default();
             let mut rng = stream(0, Stream::Minibatch);
             let (nets, stats) = update(nets, &mut opt, &batch(0.0), &hp, &mut rng, &device);
             let moved = to_vec(nets.log_alpha.value.val())[0] - before;
-            assert!((moved - expected).abs() < 1e-6, "moved {moved}, expected {expected}");
+            assert!(
+                (moved - expected).abs() < 1e-6,
+                "moved {moved}, expected {expected}"
+            );
             // The step's α is the one before its own update.
             assert_eq!(stats.alpha.into_scalar::<f32>(), before.exp());
         }

@@ -311,8 +311,14 @@ pub fn train(cfg: &Td3Config, n_critics: usize, session: &mut Session) -> anyhow
             for _ in 0..cfg.gradient_steps {
                 off.sample();
                 let step_stats;
-                (nets, step_stats) =
-                    update(nets, &mut optimizers, &off.batch, &hp, &mut off.sampler, &device);
+                (nets, step_stats) = update(
+                    nets,
+                    &mut optimizers,
+                    &off.batch,
+                    &hp,
+                    &mut off.sampler,
+                    &device,
+                );
                 stats.add(vec![step_stats.loss_q, step_stats.q_mean]);
                 if let Some(loss_pi) = step_stats.loss_pi {
                     actor_losses.add(vec![loss_pi]);

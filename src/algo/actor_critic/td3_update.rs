@@ -41,9 +41,7 @@ impl Td3Nets {
     ) -> Self {
         let (hidden, activation) = (&policy.net_arch, policy.activation);
         let actor = DeterministicActor::new(obs_dim, act_dim, hidden, activation, rng, device);
-        let critics = Critics::new(
-            obs_dim, act_dim, hidden, activation, n_critics, rng, device,
-        );
+        let critics = Critics::new(obs_dim, act_dim, hidden, activation, n_critics, rng, device);
         Self {
             actor_target: target_copy(&actor),
             critics_target: target_copy(&critics),
@@ -136,8 +134,12 @@ pub fn update(
     let next_obs = matrix(&batch.next_observations, obs_dim, device);
 
     let y = {
-        let smoothing =
-            smoothing_noise(b * act_dim, hp.target_policy_noise, hp.target_noise_clip, rng);
+        let smoothing = smoothing_noise(
+            b * act_dim,
+            hp.target_policy_noise,
+            hp.target_noise_clip,
+            rng,
+        );
         let next_actions = (nets.actor_target.forward(next_obs.clone())
             + matrix(&smoothing, act_dim, device))
         .clamp(-1.0, 1.0);
@@ -248,7 +250,14 @@ mod tests {
         let device = Device::flex().autodiff();
         let mut cfg = Td3Config::default();
         cfg.policy.net_arch = vec![8];
-        let nets = Td3Nets::new(3, 1, &cfg.policy, n_critics, &mut stream(0, Stream::Init), &device);
+        let nets = Td3Nets::new(
+            3,
+            1,
+            &cfg.policy,
+            n_critics,
+            &mut stream(0, Stream::Init),
+            &device,
+        );
         (nets, Td3Update::new(&cfg), device)
     }
 
@@ -302,8 +311,15 @@ mod tests {
         let (mut a, mut b) = (stream(3, Stream::Minibatch), stream(3, Stream::Minibatch));
         let noise = smoothing_noise(1000, 0.2, 0.5, &mut a);
         assert!(noise.iter().all(|x| x.abs() <= 0.5));
-        assert!(noise.iter().any(|x| x.abs() == 0.5), "some draws are clipped");
-        assert!(smoothing_noise(1000, 0.0, 0.0, &mut b).iter().all(|&x| x == 0.0));
+        assert!(
+            noise.iter().any(|x| x.abs() == 0.5),
+            "some draws are clipped"
+        );
+        assert!(
+            smoothing_noise(1000, 0.0, 0.0, &mut b)
+                .iter()
+                .all(|&x| x == 0.0)
+        );
         assert_eq!(a, b);
     }
 }

@@ -77,12 +77,7 @@ impl OffPolicy {
         act_dim: usize,
         diagnostics: Vec<f64>,
     ) -> Self {
-        let replay = Replay::new(
-            settings.buffer_size,
-            obs_dim,
-            act_dim,
-            settings.prioritized,
-        );
+        let replay = Replay::new(settings.buffer_size, obs_dim, act_dim, settings.prioritized);
         Self {
             replay,
             batch: ReplayBatch::default(),

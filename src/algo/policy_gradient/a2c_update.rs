@@ -113,9 +113,19 @@ mod tests {
     /// value targets ±1.
     fn rollout() -> RolloutBuffer {
         let mut buf = RolloutBuffer::new(2, 2, 2, ActionKind::Discrete(2));
-        buf.push(&[0.0, 1.0, 2.0, 3.0], &[1.0, 0.0], &[-0.1, -0.2], &[0.5, 0.6]);
+        buf.push(
+            &[0.0, 1.0, 2.0, 3.0],
+            &[1.0, 0.0],
+            &[-0.1, -0.2],
+            &[0.5, 0.6],
+        );
         buf.finish_step(&[1.0, 2.0], |_| false);
-        buf.push(&[4.0, 5.0, 6.0, 7.0], &[0.0, 1.0], &[-0.3, -0.4], &[0.7, 0.8]);
+        buf.push(
+            &[4.0, 5.0, 6.0, 7.0],
+            &[0.0, 1.0],
+            &[-0.3, -0.4],
+            &[0.7, 0.8],
+        );
         buf.finish_step(&[3.0, 4.0], |_| true);
         buf.advantages = vec![0.0; 4];
         buf.returns = vec![1.0, -1.0, 1.0, -1.0];
@@ -159,7 +169,10 @@ mod tests {
             };
             let hp = A2cUpdate::new(&cfg, 0.01);
             let (model, stats) = update(model, &mut optimizers, &buf, &hp, &device);
-            assert!((stats.loss_v - f64::from(expected)).abs() < 1e-6, "{stats:?}");
+            assert!(
+                (stats.loss_v - f64::from(expected)).abs() < 1e-6,
+                "{stats:?}"
+            );
             assert_eq!(stats.loss_pi, 0.0);
             let (after, values_after) = model.forward(obs.clone());
             assert_eq!(to_vec(after), logits, "separate: {separate}");
