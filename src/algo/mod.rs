@@ -10,6 +10,7 @@ pub mod actor_critic;
 pub mod algorithm;
 pub mod control;
 pub mod diagnostics;
+pub mod off_policy;
 pub mod off_policy_config;
 pub mod planning;
 pub mod policy_gradient;

@@ -43,15 +43,8 @@ impl PrioritizedReplay {
 
     /// `batch_size` slots drawn ∝ p^α, one from each of `batch_size` equal segments of the
     /// total mass (stratified, as in the paper's appendix B.2.1), and their importance weights
-    /// (written to `weights`) for exponent `beta`.
-    pub fn sample(
-        &self,
-        batch_size: usize,
-        beta: f64,
-        rng: &mut Rng,
-        batch: &mut ReplayBatch,
-        weights: &mut Vec<f32>,
-    ) {
+    /// (in `batch.weights`) for exponent `beta`.
+    pub fn sample(&self, batch_size: usize, beta: f64, rng: &mut Rng, batch: &mut ReplayBatch) {
         assert!(
             !self.buffer.is_empty(),
             "sampling from an empty replay buffer"
@@ -66,8 +59,8 @@ impl PrioritizedReplay {
         self.buffer.gather(batch);
         // w_i / max_j w_j = (p_i / p_min)^−β: N and Σp cancel.
         let p_min = self.tree.min();
-        weights.clear();
-        weights.extend(
+        batch.weights.clear();
+        batch.weights.extend(
             batch
                 .indices
                 .iter()
@@ -135,12 +128,12 @@ mod tests {
         let mut per = filled(4, 0.5);
         per.update_priorities(&[0, 1, 2, 3], &[1.0, 2.0, 4.0, 8.0]);
         let mut rng = stream(1, Stream::Minibatch);
-        let (mut batch, mut weights) = (ReplayBatch::default(), Vec::new());
+        let mut batch = ReplayBatch::default();
         let mut counts = [0f64; 4];
         let draws = 400;
         for _ in 0..draws {
-            per.sample(100, 1.0, &mut rng, &mut batch, &mut weights);
-            for (&i, &w) in batch.indices.iter().zip(&weights) {
+            per.sample(100, 1.0, &mut rng, &mut batch);
+            for (&i, &w) in batch.indices.iter().zip(&batch.weights) {
                 counts[i] += 1.0;
                 let expected = (2f64.powi(i as i32)).sqrt().recip();
                 assert!((f64::from(w) - expected).abs() < 1e-6, "w[{i}] = {w}");
@@ -152,7 +145,7 @@ mod tests {
             let freq = c / (draws * 100) as f64;
             assert!((freq - p).abs() < 0.01, "P({i}) = {freq}, expected {p}");
         }
-        assert!(weights.iter().all(|&w| w <= 1.0));
+        assert!(batch.weights.iter().all(|&w| w <= 1.0));
     }
 
     #[test]

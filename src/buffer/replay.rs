@@ -6,9 +6,11 @@
 //! 2018). It also stores the discount of its bootstrap term, γ^k for a k-step transition (see
 //! [`super::NStep`]), so that every target reads y = r + discount · (1 − terminated) · V(s').
 
+use burn::prelude::*;
 use rand::RngExt;
 use serde::{Deserialize, Serialize};
 
+use crate::nn::vector;
 use crate::rng::Rng;
 
 /// One transition as it goes into the buffer.
@@ -25,9 +27,12 @@ pub struct Transition<'a> {
     pub discount: f32,
 }
 
-/// A sampled minibatch on the host, row-major, reused between samples.
+/// A minibatch of transitions on the host, row-major: sampled from a replay buffer (and reused
+/// between samples), or built by another method from its own data (model rollouts, relabelled
+/// goals) for an off-policy update.
 #[derive(Clone, Debug, Default)]
 pub struct ReplayBatch {
+    /// The buffer slots sampled (empty for a batch not drawn from a buffer).
     pub indices: Vec<usize>,
     pub observations: Vec<f32>,
     pub actions: Vec<f32>,
@@ -36,15 +41,36 @@ pub struct ReplayBatch {
     /// 1 where the episode terminated (no bootstrap), else 0.
     pub terminated: Vec<f32>,
     pub discounts: Vec<f32>,
+    /// Importance weights of prioritised replay; empty for uniform replay (all 1).
+    pub weights: Vec<f32>,
 }
 
 impl ReplayBatch {
+    /// Transitions in the batch.
     pub fn len(&self) -> usize {
-        self.indices.len()
+        self.rewards.len()
     }
 
     pub fn is_empty(&self) -> bool {
-        self.indices.is_empty()
+        self.rewards.is_empty()
+    }
+
+    /// Values per observation.
+    pub fn obs_dim(&self) -> usize {
+        self.observations.len() / self.len()
+    }
+
+    /// Values per action (1 for a discrete action, stored as its index).
+    pub fn act_dim(&self) -> usize {
+        self.actions.len() / self.len()
+    }
+
+    /// The one-step TD target y = r + discount · (1 − terminated) · V(s') of each transition,
+    /// with V(s') = `next_values` (the discount is γ^k for a k-step transition).
+    pub fn td_target(&self, next_values: Tensor<1>, device: &Device) -> Tensor<1> {
+        let not_terminated = vector(&self.terminated, device).neg().add_scalar(1.0);
+        vector(&self.rewards, device)
+            + vector(&self.discounts, device) * not_terminated * next_values
     }
 }
 
@@ -196,6 +222,7 @@ impl ReplayBuffer {
     /// `batch_size` slots drawn uniformly with replacement.
     pub fn sample_uniform(&self, batch_size: usize, rng: &mut Rng, batch: &mut ReplayBatch) {
         assert!(!self.is_empty(), "sampling from an empty replay buffer");
+        batch.weights.clear();
         batch.indices.clear();
         batch
             .indices
@@ -270,6 +297,24 @@ mod tests {
         assert_eq!(batch.terminated, vec![1.0, 0.0, 0.0]);
         assert!(buf.truncated(0) && !buf.truncated(2));
         assert_eq!(batch.discounts, vec![0.99; 3]);
+    }
+
+    /// y = r + discount · (1 − terminated) · V(s') on a hand-made batch: a 2-step discount,
+    /// a termination (no bootstrap) and a 1-step discount.
+    #[test]
+    fn the_td_target_bootstraps_unless_terminated() {
+        let batch = ReplayBatch {
+            observations: vec![0.0; 6],
+            actions: vec![0.0; 3],
+            rewards: vec![1.0, 2.0, -1.0],
+            terminated: vec![0.0, 1.0, 0.0],
+            discounts: vec![0.25, 0.5, 0.5],
+            ..ReplayBatch::default()
+        };
+        assert_eq!((batch.len(), batch.obs_dim(), batch.act_dim()), (3, 2, 1));
+        let device = Device::flex();
+        let y = batch.td_target(vector(&[8.0, 10.0, 4.0], &device), &device);
+        assert_eq!(crate::nn::to_vec(y), vec![3.0, 2.0, 1.0]);
     }
 
     #[test]

@@ -5,7 +5,8 @@
 use serde::{Deserialize, Serialize};
 
 use super::ActionBox;
-use crate::buffer::{ReplayBuffer, Transition};
+use crate::algo::off_policy::Replay;
+use crate::buffer::Transition;
 use crate::env::VecEnv;
 use crate::env::vector::VecEnvSnapshot;
 use crate::session::Session;
@@ -65,7 +66,7 @@ impl Collector {
     pub fn step(
         &mut self,
         actions: &[f32],
-        replay: &mut ReplayBuffer,
+        replay: &mut Replay,
         session: &mut Session,
         step: &mut u64,
     ) -> anyhow::Result<Vec<bool>> {

@@ -5,8 +5,10 @@
 pub mod collect;
 pub mod noise;
 pub mod sac;
+pub mod sac_update;
 pub mod saved;
 pub mod td3;
+pub mod td3_update;
 
 use crate::env::{Env, Space};
 use crate::hyper::{Checker, hyperparameters};

@@ -1,38 +1,29 @@
 //! Soft actor-critic (Haarnoja et al. 2018, "SAC: algorithms and applications"), as
-//! Stable-Baselines3 implements it. Per gradient step, on a replay minibatch:
-//!
-//! - temperature: J(α) = −E[log α · (log π(ã|s) + H̄)] with target entropy H̄ = −dim(A) (eq. 18);
-//! - critics: y = r + γ (1 − d)(min_i Q'_i(s', ã') − α log π(ã'|s')), ã' ~ π(·|s'),
-//!   J(Q) = ½ Σ_i E[(Q_i(s, a) − y)²] (twin critics, clipped double Q);
-//! - actor: J(π) = E[α log π(ã|s) − min_i Q_i(s, ã)], ã = tanh(μ + σε) reparameterised;
-//! - Polyak-averaged target critics.
-//!
-//! The actor step differentiates through frozen copies of the critics, so no critic weight
-//! gradient is computed there.
+//! Stable-Baselines3 implements it: the training loop. It acts with the stochastic actor
+//! (uniform random actions until `learning_starts`; optionally gSDE, Raffin et al. 2022), stores
+//! the transitions in replay and takes `gradient_steps` steps of [`update`] (temperature,
+//! twin critics, actor, Polyak targets) every `train_freq` vector-env steps, with target
+//! entropy H̄ = −dim(A) unless set.
 
 use std::path::Path;
 
-use burn::module::Param;
-use burn::optim::GradientsParams;
 use burn::prelude::*;
 use rand::RngExt;
 use serde::{Deserialize, Serialize};
 
 use super::ActorCriticNets;
 use super::collect::{Collector, CollectorState};
+use super::sac_update::{SacCheckpoint, SacNets, SacOptimizers, SacUpdate, normals, update};
 use super::saved::{self, Actor, ActorKind, ActorPolicy, MODEL_FILE};
 use crate::algo::diagnostics::{DeviceMeans, MeansState};
+use crate::algo::off_policy::{OffPolicy, Settings};
 use crate::algo::off_policy_config::OffPolicyConfig;
 use crate::algo::{Algorithm, Kind};
-use crate::buffer::{ReplayBatch, ReplayBuffer};
 use crate::env::Env;
 use crate::hyper::{Checker, hyperparameters};
-use crate::nn::Backend;
 use crate::nn::actors::SquashedGaussianActor;
-use crate::nn::critics::Critics;
-use crate::nn::polyak::{polyak_update, target_copy};
-use crate::nn::{SavedModule, SavedOptimizer, adam, matrix, to_vec, vector};
-use crate::rng::{Rng, Stream, standard_normal};
+use crate::nn::{Backend, matrix, to_vec};
+use crate::rng::{Rng, Stream};
 use crate::session::{Policy, Session};
 
 hyperparameters! {
@@ -100,42 +91,16 @@ impl Algorithm for SacConfig {
     }
 }
 
-/// log α as a one-parameter module, so that an optimiser can step it.
-#[derive(Module, Debug)]
-struct LogAlpha {
-    value: Param<Tensor<1>>,
-}
-
 const DIAGNOSTICS: [&str; 5] = ["loss_pi", "loss_q", "alpha", "entropy", "q_mean"];
 
-/// `n` standard normal draws as f32.
-fn normals(rng: &mut Rng, n: usize) -> Vec<f32> {
-    (0..n).map(|_| standard_normal(rng) as f32).collect()
-}
-
-/// Everything a checkpoint needs to continue SAC exactly (taken between env steps).
+/// SAC's own part of a checkpoint (taken between env steps).
 #[derive(Serialize, Deserialize)]
 struct SacState {
-    actor: SavedModule,
-    critics: SavedModule,
-    critics_target: SavedModule,
-    log_alpha: SavedModule,
-    actor_opt: SavedOptimizer,
-    critic_opt: SavedOptimizer,
-    alpha_opt: SavedOptimizer,
-    explore: Rng,
-    sampler: Rng,
-    /// None when `experiment.checkpoint_replay` is off.
-    replay: Option<ReplayBuffer>,
-    /// Training waits until this step (`learning_starts`, later after a resume without replay).
-    train_from: u64,
+    learner: SacCheckpoint,
     collector: CollectorState,
     /// gSDE's exploration matrices, one per env (row-major).
     sde_noise: Vec<Vec<f32>>,
-    vector_steps: u64,
-    gradient_steps: usize,
     stats: MeansState,
-    diagnostics: Vec<f64>,
 }
 
 pub fn train(cfg: &SacConfig, session: &mut Session) -> anyhow::Result<()> {
@@ -147,31 +112,24 @@ pub fn train(cfg: &SacConfig, session: &mut Session) -> anyhow::Result<()> {
         collector.obs_dim(),
         collector.act_dim(),
     );
-    let (hidden, activation) = (&cfg.policy.net_arch, cfg.policy.activation);
-    let mut init = session.rng(Stream::Init);
-    let mut actor = SquashedGaussianActor::new(
+    let mut nets = SacNets::new(
         obs_dim,
         act_dim,
-        hidden,
-        activation,
-        cfg.use_sde.then_some(cfg.log_std_init),
-        &mut init,
+        cfg,
+        &mut session.rng(Stream::Init),
         &device,
     );
-    let mut critics = Critics::new(obs_dim, act_dim, hidden, activation, 2, &mut init, &device);
-    let mut critics_target = target_copy(&critics);
-    let mut log_alpha = LogAlpha {
-        value: Param::from_data(
-            TensorData::new(vec![cfg.ent_coef.ln() as f32], [1]),
-            &device,
-        ),
+    let mut optimizers = SacOptimizers::default();
+    let hp = SacUpdate::new(cfg, act_dim);
+    let settings = Settings {
+        buffer_size: cfg.off_policy.buffer_size,
+        batch_size: cfg.off_policy.batch_size,
+        learning_starts: cfg.off_policy.learning_starts,
+        train_freq: cfg.off_policy.train_freq,
+        prioritized: None,
     };
-    let target_entropy = cfg.target_entropy.unwrap_or(-(act_dim as f64));
-    let (mut actor_opt, mut critic_opt, mut alpha_opt) = (adam(1e-8), adam(1e-8), adam(1e-8));
-    let mut explore = session.rng(Stream::Explore);
-    let mut sampler = session.rng(Stream::Minibatch);
-    let mut replay = ReplayBuffer::new(cfg.off_policy.buffer_size, obs_dim, act_dim);
-    let mut batch = ReplayBatch::default();
+    let diagnostics = vec![f64::NAN; DIAGNOSTICS.len()];
+    let mut off = OffPolicy::new(session, settings, obs_dim, act_dim, diagnostics);
     let total = session.total_steps();
     session.set_diagnostics(&DIAGNOSTICS)?;
 
@@ -185,44 +143,24 @@ pub fn train(cfg: &SacConfig, session: &mut Session) -> anyhow::Result<()> {
         )
     };
     let mut stats = DeviceMeans::new(DIAGNOSTICS.len());
-    let mut diagnostics = vec![f64::NAN; DIAGNOSTICS.len()];
     let mut sde_noise: Vec<Tensor<2>> = Vec::new();
-    let (mut step, mut vector_steps, mut gradient_steps) = (0u64, 0u64, 0usize);
-    let mut train_from = cfg.off_policy.learning_starts;
-    let keep_replay = session.checkpoint_replay();
-    if let Some((at, s)) = session.resumed::<SacState>()? {
-        actor = s.actor.restore(actor)?;
-        critics = s.critics.restore(critics)?;
-        critics_target = s.critics_target.restore(critics_target)?;
-        log_alpha = s.log_alpha.restore(log_alpha)?;
-        actor_opt = s.actor_opt.restore(actor_opt)?;
-        critic_opt = s.critic_opt.restore(critic_opt)?;
-        alpha_opt = s.alpha_opt.restore(alpha_opt)?;
-        (explore, sampler, train_from) = (s.explore, s.sampler, s.train_from);
-        match s.replay {
-            Some(saved) => replay = saved,
-            None => train_from = at + cfg.off_policy.learning_starts,
-        }
+    if let Some(s) = off.resume::<SacState>(session)? {
+        (nets, optimizers) = s.learner.restore(nets, optimizers)?;
         collector.restore(&s.collector);
-        let cols = actor.noise_shape(1)[1];
+        let cols = nets.actor.noise_shape(1)[1];
         sde_noise = s
             .sde_noise
             .iter()
             .map(|w| matrix(w, cols, &plain))
             .collect();
         stats.restore(s.stats, &device);
-        (step, vector_steps, gradient_steps) = (at, s.vector_steps, s.gradient_steps);
-        diagnostics = s.diagnostics;
     }
-    let mut policy = snapshot(&actor);
-    let mut acting = actor.valid();
-    // A checkpoint follows the evaluation of its step: a resumed run has had it.
-    if step == 0 {
-        session.evaluate(0, &mut policy, &diagnostics)?;
-    }
+    let mut policy = snapshot(&nets.actor);
+    let mut acting = nets.actor.valid();
+    off.evaluate_at_start(session, &mut policy)?;
     let mut actions = vec![0.0f32; n_envs * act_dim];
-    while step < total {
-        let round_step = vector_steps % cfg.off_policy.train_freq;
+    while off.step < total {
+        let round_step = off.vector_steps % cfg.off_policy.train_freq;
         if cfg.use_sde
             && (round_step == 0
                 || (cfg.sde_sample_freq > 0
@@ -232,15 +170,15 @@ pub fn train(cfg: &SacConfig, session: &mut Session) -> anyhow::Result<()> {
             sde_noise = (0..n_envs)
                 .map(|_| {
                     matrix(
-                        &normals(&mut explore, shape[0] * shape[1]),
+                        &normals(&mut off.explore, shape[0] * shape[1]),
                         shape[1],
                         &plain,
                     )
                 })
                 .collect();
         }
-        if step < cfg.off_policy.learning_starts {
-            actions.fill_with(|| explore.random_range(-1.0..=1.0));
+        if off.exploring() {
+            actions.fill_with(|| off.explore.random_range(-1.0..=1.0));
         } else if cfg.use_sde {
             // Each env keeps its own exploration weights W.
             for (e, noise) in sde_noise.iter().enumerate() {
@@ -253,109 +191,46 @@ pub fn train(cfg: &SacConfig, session: &mut Session) -> anyhow::Result<()> {
                 actions[e * act_dim..(e + 1) * act_dim].copy_from_slice(&to_vec(a));
             }
         } else {
-            let noise = matrix(&normals(&mut explore, n_envs * act_dim), act_dim, &plain);
+            let noise = matrix(
+                &normals(&mut off.explore, n_envs * act_dim),
+                act_dim,
+                &plain,
+            );
             let (a, _) = acting.sample(matrix(&collector.obs, obs_dim, &plain), noise);
             actions = to_vec(a);
         }
-        collector.step(&actions, &mut replay, session, &mut step)?;
-        vector_steps += 1;
+        collector.step(&actions, &mut off.replay, session, &mut off.step)?;
+        off.vector_steps += 1;
 
-        if vector_steps % cfg.off_policy.train_freq == 0 && step > train_from {
+        if off.train_due() {
             for _ in 0..cfg.off_policy.gradient_steps {
-                replay.sample_uniform(cfg.off_policy.batch_size, &mut sampler, &mut batch);
-                let b = batch.len();
-                let obs = matrix(&batch.observations, obs_dim, &device);
-                let next_obs = matrix(&batch.next_observations, obs_dim, &device);
-
-                // Temperature. (With gSDE one draw of W serves the batch and the target.)
-                let shape = actor.noise_shape(b);
-                let mut draw = || {
-                    matrix(
-                        &normals(&mut sampler, shape[0] * shape[1]),
-                        shape[1],
-                        &device,
-                    )
-                };
-                let noise = draw();
-                let next_noise = if cfg.use_sde { noise.clone() } else { draw() };
-                let (pi_actions, log_prob) = actor.sample(obs.clone(), noise);
-                let alpha = log_alpha.value.val().detach().exp();
-                if cfg.learn_ent_coef {
-                    let gap = log_prob.clone().detach().add_scalar(target_entropy);
-                    let loss = (log_alpha.value.val() * gap).mean().neg();
-                    let grads = GradientsParams::from_grads(loss.backward(), &log_alpha);
-                    log_alpha = alpha_opt.step(cfg.off_policy.learning_rate, log_alpha, grads);
-                }
-
-                // Critics.
-                let y = {
-                    let (next_actions, next_log_prob) =
-                        actor.clone().no_grad().sample(next_obs.clone(), next_noise);
-                    let soft_q =
-                        critics_target.min(next_obs, next_actions) - next_log_prob * alpha.clone();
-                    let not_terminated = vector(&batch.terminated, &device).neg().add_scalar(1.0);
-                    vector(&batch.rewards, &device)
-                        + vector(&batch.discounts, &device) * not_terminated * soft_q
-                }
-                .detach();
-                let replayed = matrix(&batch.actions, act_dim, &device);
-                let qs = critics.forward(obs.clone(), replayed);
-                let q_mean = qs[0].clone().detach().mean();
-                let loss_q = qs
-                    .into_iter()
-                    .map(|q| (q - y.clone()).square().mean())
-                    .reduce(|a, b| a + b)
-                    .expect("two critics")
-                    .mul_scalar(0.5);
-                let grads = GradientsParams::from_grads(loss_q.backward(), &critics);
-                critics = critic_opt.step(cfg.off_policy.learning_rate, critics, grads);
-
-                // Actor, through the updated critics held fixed.
-                let q_pi = critics.clone().no_grad().min(obs, pi_actions);
-                let loss_pi = (log_prob.clone() * alpha.clone() - q_pi).mean();
-                let grads = GradientsParams::from_grads(loss_pi.backward(), &actor);
-                actor = actor_opt.step(cfg.off_policy.learning_rate, actor, grads);
-
-                gradient_steps += 1;
-                if gradient_steps % cfg.target_update_interval == 0 {
-                    critics_target = polyak_update(critics_target, &critics, cfg.off_policy.tau);
-                }
-                stats.add(vec![
-                    loss_pi.detach(),
-                    loss_q.detach(),
-                    alpha,
-                    log_prob.detach().mean().neg(),
-                    q_mean,
-                ]);
+                off.sample();
+                let step_stats;
+                (nets, step_stats) = update(
+                    nets,
+                    &mut optimizers,
+                    &off.batch,
+                    &hp,
+                    &mut off.sampler,
+                    &device,
+                );
+                stats.add(step_stats.row());
             }
-            acting = actor.valid();
+            acting = nets.actor.valid();
         }
-        if session.eval_due(step) {
-            diagnostics = stats.take();
-            policy = snapshot(&actor);
-            session.evaluate(step, &mut policy, &diagnostics)?;
+        if session.eval_due(off.step) {
+            let diagnostics = stats.take();
+            policy = snapshot(&nets.actor);
+            off.evaluate(session, &mut policy, diagnostics)?;
         }
-        session.checkpoint(step, || {
+        off.checkpoint(session, || {
             Ok(SacState {
-                actor: SavedModule::of(&actor)?,
-                critics: SavedModule::of(&critics)?,
-                critics_target: SavedModule::of(&critics_target)?,
-                log_alpha: SavedModule::of(&log_alpha)?,
-                actor_opt: SavedOptimizer::of(&actor_opt)?,
-                critic_opt: SavedOptimizer::of(&critic_opt)?,
-                alpha_opt: SavedOptimizer::of(&alpha_opt)?,
-                explore: explore.clone(),
-                sampler: sampler.clone(),
-                replay: keep_replay.then(|| replay.clone()),
-                train_from,
+                learner: SacCheckpoint::of(&nets, &optimizers)?,
                 collector: collector.state(),
                 sde_noise: sde_noise.iter().cloned().map(to_vec).collect(),
-                vector_steps,
-                gradient_steps,
                 stats: stats.state(),
-                diagnostics: diagnostics.clone(),
             })
         })?;
     }
-    session.save_artifact(MODEL_FILE, &snapshot(&actor).to_bytes()?)
+    session.save_artifact(MODEL_FILE, &snapshot(&nets.actor).to_bytes()?)
 }

@@ -1,19 +1,15 @@
 //! Advantage actor-critic, the synchronous variant of A3C (Mnih et al. 2016), as
-//! Stable-Baselines3 implements it: one gradient step per rollout of `n_steps` × `num_envs`
-//! transitions on
-//!
-//! L = −E[log π(a_t|s_t) Â_t] + c_v E[(V(s_t) − R_t)²] − c_e E[H(π(·|s_t))]
-//!
-//! with Â_t from GAE(λ) (λ = 1: n-step returns bootstrapped at the rollout's end), RMSprop
-//! (α = 0.99, ε = 1e-5) or Adam, global gradient-norm clipping, and either one optimiser for
-//! both nets or one each (actor: policy loss and entropy; critic: value loss).
+//! Stable-Baselines3 implements it: the training loop. Each rollout of `n_steps` × `num_envs`
+//! transitions gets Â_t from GAE(λ) (λ = 1: n-step returns bootstrapped at the rollout's end)
+//! and one gradient step of [`update`], with RMSprop (α = 0.99, ε = 1e-5) or Adam and either one
+//! optimiser for both nets or one each.
 
 use std::path::Path;
 
-use burn::optim::{GradientsParams, RmsPropConfig};
-use burn::prelude::*;
+use burn::optim::RmsPropConfig;
 use serde::{Deserialize, Serialize};
 
+use super::a2c_update::{A2cOptimizers, A2cUpdate, update};
 use super::checkpoint::OnPolicyState;
 use super::rollout::{Collector, Normalization};
 use super::{explained_variance, saved};
@@ -21,8 +17,7 @@ use crate::algo::{Algorithm, Kind};
 use crate::buffer::RolloutBuffer;
 use crate::env::Env;
 use crate::hyper::{Checker, hyperparameters};
-use crate::nn::Backend;
-use crate::nn::{Acting, ActionKind, ActorCritic, PolicyConfig, adam, clip_grad_norm, to_vec};
+use crate::nn::{Acting, ActionKind, ActorCritic, Backend, PolicyConfig, adam};
 use crate::rng::{Rng, Stream};
 use crate::session::{Policy, Session};
 
@@ -139,23 +134,22 @@ pub fn train(cfg: &A2cConfig, session: &mut Session) -> anyhow::Result<()> {
         &device,
     );
     // Either one optimiser for everything, or the actor's and the critic's.
-    let mut actor_optimizer = optimizer(cfg);
-    let mut critic_optimizer = cfg.separate_optimizers.then(|| optimizer(cfg));
+    let mut optimizers = A2cOptimizers {
+        actor: optimizer(cfg),
+        critic: cfg.separate_optimizers.then(|| optimizer(cfg)),
+    };
     let mut buffer = RolloutBuffer::new(cfg.n_steps, n_envs, obs_dim, action);
-    let all: Vec<usize> = (0..cfg.n_steps * n_envs).collect();
     let total = session.total_steps();
     session.set_diagnostics(&DIAGNOSTICS)?;
 
     let mut step = 0u64;
     let mut diagnostics = vec![f64::NAN; DIAGNOSTICS.len()];
     if let Some((at, state)) = session.resumed::<OnPolicyState>()? {
-        let mut optimizers = vec![&mut actor_optimizer];
-        optimizers.extend(critic_optimizer.as_mut());
-        (diagnostics, _) = state.restore(&mut model, &mut optimizers, &mut collector)?;
+        let mut saved = vec![&mut optimizers.actor];
+        saved.extend(optimizers.critic.as_mut());
+        (diagnostics, _) = state.restore(&mut model, &mut saved, &mut collector)?;
         step = at;
     }
-    // After a restore: the parameters carry the ids of the run that saved them.
-    let critic_ids = model.value_param_ids();
     let mut acting = Acting::new(&model, action, obs_dim, &plain);
     collector.evaluate_at_start(&acting, session, step, &diagnostics)?;
     while step < total {
@@ -168,44 +162,23 @@ pub fn train(cfg: &A2cConfig, session: &mut Session) -> anyhow::Result<()> {
         } else {
             cfg.learning_rate
         };
-
-        let mb = buffer.minibatch(&all, cfg.normalize_advantage, &device);
-        let (out, values) = model.forward(mb.observations);
-        let (log_prob, entropy) = model.log_prob_entropy(out, &mb.actions);
-        let loss_pi = (log_prob * mb.advantages).mean().neg();
-        let loss_v = (mb.returns - values).square().mean();
-        let entropy = entropy.mean();
-        let loss = loss_pi.clone() + loss_v.clone().mul_scalar(cfg.vf_coef)
-            - entropy.clone().mul_scalar(cfg.ent_coef);
-        let stats = Tensor::cat(vec![loss_pi.detach(), loss_v.detach(), entropy.detach()], 0);
-
-        let mut grads = loss.backward();
-        match &mut critic_optimizer {
-            None => {
-                let mut grads = GradientsParams::from_grads(grads, &model);
-                clip_grad_norm(&model, &mut grads, cfg.max_grad_norm);
-                model = actor_optimizer.step(lr, model, grads);
-            }
-            Some(critic_optimizer) => {
-                // The critic's parameters only get the value loss's gradient, the actor's only
-                // the policy and entropy terms': each net is clipped and stepped on its own.
-                let mut critic = GradientsParams::from_params(&mut grads, &model, &critic_ids);
-                let mut actor = GradientsParams::from_module(&mut grads, &model);
-                clip_grad_norm(&model, &mut critic, cfg.max_grad_norm);
-                clip_grad_norm(&model, &mut actor, cfg.max_grad_norm);
-                model = critic_optimizer.step(lr, model, critic);
-                model = actor_optimizer.step(lr, model, actor);
-            }
-        }
+        let stats;
+        (model, stats) = update(
+            model,
+            &mut optimizers,
+            &buffer,
+            &A2cUpdate::new(cfg, lr),
+            &device,
+        );
         acting = Acting::new(&model, action, obs_dim, &plain);
 
-        diagnostics = to_vec(stats).into_iter().map(f64::from).collect();
+        diagnostics = vec![stats.loss_pi, stats.loss_v, stats.entropy];
         diagnostics.push(explained_variance(&buffer.values, &buffer.returns));
         diagnostics.push(lr);
         session.checkpoint(step, || {
-            let mut optimizers = vec![&actor_optimizer];
-            optimizers.extend(critic_optimizer.as_ref());
-            OnPolicyState::capture(&model, &optimizers, &collector, &diagnostics, None)
+            let mut saved = vec![&optimizers.actor];
+            saved.extend(optimizers.critic.as_ref());
+            OnPolicyState::capture(&model, &saved, &collector, &diagnostics, None)
         })?;
         if session.eval_due(step) {
             session.evaluate(

@@ -11,7 +11,7 @@ use crate::rng::Rng;
 
 /// The minibatch stream of PPO and the permutation it last shuffled (each epoch shuffles it
 /// again, in place).
-#[derive(Serialize, Deserialize)]
+#[derive(Clone, Serialize, Deserialize)]
 pub struct MinibatchOrder {
     pub rng: Rng,
     pub indices: Vec<usize>,

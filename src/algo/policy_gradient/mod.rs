@@ -2,8 +2,10 @@
 //! collector (vectorised envs, normalisation, truncation bootstrap) and the saved policy.
 
 pub mod a2c;
+pub mod a2c_update;
 pub mod checkpoint;
 pub mod ppo;
+pub mod ppo_update;
 pub mod reinforce;
 pub mod rollout;
 pub mod saved;

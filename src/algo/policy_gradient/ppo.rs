@@ -1,29 +1,22 @@
 //! Proximal policy optimisation with the clipped surrogate (Schulman et al. 2017), as
-//! Stable-Baselines3 implements it:
-//!
-//! L = −E[min(r_t Â_t, clip(r_t, 1 − ε, 1 + ε) Â_t)] + c_v E[(V(s_t) − R_t)²] − c_e E[H(π(·|s_t))]
-//!
-//! with r_t = π(a_t|s_t) / π_old(a_t|s_t), Â_t from GAE(λ), R_t = Â_t + V_old(s_t), several
-//! epochs of shuffled minibatches per rollout, global gradient-norm clipping, optional value
-//! clipping, linear annealing of the learning rate and ε, and an optional early stop when the
-//! approximate KL (Schulman's k3 estimator, E[(r − 1) − log r]) exceeds 1.5 × target_kl.
+//! Stable-Baselines3 implements it: the training loop. It collects rollouts of `n_steps` per
+//! env, computes Â_t by GAE(λ) and R_t = Â_t + V_old(s_t), anneals the learning rate and ε
+//! linearly when asked, and runs [`update`] (epochs of shuffled minibatches on the clipped
+//! surrogate) on each rollout.
 
 use std::path::Path;
 
 use anyhow::Context;
-use burn::optim::GradientsParams;
-use burn::prelude::*;
-use rand::seq::SliceRandom;
 
 use super::checkpoint::{MinibatchOrder, OnPolicyState};
+use super::ppo_update::{PpoUpdate, update};
 use super::rollout::{Collector, Normalization};
 use super::{explained_variance, saved};
 use crate::algo::{Algorithm, Kind};
 use crate::buffer::RolloutBuffer;
 use crate::env::Env;
 use crate::hyper::{Checker, hyperparameters};
-use crate::nn::Backend;
-use crate::nn::{Acting, ActionKind, ActorCritic, PolicyConfig, adam, clip_grad_norm, to_vec};
+use crate::nn::{Acting, ActionKind, ActorCritic, Backend, PolicyConfig, adam};
 use crate::rng::{Rng, Stream};
 use crate::session::{Policy, Session};
 
@@ -131,19 +124,21 @@ pub fn train(cfg: &PpoConfig, session: &mut Session) -> anyhow::Result<()> {
         &device,
     );
     let mut optimizer = adam(1e-5);
-    let mut minibatch_rng = session.rng(Stream::Minibatch);
+    let mut order = MinibatchOrder {
+        rng: session.rng(Stream::Minibatch),
+        indices: (0..cfg.n_steps * n_envs).collect(),
+    };
     let mut buffer = RolloutBuffer::new(cfg.n_steps, n_envs, obs_dim, action);
     let total = session.total_steps();
     session.set_diagnostics(&DIAGNOSTICS)?;
 
     let mut step = 0u64;
     let mut diagnostics = vec![f64::NAN; DIAGNOSTICS.len()];
-    let mut indices: Vec<usize> = (0..cfg.n_steps * n_envs).collect();
     if let Some((at, state)) = session.resumed::<OnPolicyState>()? {
-        let order;
-        (diagnostics, order) = state.restore(&mut model, &mut [&mut optimizer], &mut collector)?;
-        let order = order.context("a PPO checkpoint holds its minibatch order")?;
-        (minibatch_rng, indices) = (order.rng, order.indices);
+        let saved_order;
+        (diagnostics, saved_order) =
+            state.restore(&mut model, &mut [&mut optimizer], &mut collector)?;
+        order = saved_order.context("a PPO checkpoint holds its minibatch order")?;
         step = at;
     }
     let mut acting = Acting::new(&model, action, obs_dim, &plain);
@@ -165,83 +160,22 @@ pub fn train(cfg: &PpoConfig, session: &mut Session) -> anyhow::Result<()> {
         } else {
             cfg.clip_range
         };
-
-        let mut sums = None::<Tensor<1>>;
-        let mut minibatches = 0usize;
-        'epochs: for _ in 0..cfg.n_epochs {
-            indices.shuffle(&mut minibatch_rng);
-            for chunk in indices.chunks(cfg.batch_size) {
-                let mb = buffer.minibatch(chunk, cfg.normalize_advantage, &device);
-                let (out, values) = model.forward(mb.observations);
-                let (log_prob, entropy) = model.log_prob_entropy(out, &mb.actions);
-                let log_ratio = log_prob - mb.old_log_probs;
-                let ratio = log_ratio.clone().exp();
-                let surrogate = mb.advantages.clone() * ratio.clone();
-                let clipped = mb.advantages * ratio.clone().clamp(1.0 - clip, 1.0 + clip);
-                let loss_pi = surrogate.min_pair(clipped).mean().neg();
-                let values = match cfg.clip_range_vf {
-                    Some(vf_clip) => {
-                        mb.old_values.clone() + (values - mb.old_values).clamp(-vf_clip, vf_clip)
-                    }
-                    None => values,
-                };
-                let loss_v = (mb.returns - values).square().mean();
-                let entropy = entropy.mean();
-                let loss = loss_pi.clone() + loss_v.clone().mul_scalar(cfg.vf_coef)
-                    - entropy.clone().mul_scalar(cfg.ent_coef);
-
-                let ratio = ratio.detach();
-                let approx_kl = (ratio.clone().sub_scalar(1.0) - log_ratio.detach()).mean();
-                if let Some(target) = cfg.target_kl {
-                    let kl = f64::from(approx_kl.clone().into_scalar::<f32>());
-                    if kl > 1.5 * target {
-                        break 'epochs;
-                    }
-                }
-                let clip_fraction = ratio
-                    .sub_scalar(1.0)
-                    .abs()
-                    .greater_elem(clip)
-                    .float()
-                    .mean();
-                let stats = Tensor::cat(
-                    vec![
-                        loss_pi.detach(),
-                        loss_v.detach(),
-                        entropy.detach(),
-                        approx_kl,
-                        clip_fraction,
-                    ],
-                    0,
-                );
-                sums = Some(match sums {
-                    Some(s) => s + stats,
-                    None => stats,
-                });
-                minibatches += 1;
-
-                let mut grads = GradientsParams::from_grads(loss.backward(), &model);
-                clip_grad_norm(&model, &mut grads, cfg.max_grad_norm);
-                model = optimizer.step(lr, model, grads);
-            }
-        }
+        let hp = PpoUpdate::new(cfg, lr, clip);
+        let stats;
+        (model, stats) = update(model, &mut optimizer, &buffer, &mut order, &hp, &device);
         acting = Acting::new(&model, action, obs_dim, &plain);
 
-        diagnostics = match sums {
-            Some(s) => to_vec(s)
-                .iter()
-                .map(|&x| f64::from(x) / minibatches as f64)
-                .collect(),
-            None => vec![f64::NAN; 5],
-        };
+        diagnostics = stats.row();
         diagnostics.push(explained_variance(&buffer.values, &buffer.returns));
         diagnostics.push(lr);
         session.checkpoint(step, || {
-            let order = MinibatchOrder {
-                rng: minibatch_rng.clone(),
-                indices: indices.clone(),
-            };
-            OnPolicyState::capture(&model, &[&optimizer], &collector, &diagnostics, Some(order))
+            OnPolicyState::capture(
+                &model,
+                &[&optimizer],
+                &collector,
+                &diagnostics,
+                Some(order.clone()),
+            )
         })?;
         if session.eval_due(step) {
             session.evaluate(

@@ -1,6 +1,7 @@
 //! Value-based deep RL: DQN and its Rainbow ingredients on Burn Q-networks.
 
 pub mod dqn;
+pub mod dqn_update;
 pub mod greedy;
 
 use crate::env::{Env, Space};

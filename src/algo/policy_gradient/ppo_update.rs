@@ -1,0 +1,193 @@
+//! PPO's update on one rollout (Schulman et al. 2017), as Stable-Baselines3 computes it:
+//! `n_epochs` passes of shuffled minibatches, each a gradient step (clipped to a global norm) on
+//!
+//! L = −E[min(r_t Â_t, clip(r_t, 1 − ε, 1 + ε) Â_t)] + c_v E[(V(s_t) − R_t)²] − c_e E[H(π(·|s_t))]
+//!
+//! with r_t = π(a_t|s_t) / π_old(a_t|s_t), optional value clipping, and an early stop once the
+//! approximate KL (Schulman's k3 estimator, E[(r − 1) − log r]) exceeds 1.5 × `target_kl`.
+//!
+//! The rollout needs its advantages and returns computed; a method that changes the rewards
+//! first (GAIL's discriminator rewards) recomputes them before calling [`update`].
+
+use burn::optim::{GradientsParams, ModuleOptimizer};
+use burn::prelude::*;
+use rand::seq::SliceRandom;
+
+use super::checkpoint::MinibatchOrder;
+use super::ppo::PpoConfig;
+use crate::buffer::RolloutBuffer;
+use crate::nn::{ActorCritic, clip_grad_norm, to_vec};
+
+/// The hyperparameters of one PPO update.
+#[derive(Clone, Copy, Debug, PartialEq)]
+pub struct PpoUpdate {
+    /// Adam step size of this update (annealed or not by the caller).
+    pub learning_rate: f64,
+    /// ε of the surrogate's clipping, for this update.
+    pub clip_range: f64,
+    /// Clip V(s) to within this of its rollout value.
+    pub clip_range_vf: Option<f64>,
+    /// Standardise advantages per minibatch.
+    pub normalize_advantage: bool,
+    pub ent_coef: f64,
+    pub vf_coef: f64,
+    pub max_grad_norm: f64,
+    /// Stop the epochs once the approximate KL exceeds 1.5 × this.
+    pub target_kl: Option<f64>,
+    pub n_epochs: usize,
+    /// Transitions per minibatch.
+    pub batch_size: usize,
+}
+
+impl PpoUpdate {
+    /// The settings of `cfg` with this update's (possibly annealed) step size and ε.
+    pub fn new(cfg: &PpoConfig, learning_rate: f64, clip_range: f64) -> Self {
+        Self {
+            learning_rate,
+            clip_range,
+            clip_range_vf: cfg.clip_range_vf,
+            normalize_advantage: cfg.normalize_advantage,
+            ent_coef: cfg.ent_coef,
+            vf_coef: cfg.vf_coef,
+            max_grad_norm: cfg.max_grad_norm,
+            target_kl: cfg.target_kl,
+            n_epochs: cfg.n_epochs,
+            batch_size: cfg.batch_size,
+        }
+    }
+}
+
+/// Means over the minibatches stepped on (NaN when the KL stopped the first one).
+#[derive(Clone, Copy, Debug, PartialEq)]
+pub struct PpoStats {
+    pub loss_pi: f64,
+    pub loss_v: f64,
+    pub entropy: f64,
+    pub approx_kl: f64,
+    /// The share of ratios outside [1 − ε, 1 + ε].
+    pub clip_fraction: f64,
+}
+
+impl PpoStats {
+    /// The values in the order loss_pi, loss_v, entropy, approx_kl, clip_fraction.
+    pub fn row(&self) -> Vec<f64> {
+        vec![
+            self.loss_pi,
+            self.loss_v,
+            self.entropy,
+            self.approx_kl,
+            self.clip_fraction,
+        ]
+    }
+}
+
+/// −E[min(r Â, clip(r, 1 − ε, 1 + ε) Â)]: the clipped surrogate objective, negated.
+pub fn clipped_surrogate_loss(ratio: Tensor<1>, advantages: Tensor<1>, clip: f64) -> Tensor<1> {
+    let surrogate = advantages.clone() * ratio.clone();
+    let clipped = advantages * ratio.clamp(1.0 - clip, 1.0 + clip);
+    surrogate.min_pair(clipped).mean().neg()
+}
+
+/// PPO's update of `model` on `rollout` (minibatches on `device`, the model's device): each
+/// epoch shuffles `order.indices` with `order.rng` and steps on its chunks.
+pub fn update(
+    mut model: ActorCritic,
+    optimizer: &mut ModuleOptimizer,
+    rollout: &RolloutBuffer,
+    order: &mut MinibatchOrder,
+    hp: &PpoUpdate,
+    device: &Device,
+) -> (ActorCritic, PpoStats) {
+    let clip = hp.clip_range;
+    let mut sums = None::<Tensor<1>>;
+    let mut minibatches = 0usize;
+    'epochs: for _ in 0..hp.n_epochs {
+        order.indices.shuffle(&mut order.rng);
+        for chunk in order.indices.chunks(hp.batch_size) {
+            let mb = rollout.minibatch(chunk, hp.normalize_advantage, device);
+            let (out, values) = model.forward(mb.observations);
+            let (log_prob, entropy) = model.log_prob_entropy(out, &mb.actions);
+            let log_ratio = log_prob - mb.old_log_probs;
+            let ratio = log_ratio.clone().exp();
+            let loss_pi = clipped_surrogate_loss(ratio.clone(), mb.advantages, clip);
+            let values = match hp.clip_range_vf {
+                Some(vf_clip) => {
+                    mb.old_values.clone() + (values - mb.old_values).clamp(-vf_clip, vf_clip)
+                }
+                None => values,
+            };
+            let loss_v = (mb.returns - values).square().mean();
+            let entropy = entropy.mean();
+            let loss = loss_pi.clone() + loss_v.clone().mul_scalar(hp.vf_coef)
+                - entropy.clone().mul_scalar(hp.ent_coef);
+
+            let ratio = ratio.detach();
+            let approx_kl = (ratio.clone().sub_scalar(1.0) - log_ratio.detach()).mean();
+            if let Some(target) = hp.target_kl {
+                let kl = f64::from(approx_kl.clone().into_scalar::<f32>());
+                if kl > 1.5 * target {
+                    break 'epochs;
+                }
+            }
+            let clip_fraction = ratio
+                .sub_scalar(1.0)
+                .abs()
+                .greater_elem(clip)
+                .float()
+                .mean();
+            let stats = Tensor::cat(
+                vec![
+                    loss_pi.detach(),
+                    loss_v.detach(),
+                    entropy.detach(),
+                    approx_kl,
+                    clip_fraction,
+                ],
+                0,
+            );
+            sums = Some(match sums {
+                Some(s) => s + stats,
+                None => stats,
+            });
+            minibatches += 1;
+
+            let mut grads = GradientsParams::from_grads(loss.backward(), &model);
+            clip_grad_norm(&model, &mut grads, hp.max_grad_norm);
+            model = optimizer.step(hp.learning_rate, model, grads);
+        }
+    }
+    let means = match sums {
+        Some(s) => to_vec(s)
+            .iter()
+            .map(|&x| f64::from(x) / minibatches as f64)
+            .collect(),
+        None => vec![f64::NAN; 5],
+    };
+    let stats = PpoStats {
+        loss_pi: means[0],
+        loss_v: means[1],
+        entropy: means[2],
+        approx_kl: means[3],
+        clip_fraction: means[4],
+    };
+    (model, stats)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// Ratios inside, above and below [0.8, 1.2] with advantages of both signs: the minimum
+    /// takes the clipped term only where it is the pessimistic one.
+    #[test]
+    fn the_clipped_surrogate_is_the_pessimistic_bound() {
+        let device = Device::flex();
+        let t = |v: [f32; 4]| Tensor::<1>::from_floats(v, &device);
+        let ratio = t([1.0, 1.5, 1.5, 0.5]);
+        let advantages = t([2.0, 1.0, -1.0, -2.0]);
+        // min(rÂ, clip(r)Â): min(2, 2) = 2; min(1.5, 1.2) = 1.2; min(−1.5, −1.2) = −1.5;
+        // min(−1, −1.6) = −1.6. Mean 0.1/4 = 0.025, negated.
+        let loss = clipped_surrogate_loss(ratio, advantages, 0.2).into_scalar::<f32>();
+        assert!((loss + 0.025).abs() < 1e-6, "{loss}");
+    }
+}
