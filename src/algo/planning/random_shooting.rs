@@ -6,7 +6,7 @@ use super::DIAGNOSTICS;
 use crate::algo::Hyperparameters;
 use crate::config::Checker;
 use crate::env::Env;
-use crate::plan::shooting::RandomShooting;
+use crate::plan::shooting::{Options, RandomShooting};
 use crate::rng::{Rng, Stream};
 use crate::run::Session;
 
@@ -49,10 +49,19 @@ impl Hyperparameters for RandomShootingConfig {
     }
 }
 
+impl From<&RandomShootingConfig> for Options {
+    fn from(cfg: &RandomShootingConfig) -> Self {
+        Self {
+            horizon: cfg.horizon,
+            population: cfg.population,
+            gamma: cfg.gamma,
+        }
+    }
+}
+
 /// The planner of `cfg` for `env`'s action space, drawing from `rng`.
 pub fn planner(cfg: &RandomShootingConfig, env: &dyn Env, rng: Rng) -> RandomShooting {
-    let space = &env.spec().action_space;
-    RandomShooting::new(space, cfg.horizon, cfg.population, cfg.gamma, rng)
+    RandomShooting::new(&cfg.into(), &env.spec().action_space, rng)
 }
 
 pub fn train(cfg: &RandomShootingConfig, session: &mut Session) -> anyhow::Result<()> {
