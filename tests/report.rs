@@ -307,6 +307,6 @@ fn compare_reads_the_threshold_from_meta_json() {
         text.contains("- (not in meta.json; use --threshold)"),
         "{text}"
     );
-    let text = compare(&["--threshold", "-20"]);
+    let text = compare(&["--threshold=-20"]);
     assert!(text.contains("≥ -20 (2/2)"), "{text}");
 }

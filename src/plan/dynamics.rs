@@ -25,8 +25,9 @@ pub trait Dynamics: Sync {
     type State: Send;
 
     /// Rollouts that one call to [`Dynamics::step`] should advance: a planner simulates a
-    /// larger population in batches of this size, in parallel. An env clone steps on its own
-    /// (1); a learned model wants the whole population in one forward pass (`usize::MAX`).
+    /// larger population in batches of this size, in parallel. Env clones step one by one, so
+    /// a few suffice; a learned model wants the whole population in one forward pass
+    /// (`usize::MAX`).
     fn batch_size(&self) -> usize;
 
     /// `n` rollouts from the current state, their randomness drawn from `rng` in order.
@@ -65,8 +66,10 @@ pub struct Simulated {
 impl Dynamics for EnvClones<'_> {
     type State = Simulated;
 
+    /// Enough rollouts to spread the bookkeeping of a batch thin, few enough for rayon to
+    /// balance rollouts that end early.
     fn batch_size(&self) -> usize {
-        1
+        16
     }
 
     /// Clones of the env, each reseeded with a draw from `rng` so that stochastic envs sample
@@ -94,11 +97,12 @@ impl Dynamics for EnvClones<'_> {
         rewards: &mut [f64],
         dones: &mut [bool],
     ) {
-        for (i, (sim, action)) in states.iter_mut().zip(actions).enumerate() {
+        let rows = states.iter_mut().zip(actions).zip(rewards).zip(dones);
+        for (((sim, action), reward), done) in rows {
             if let Some(action) = action {
                 let step = sim.env.step(*action, &mut sim.obs);
-                rewards[i] = step.reward;
-                dones[i] = step.terminated || step.truncated;
+                *reward = step.reward;
+                *done = step.terminated || step.truncated;
             }
         }
     }

@@ -15,7 +15,7 @@ pub enum Plan<'a> {
     Continuous { values: &'a [f32], dim: usize },
 }
 
-impl Plan<'_> {
+impl<'a> Plan<'a> {
     pub fn len(&self) -> usize {
         match self {
             Plan::Discrete(a) => a.len(),
@@ -28,7 +28,7 @@ impl Plan<'_> {
     }
 
     /// The action at time `t`.
-    pub fn action(&self, t: usize) -> Action<'_> {
+    pub fn action(&self, t: usize) -> Action<'a> {
         match self {
             Plan::Discrete(a) => Action::Discrete(a[t]),
             Plan::Continuous { values, dim } => Action::Continuous(&values[t * dim..(t + 1) * dim]),
@@ -45,9 +45,9 @@ pub struct Outcome {
     pub steps: usize,
 }
 
-/// Simulates every plan from the model's current state, each until it ends or its episode
-/// does; the rollouts' randomness is drawn from `rng` first, in the order of `plans`. Results
-/// come in the order of `plans` and do not depend on the number of threads.
+/// Simulates every plan (all of one horizon) from the model's current state, each until it
+/// ends or its episode does; the rollouts' randomness is drawn from `rng` first, in the order
+/// of `plans`. Results come in the order of `plans` and do not depend on the number of threads.
 pub fn rollouts<D: Dynamics>(
     dynamics: &D,
     plans: &[Plan<'_>],
@@ -61,39 +61,60 @@ pub fn rollouts<D: Dynamics>(
         .par_chunks_mut(batch)
         .zip(plans.par_chunks(batch))
         .zip(outcomes.par_chunks_mut(batch))
-        .for_each(|((states, plans), outcomes)| {
-            simulate(dynamics, states, plans, gamma, outcomes);
+        .for_each_init(Scratch::default, |scratch, ((states, plans), outcomes)| {
+            simulate(dynamics, states, plans, gamma, outcomes, scratch);
         });
     outcomes
 }
 
-/// One batch of [`rollouts`], stepped together: every live rollout takes its plan's action at
-/// time t, adds γ^t r_t and stops when its episode ends.
-fn simulate<D: Dynamics>(
+/// The buffers of [`simulate`], reused by the batches one thread simulates.
+#[derive(Default)]
+struct Scratch<'a> {
+    actions: Vec<Option<Action<'a>>>,
+    rewards: Vec<f64>,
+    dones: Vec<bool>,
+}
+
+/// One batch of [`rollouts`], stepped together: at each time t every live rollout takes its
+/// plan's action, adds γ^t r_t and stops when its episode ends.
+fn simulate<'a, D: Dynamics>(
     dynamics: &D,
     states: &mut [D::State],
-    plans: &[Plan<'_>],
+    plans: &[Plan<'a>],
     gamma: f64,
     outcomes: &mut [Outcome],
+    scratch: &mut Scratch<'a>,
 ) {
-    let n = plans.len();
-    let horizon = plans.iter().map(Plan::len).max().unwrap_or(0);
-    let mut live = vec![true; n];
-    let (mut rewards, mut dones) = (vec![0.0; n], vec![false; n]);
-    let mut actions: Vec<Option<Action>> = vec![None; n];
+    let (n, horizon) = (plans.len(), plans[0].len());
+    debug_assert!(
+        plans.iter().all(|p| p.len() == horizon),
+        "plans of one horizon"
+    );
+    let Scratch {
+        actions,
+        rewards,
+        dones,
+    } = scratch;
+    actions.clear();
+    actions.extend(plans.iter().map(|p| (horizon > 0).then(|| p.action(0))));
+    rewards.resize(n, 0.0);
+    dones.clear();
+    dones.resize(n, false);
     let mut discount = 1.0;
     for t in 0..horizon {
-        for (i, a) in actions.iter_mut().enumerate() {
-            *a = (live[i] && t < plans[i].len()).then(|| plans[i].action(t));
+        dynamics.step(states, actions, rewards, dones);
+        let mut live = false;
+        let rows = actions.iter_mut().zip(plans).zip(outcomes.iter_mut());
+        for (((action, plan), outcome), (reward, done)) in rows.zip(rewards.iter().zip(&*dones)) {
+            if action.is_some() {
+                outcome.discounted_return += discount * reward;
+                outcome.steps += 1;
+                *action = (!done && t + 1 < horizon).then(|| plan.action(t + 1));
+                live |= action.is_some();
+            }
         }
-        if actions.iter().all(Option::is_none) {
+        if !live {
             break;
-        }
-        dynamics.step(states, &actions, &mut rewards, &mut dones);
-        for i in (0..n).filter(|&i| actions[i].is_some()) {
-            outcomes[i].discounted_return += discount * rewards[i];
-            outcomes[i].steps += 1;
-            live[i] = !dones[i];
         }
         discount *= gamma;
     }
