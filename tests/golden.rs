@@ -1,0 +1,129 @@
+//! Golden curves: a short budget of every shipped experiment must reproduce, value for value,
+//! the `curve.csv` and `episodes.csv` committed in `tests/golden/` (wall-clock columns aside).
+//! They were written by the code before the algorithm-seam refactor, so any change of behaviour
+//! (an RNG draw moved, an update reordered, a default changed) shows up here.
+//!
+//! `RL_BLESS=1 cargo test --release --test golden` rewrites the files after an intended change;
+//! say why in the commit.
+
+mod common;
+
+use std::path::{Path, PathBuf};
+
+use common::{experiment, run_experiment, without_wall_clock};
+
+/// The short budget of one shipped experiment: seeds and `--set` overrides by algorithm family.
+fn budget(algo: &str) -> (&'static str, Vec<&'static str>) {
+    let learner = |steps: &'static str, every: &'static str| {
+        vec![
+            "experiment.backend=flex",
+            steps,
+            every,
+            "experiment.eval_episodes=2",
+            "env.max_episode_steps=100",
+        ]
+    };
+    match algo {
+        // Dynamic programming counts sweeps.
+        "value_iteration" | "policy_iteration" => (
+            "0..2",
+            vec![
+                "experiment.total_steps=6",
+                "experiment.eval_every=2",
+                "experiment.eval_episodes=5",
+            ],
+        ),
+        "q_learning" | "sarsa" | "expected_sarsa" | "sarsa_lambda" => (
+            "0..2",
+            vec![
+                "experiment.total_steps=3000",
+                "experiment.eval_every=1000",
+                "experiment.eval_episodes=5",
+            ],
+        ),
+        "random_shooting" | "cem" | "mcts" | "lqr" | "ilqr" => (
+            "0..2",
+            vec!["experiment.eval_episodes=1", "env.max_episode_steps=12"],
+        ),
+        "reinforce" | "a2c" | "ppo" => (
+            "0",
+            learner("experiment.total_steps=4096", "experiment.eval_every=2048"),
+        ),
+        "dqn" | "ddpg" | "td3" | "sac" => {
+            let mut set = learner("experiment.total_steps=500", "experiment.eval_every=250");
+            set.push("algo.learning_starts=200");
+            ("0", set)
+        }
+        other => panic!("no golden budget for algorithm `{other}`: add one here"),
+    }
+}
+
+fn algo_name(path: &Path) -> String {
+    let text = std::fs::read_to_string(path).unwrap();
+    let table: toml::Table = text.parse().unwrap();
+    table["algo"]["name"].as_str().unwrap().to_string()
+}
+
+fn golden_dir() -> PathBuf {
+    Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/golden")
+}
+
+fn write_csv(path: &Path, rows: &[Vec<String>]) {
+    std::fs::create_dir_all(path.parent().unwrap()).unwrap();
+    let text: String = rows.iter().map(|r| r.join(",") + "\n").collect();
+    std::fs::write(path, text).unwrap();
+}
+
+#[test]
+fn every_shipped_experiment_reproduces_its_golden_curves() {
+    let bless = std::env::var_os("RL_BLESS").is_some();
+    let mut names: Vec<String> = std::fs::read_dir(experiment(""))
+        .unwrap()
+        .map(|e| e.unwrap().file_name().to_string_lossy().into_owned())
+        .filter(|n| n.ends_with(".toml"))
+        .collect();
+    names.sort();
+    assert!(names.len() >= 30, "{names:?}");
+    let out = tempfile::tempdir().unwrap();
+    let mut differences = Vec::new();
+    for file in &names {
+        let stem = file.trim_end_matches(".toml");
+        let (seeds, set) = budget(&algo_name(Path::new(&experiment(file))));
+        let mut extra = vec!["--seeds", seeds, "--jobs", "2"];
+        for s in &set {
+            extra.extend(["--set", s]);
+        }
+        run_experiment(file, out.path(), &extra);
+        let results = out.path().join(stem);
+        for entry in std::fs::read_dir(&results).unwrap() {
+            let seed_dir = entry.unwrap().path();
+            for csv in ["curve.csv", "episodes.csv"] {
+                let got = without_wall_clock(&seed_dir.join(csv));
+                let golden = golden_dir()
+                    .join(stem)
+                    .join(seed_dir.file_name().unwrap())
+                    .join(csv);
+                if bless {
+                    write_csv(&golden, &got);
+                    continue;
+                }
+                let want = common::read_csv(&golden);
+                if got != want {
+                    let row = got.iter().zip(&want).position(|(g, w)| g != w);
+                    differences.push(format!(
+                        "{}: {} rows vs {} golden, first difference at row {:?}",
+                        golden.display(),
+                        got.len(),
+                        want.len(),
+                        row
+                    ));
+                }
+            }
+        }
+    }
+    assert!(
+        differences.is_empty(),
+        "curves differ from the golden files:\n{}",
+        differences.join("\n")
+    );
+}
