@@ -255,3 +255,58 @@ fn compare_marks_planners_as_untrained() {
         "{text}"
     );
 }
+
+#[test]
+fn compare_reads_the_threshold_from_meta_json() {
+    let dir = tempfile::tempdir().unwrap();
+    run_experiment(
+        "q_learning_cliffwalking.toml",
+        dir.path(),
+        &["--seeds", "0..2"],
+    );
+    let compare = |extra: &[&str]| {
+        let mut args = vec!["compare", "q_learning_cliffwalking"];
+        args.extend_from_slice(extra);
+        let out = rl(&args, dir.path());
+        assert_eq!(out.status.code(), Some(0), "{}", stderr(&out));
+        stdout(&out)
+    };
+    let text = compare(&[]);
+    assert!(text.contains("≥ -13 ("), "CliffWalking's threshold: {text}");
+
+    // Each meta.json is rewritten by `edit`.
+    let edit = |change: &dyn Fn(&mut serde_json::Map<String, serde_json::Value>)| {
+        for seed in 0..2 {
+            let path = dir
+                .path()
+                .join(format!("q_learning_cliffwalking/seed_{seed}/meta.json"));
+            let mut meta: serde_json::Value =
+                serde_json::from_str(&std::fs::read_to_string(&path).unwrap()).unwrap();
+            change(meta.as_object_mut().unwrap());
+            std::fs::write(&path, serde_json::to_string_pretty(&meta).unwrap()).unwrap();
+        }
+    };
+    // An env this build does not know compares with the threshold its runs recorded.
+    edit(&|meta| {
+        meta.insert("env".into(), "GridWorld-v9".into());
+        meta.insert("reward_threshold".into(), (-50.0).into());
+    });
+    let text = compare(&[]);
+    assert!(
+        text.contains("GridWorld-v9") && text.contains("≥ -50 (2/2)"),
+        "{text}"
+    );
+
+    // Results written before meta.json recorded thresholds still compare, and say why the
+    // threshold is missing; --threshold supplies one.
+    edit(&|meta| {
+        meta.remove("reward_threshold");
+    });
+    let text = compare(&[]);
+    assert!(
+        text.contains("- (not in meta.json; use --threshold)"),
+        "{text}"
+    );
+    let text = compare(&["--threshold=-20"]);
+    assert!(text.contains("≥ -20 (2/2)"), "{text}");
+}

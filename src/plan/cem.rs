@@ -1,6 +1,6 @@
 //! The cross-entropy method as model-predictive control (Rubinstein 1999; CS285 lecture 10;
 //! Chua et al. 2018, PETS): sample N action sequences from p(A), score J(A_i) = Σ_t γ^t r_t on
-//! clones of the env, keep the K elites, refit p(A) to them, repeat I times; execute the first
+//! a [`Dynamics`] model (clones of the env, or a learned model), keep the K elites, refit p(A) to them, repeat I times; execute the first
 //! action of the refit p(A) and replan at the next step.
 //!
 //! p(A) factorises over the horizon: a diagonal Gaussian N(μ_t, σ_t²) per step for continuous
@@ -16,12 +16,31 @@ use std::time::Instant;
 
 use rand::RngExt;
 
+use super::dynamics::{Dynamics, EnvClones};
 use super::shooting::{Chosen, Sequences, score};
 use super::stats::PlanStats;
-use crate::algo::planning::CemConfig;
 use crate::env::{Action, Env, Space};
 use crate::rng::Rng;
 use crate::session::Policy;
+
+/// The knobs of CEM.
+#[derive(Clone, Debug, PartialEq)]
+pub struct Options {
+    /// H, steps of each sequence.
+    pub horizon: usize,
+    /// N, sequences sampled per iteration.
+    pub population: usize,
+    /// K ≤ N, best sequences p(A) is refit to.
+    pub elites: usize,
+    /// I, sample-and-refit rounds per real step.
+    pub iterations: usize,
+    /// α ∈ [0, 1), the weight of the old parameters in a refit.
+    pub alpha: f64,
+    /// σ_0 in units of half the action range (continuous actions).
+    pub init_std: f64,
+    /// γ of the objective Σ_t γ^t r_t.
+    pub gamma: f64,
+}
 
 /// p(A), one factor per step of the horizon (step-major, `dim` or `n` values per step).
 #[derive(Clone, Debug, PartialEq)]
@@ -61,10 +80,10 @@ fn standard_normal(rng: &mut Rng) -> f64 {
 impl Cem {
     /// p(A) at its initial value: μ at the middle of the bounds and σ = `init_std` × half their
     /// width, or uniform probabilities. `action_space` must be discrete or a finite box.
-    pub fn new(action_space: &Space, cfg: &CemConfig) -> Self {
+    pub fn new(action_space: &Space, options: &Options) -> Self {
         let dist = match action_space {
             Space::Discrete(n) => Distribution::Categorical {
-                probs: vec![1.0 / *n as f64; cfg.horizon * n],
+                probs: vec![1.0 / *n as f64; options.horizon * n],
                 n: *n,
             },
             Space::Box { low, high } => {
@@ -73,7 +92,7 @@ impl Cem {
                 let init_std = low
                     .iter()
                     .zip(&high)
-                    .map(|(l, h)| cfg.init_std * (h - l) / 2.0)
+                    .map(|(l, h)| options.init_std * (h - l) / 2.0)
                     .collect();
                 Distribution::Gaussian {
                     mean: Vec::new(),
@@ -86,11 +105,11 @@ impl Cem {
         };
         let mut cem = Self {
             dist,
-            horizon: cfg.horizon,
-            population: cfg.population,
-            elites: cfg.elites,
-            iterations: cfg.iterations,
-            alpha: cfg.alpha,
+            horizon: options.horizon,
+            population: options.population,
+            elites: options.elites,
+            iterations: options.iterations,
+            alpha: options.alpha,
         };
         cem.reset();
         cem
@@ -268,10 +287,10 @@ pub struct CemMpc {
 }
 
 impl CemMpc {
-    pub fn new(cfg: &CemConfig, action_space: &Space, rng: Rng) -> Self {
+    pub fn new(options: &Options, action_space: &Space, rng: Rng) -> Self {
         Self {
-            cem: Cem::new(action_space, cfg),
-            gamma: cfg.gamma,
+            cem: Cem::new(action_space, options),
+            gamma: options.gamma,
             rng,
             chosen: Chosen::Discrete(0),
             stats: PlanStats::default(),
@@ -281,19 +300,26 @@ impl CemMpc {
     pub fn stats(&self) -> &PlanStats {
         &self.stats
     }
-}
 
-impl Policy for CemMpc {
-    fn act(&mut self, _obs: &[f32], env: &dyn Env) -> Action<'_> {
+    /// One planning step on `dynamics`: optimise p(A), return its first action and shift it
+    /// for the next step.
+    pub fn plan<D: Dynamics>(&mut self, dynamics: &D) -> Action<'_> {
         let started = Instant::now();
         let gamma = self.gamma;
         let sim_steps = self.cem.optimise(&mut self.rng, |sequences, rng| {
-            score(env, sequences, gamma, rng)
+            score(dynamics, sequences, gamma, rng)
         });
         self.chosen = self.cem.first_action();
         self.cem.shift();
         self.stats.record(started, sim_steps);
         self.chosen.as_action()
+    }
+}
+
+/// CEM-MPC on the true dynamics: clones of the controlled env.
+impl Policy for CemMpc {
+    fn act(&mut self, _obs: &[f32], env: &dyn Env) -> Action<'_> {
+        self.plan(&EnvClones::new(env))
     }
 
     fn start_episode(&mut self) {
@@ -307,14 +333,15 @@ mod tests {
     use crate::env::{EnvOptions, TimeLimit, make_env};
     use crate::rng;
 
-    fn config(horizon: usize, alpha: f64) -> CemConfig {
-        CemConfig {
+    fn options(horizon: usize, alpha: f64) -> Options {
+        Options {
             horizon,
             population: 100,
             elites: 10,
             iterations: 10,
             alpha,
-            ..CemConfig::default()
+            init_std: 0.5,
+            gamma: 1.0,
         }
     }
 
@@ -327,7 +354,7 @@ mod tests {
 
     #[test]
     fn gaussian_refit_is_the_smoothed_elite_mean_and_std() {
-        let mut cem = Cem::new(&unit_box(1), &config(2, 0.25));
+        let mut cem = Cem::new(&unit_box(1), &options(2, 0.25));
         // Three sequences of horizon 2; the elites are sequences 0 and 2.
         let sequences = Sequences::Continuous {
             values: vec![0.2, -0.4, 0.9, 0.9, 0.6, 0.0],
@@ -349,7 +376,7 @@ mod tests {
 
     #[test]
     fn categorical_refit_is_the_smoothed_elite_frequency() {
-        let mut cem = Cem::new(&Space::Discrete(3), &config(1, 0.5));
+        let mut cem = Cem::new(&Space::Discrete(3), &options(1, 0.5));
         let sequences = Sequences::Discrete {
             actions: vec![2, 0, 2, 1],
             horizon: 1,
@@ -373,7 +400,7 @@ mod tests {
     #[test]
     fn gaussian_cem_finds_the_optimum_of_a_quadratic() {
         let target = [0.5, -0.25, 0.8, 0.0, -0.6, 0.3];
-        let mut cem = Cem::new(&unit_box(2), &config(3, 0.1));
+        let mut cem = Cem::new(&unit_box(2), &options(3, 0.1));
         let mut rng = rng::from_seed(0);
         cem.optimise(&mut rng, |sequences, _| {
             let Sequences::Continuous { values, .. } = sequences else {
@@ -407,7 +434,7 @@ mod tests {
     #[test]
     fn categorical_cem_finds_the_best_sequence() {
         let target = [3, 0, 1, 3, 2];
-        let mut cem = Cem::new(&Space::Discrete(4), &config(5, 0.1));
+        let mut cem = Cem::new(&Space::Discrete(4), &options(5, 0.1));
         let mut rng = rng::from_seed(0);
         cem.optimise(&mut rng, |sequences, _| {
             let Sequences::Discrete { actions, .. } = sequences else {
@@ -434,7 +461,7 @@ mod tests {
 
     #[test]
     fn warm_start_shifts_the_plan_and_resets_the_spread() {
-        let mut cem = Cem::new(&unit_box(1), &config(3, 0.0));
+        let mut cem = Cem::new(&unit_box(1), &options(3, 0.0));
         let sequences = Sequences::Continuous {
             values: vec![0.1, 0.2, 0.3],
             horizon: 3,
@@ -462,7 +489,7 @@ mod tests {
         env.reset(Some(0), &mut [0.0; 3]);
         let before = env.state();
         let mut planner = CemMpc::new(
-            &config(10, 0.1),
+            &options(10, 0.1),
             &env.spec().action_space,
             rng::from_seed(0),
         );

@@ -3,6 +3,11 @@
 //! ([`super::derivatives`]), run the regularised LQR backward pass ([`super::lqr`]), then the
 //! forward pass on clones of the env, u_t = clamp(û_t + α k_t + K_t (x_t − x̂_t)), with a
 //! backtracking line search over α (course notes, "iLQR"; Tassa et al. §II-D..F).
+//!
+//! iLQR simulates env clones directly rather than through [`super::dynamics::Dynamics`]: its
+//! derivatives step the env from perturbed states x ± h (`Env::set_state`), not only from the
+//! current one, read the env's exact linear-quadratic model where it has one, and its rollouts
+//! run one trajectory at a time.
 
 use nalgebra::DVector;
 

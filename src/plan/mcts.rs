@@ -25,6 +25,12 @@
 //! with its share of the simulations and its own RNG seeded from the planner's in a fixed
 //! order, search on rayon's threads; their root visit counts are summed. The result depends on
 //! `trees`, never on the number of threads.
+//!
+//! MCTS searches env clones directly rather than through [`super::dynamics::Dynamics`]: it
+//! tells a chance node's outcomes apart by the env's state (`Env::state()`), prunes actions with
+//! the env's `info().action_mask` and its heuristic default policies read the env's internal
+//! state, none of which a batched model of states, rewards and ends exposes; and it steps one
+//! node at a time, so batching would not pay.
 
 use std::time::Instant;
 
@@ -33,10 +39,24 @@ use rayon::prelude::*;
 
 use super::heuristics::Heuristic;
 use super::stats::PlanStats;
-use crate::algo::planning::MctsConfig;
 use crate::env::{Action, Env};
 use crate::rng::Rng;
 use crate::session::Policy;
+
+/// The knobs of UCT.
+#[derive(Clone, Debug, PartialEq)]
+pub struct Options {
+    /// Simulations per real step, split among the trees.
+    pub simulations: usize,
+    /// C of UCB1.
+    pub exploration_constant: f64,
+    /// Steps of the default policy from a new leaf.
+    pub rollout_depth: usize,
+    /// γ of the simulated returns.
+    pub gamma: f64,
+    /// Independent trees (root parallelism).
+    pub trees: usize,
+}
 
 /// The UCB1 score of an edge visited `n` times with mean value `q`, under a parent visited
 /// `parent` times (Auer et al. 2002); an unvisited edge scores +∞.
@@ -261,17 +281,22 @@ pub struct Mcts {
 
 impl Mcts {
     /// `heuristic`: the default policy's rule (uniformly random actions when `None`).
-    pub fn new(cfg: &MctsConfig, n_actions: usize, heuristic: Option<Heuristic>, rng: Rng) -> Self {
+    pub fn new(
+        options: &Options,
+        n_actions: usize,
+        heuristic: Option<Heuristic>,
+        rng: Rng,
+    ) -> Self {
         Self {
             search: Search {
                 n_actions,
                 heuristic,
-                c: cfg.exploration_constant,
-                rollout_depth: cfg.rollout_depth,
-                gamma: cfg.gamma,
+                c: options.exploration_constant,
+                rollout_depth: options.rollout_depth,
+                gamma: options.gamma,
             },
-            simulations: cfg.simulations,
-            trees: cfg.trees,
+            simulations: options.simulations,
+            trees: options.trees,
             rng,
             stats: PlanStats::default(),
         }
@@ -344,11 +369,13 @@ mod tests {
     use crate::env::{EnvOptions, TimeLimit, make_env};
     use crate::rng;
 
-    fn config(simulations: usize, trees: usize) -> MctsConfig {
-        MctsConfig {
+    fn options(simulations: usize, trees: usize) -> Options {
+        Options {
             simulations,
+            exploration_constant: std::f64::consts::SQRT_2,
+            rollout_depth: 50,
+            gamma: 1.0,
             trees,
-            ..MctsConfig::default()
         }
     }
 
@@ -408,10 +435,10 @@ mod tests {
     #[test]
     fn finds_an_optimal_first_move_on_a_deterministic_lake() {
         let env = lake(false);
-        let cfg = MctsConfig {
+        let cfg = Options {
             gamma: 0.9,
             rollout_depth: 20,
-            ..config(2000, 1)
+            ..options(2000, 1)
         };
         let mut planner = Mcts::new(&cfg, 4, None, rng::from_seed(3));
         let Action::Discrete(a) = planner.act(&[0.0], &env) else {
@@ -426,10 +453,10 @@ mod tests {
     #[test]
     fn walks_a_shortest_path_across_the_lake() {
         let mut env = lake(false);
-        let cfg = MctsConfig {
+        let cfg = Options {
             gamma: 0.9,
             rollout_depth: 20,
-            ..config(1000, 2)
+            ..options(1000, 2)
         };
         let mut planner = Mcts::new(&cfg, 4, None, rng::from_seed(4));
         let mut obs = [0.0];
@@ -478,7 +505,7 @@ mod tests {
     #[test]
     fn results_depend_on_the_seed_and_trees_not_on_threads() {
         let env = lake(true);
-        let cfg = config(400, 4);
+        let cfg = options(400, 4);
         let act = |threads: usize| {
             let pool = rayon::ThreadPoolBuilder::new()
                 .num_threads(threads)

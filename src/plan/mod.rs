@@ -1,9 +1,11 @@
-//! Planning on the true dynamics: simulation of env clones shared by the planners
-//! (random shooting, CEM, MCTS, LQR, iLQR). Planners receive the env they control by shared
-//! reference and simulate clones of it, so they cannot disturb it.
+//! Planning: the planners (random shooting, CEM, MCTS, LQR, iLQR) and the models they simulate.
+//! Random shooting and CEM score action sequences on a [`dynamics::Dynamics`] model: clones of
+//! the env they control (the true model, received by shared reference and never disturbed) or,
+//! later, a learned one. MCTS, LQR and iLQR simulate env clones directly.
 
 pub mod cem;
 pub mod derivatives;
+pub mod dynamics;
 pub mod heuristics;
 pub mod ilqr;
 pub mod lqr;

@@ -1,17 +1,30 @@
 //! Random shooting (stochastic optimisation of an open-loop plan, CS285 lecture 10): sample N
 //! action sequences A_1..A_N of horizon H uniformly, score J(A_i) = Σ_t γ^t r_t by simulating
-//! each on a clone of the env, execute the first action of the best, replan at the next step
-//! (model-predictive control). Also the candidate storage and scoring that CEM shares.
+//! each on a [`Dynamics`] model (clones of the env, or a learned model), execute the first
+//! action of the best, replan at the next step (model-predictive control). Also the candidate
+//! storage and scoring that CEM shares.
 
 use std::time::Instant;
 
 use rand::RngExt;
 
-use super::rollout::{Plan, rollout_many};
+use super::dynamics::{Dynamics, EnvClones};
+use super::rollout::{Plan, rollouts};
 use super::stats::PlanStats;
 use crate::env::{Action, Env, Space};
 use crate::rng::Rng;
 use crate::session::Policy;
+
+/// The knobs of random shooting.
+#[derive(Clone, Debug, PartialEq)]
+pub struct Options {
+    /// H, steps of each sequence.
+    pub horizon: usize,
+    /// N, sequences scored per real step.
+    pub population: usize,
+    /// γ of the objective Σ_t γ^t r_t.
+    pub gamma: f64,
+}
 
 /// N action sequences of one horizon, stored contiguously (sequence-major).
 #[derive(Clone, Debug, PartialEq)]
@@ -44,7 +57,7 @@ impl Sequences {
         self.len() == 0
     }
 
-    /// Sequence `i` as a plan for [`rollout_many`].
+    /// Sequence `i` as a plan for [`rollouts`].
     pub fn plan(&self, i: usize) -> Plan<'_> {
         match self {
             Sequences::Discrete { actions, horizon } => {
@@ -89,13 +102,17 @@ impl Chosen {
     }
 }
 
-/// J(A_i) = Σ_t γ^t r_t of every sequence, simulated from clones of `env` in parallel, and the
-/// total number of simulated steps. Each clone is reseeded with a draw from `rng` (in sequence
-/// order), so stochastic envs sample fresh transitions and the result does not depend on threads.
-pub fn score(env: &dyn Env, sequences: &Sequences, gamma: f64, rng: &mut Rng) -> (Vec<f64>, usize) {
+/// J(A_i) = Σ_t γ^t r_t of every sequence, simulated on `dynamics` in parallel, and the total
+/// number of simulated steps. The rollouts draw their randomness from `rng` (in sequence order),
+/// so stochastic envs sample fresh transitions and the result does not depend on threads.
+pub fn score<D: Dynamics>(
+    dynamics: &D,
+    sequences: &Sequences,
+    gamma: f64,
+    rng: &mut Rng,
+) -> (Vec<f64>, usize) {
     let plans: Vec<Plan> = (0..sequences.len()).map(|i| sequences.plan(i)).collect();
-    let seeds: Vec<u64> = plans.iter().map(|_| rng.random()).collect();
-    let outcomes = rollout_many(env, &plans, gamma, Some(&seeds));
+    let outcomes = rollouts(dynamics, &plans, gamma, rng);
     let steps = outcomes.iter().map(|o| o.steps).sum();
     (
         outcomes.iter().map(|o| o.discounted_return).collect(),
@@ -123,18 +140,12 @@ pub struct RandomShooting {
 
 impl RandomShooting {
     /// `action_space` must be discrete or a box with finite bounds.
-    pub fn new(
-        action_space: &Space,
-        horizon: usize,
-        population: usize,
-        gamma: f64,
-        rng: Rng,
-    ) -> Self {
+    pub fn new(options: &Options, action_space: &Space, rng: Rng) -> Self {
         Self {
             action_space: action_space.clone(),
-            horizon,
-            population,
-            gamma,
+            horizon: options.horizon,
+            population: options.population,
+            gamma: options.gamma,
             rng,
             chosen: Chosen::Discrete(0),
             stats: PlanStats::default(),
@@ -143,6 +154,17 @@ impl RandomShooting {
 
     pub fn stats(&self) -> &PlanStats {
         &self.stats
+    }
+
+    /// One planning step on `dynamics`: the first action of the best of `population` uniform
+    /// sequences.
+    pub fn plan<D: Dynamics>(&mut self, dynamics: &D) -> Action<'_> {
+        let started = Instant::now();
+        let sequences = self.sample();
+        let (scores, sim_steps) = score(dynamics, &sequences, self.gamma, &mut self.rng);
+        self.chosen = Chosen::first_of(sequences.plan(best(&scores)));
+        self.stats.record(started, sim_steps);
+        self.chosen.as_action()
     }
 
     /// `population` sequences drawn uniformly from the action space.
@@ -173,14 +195,10 @@ impl RandomShooting {
     }
 }
 
+/// Random shooting on the true dynamics: clones of the controlled env.
 impl Policy for RandomShooting {
     fn act(&mut self, _obs: &[f32], env: &dyn Env) -> Action<'_> {
-        let started = Instant::now();
-        let sequences = self.sample();
-        let (scores, sim_steps) = score(env, &sequences, self.gamma, &mut self.rng);
-        self.chosen = Chosen::first_of(sequences.plan(best(&scores)));
-        self.stats.record(started, sim_steps);
-        self.chosen.as_action()
+        self.plan(&EnvClones::new(env))
     }
 }
 
@@ -199,12 +217,20 @@ mod tests {
         env
     }
 
+    fn options(horizon: usize, population: usize) -> Options {
+        Options {
+            horizon,
+            population,
+            gamma: 1.0,
+        }
+    }
+
     #[test]
     fn executes_the_first_action_of_the_best_sequence_and_leaves_the_env_alone() {
         let env = env("Pendulum-v1", 5);
         let before = env.state();
         let space = &env.spec().action_space;
-        let mut planner = RandomShooting::new(space, 10, 64, 1.0, rng::from_seed(1));
+        let mut planner = RandomShooting::new(&options(10, 64), space, rng::from_seed(1));
         let got = match planner.act(&[0.0; 3], &env) {
             Action::Continuous(a) => a.to_vec(),
             Action::Discrete(_) => unreachable!("Pendulum's actions are continuous"),
@@ -212,9 +238,9 @@ mod tests {
         assert_eq!(env.state(), before, "the controlled env is untouched");
 
         // Replaying the planner's draws: the same sequences, then the same rollout seeds.
-        let mut replay = RandomShooting::new(space, 10, 64, 1.0, rng::from_seed(1));
+        let mut replay = RandomShooting::new(&options(10, 64), space, rng::from_seed(1));
         let sequences = replay.sample();
-        let (scores, steps) = score(&env, &sequences, 1.0, &mut replay.rng);
+        let (scores, steps) = score(&EnvClones::new(&env), &sequences, 1.0, &mut replay.rng);
         let chosen = sequences.plan(best(&scores));
         assert_eq!(Action::Continuous(&got), chosen.action(0));
         assert!((-2.0..=2.0).contains(&got[0]));
@@ -225,8 +251,11 @@ mod tests {
     #[test]
     fn random_shooting_balances_cartpole() {
         let mut env = env("CartPole-v1", 7);
-        let mut planner =
-            RandomShooting::new(&env.spec().action_space, 25, 100, 1.0, rng::from_seed(2));
+        let mut planner = RandomShooting::new(
+            &options(25, 100),
+            &env.spec().action_space,
+            rng::from_seed(2),
+        );
         let mut obs = [0.0; 4];
         for t in 0..200 {
             let action = match planner.act(&obs, &env) {

@@ -2,7 +2,7 @@
 
 use std::path::Path;
 
-use serde::{Deserialize, Serialize};
+use serde::{Deserialize, Deserializer, Serialize};
 
 /// Life cycle of a seed's run.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
@@ -34,6 +34,14 @@ pub struct Meta {
     pub experiment: String,
     pub algo: String,
     pub env: String,
+    /// The env's solve threshold (`EnvSpec::reward_threshold`; null: the env has none),
+    /// recorded so that reports need not know the env. `None` when meta.json predates it.
+    #[serde(
+        default,
+        deserialize_with = "present",
+        skip_serializing_if = "Option::is_none"
+    )]
+    pub reward_threshold: Option<Option<f64>>,
     pub seed: u64,
     pub backend: String,
     pub rl_version: String,
@@ -65,6 +73,11 @@ impl Meta {
         let text = std::fs::read_to_string(path)?;
         serde_json::from_str(&text).map_err(std::io::Error::other)
     }
+}
+
+/// A field that is there, null or not, reads as `Some` (an absent one stays `None`).
+fn present<'de, D: Deserializer<'de>>(d: D) -> Result<Option<Option<f64>>, D::Error> {
+    Option::<f64>::deserialize(d).map(Some)
 }
 
 /// rl's git commit at build time (`unknown` outside a git checkout).

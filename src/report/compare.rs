@@ -3,7 +3,6 @@
 
 use super::results::ExperimentResults;
 use super::stats::{bootstrap_ci, iqm, mean, median};
-use crate::env::registry::spec_of;
 use crate::rng;
 
 /// Bootstrap resamples behind each confidence interval.
@@ -44,6 +43,8 @@ pub struct Row {
     pub iqm: Option<f64>,
     pub auc: Option<f64>,
     pub threshold: Option<f64>,
+    /// No threshold was given and the seeds' meta.json predate the record of the env's.
+    pub threshold_unrecorded: bool,
     /// Median first step reaching the threshold, over the seeds that reached it.
     pub steps_to_threshold: Option<f64>,
     pub reached: usize,
@@ -56,7 +57,7 @@ pub struct Row {
 }
 
 /// Summarises `experiments`, grouped by env and ranked by `metric` within each env;
-/// `threshold` overrides each env's solve threshold.
+/// `threshold` overrides the solve threshold each experiment's meta.json records.
 pub fn rows(experiments: &[ExperimentResults], threshold: Option<f64>, metric: Metric) -> Vec<Row> {
     let mut rows: Vec<Row> = experiments.iter().map(|e| row(e, threshold)).collect();
     // Rows of one env stay together (in the order the envs first appear), ranked within it.
@@ -87,7 +88,8 @@ pub fn rows(experiments: &[ExperimentResults], threshold: Option<f64>, metric: M
 fn row(e: &ExperimentResults, threshold: Option<f64>) -> Row {
     let complete: Vec<_> = e.complete().collect();
     let finals: Vec<f64> = complete.iter().map(|(_, c)| c.last_return()).collect();
-    let threshold = threshold.or_else(|| spec_of(&e.env).and_then(|s| s.reward_threshold));
+    let recorded = threshold.map(Some).or(e.reward_threshold);
+    let threshold = recorded.flatten();
     let crossings: Vec<f64> = threshold.map_or(Vec::new(), |t| {
         complete
             .iter()
@@ -115,6 +117,7 @@ fn row(e: &ExperimentResults, threshold: Option<f64>) -> Row {
             )
         }),
         threshold,
+        threshold_unrecorded: recorded.is_none(),
         steps_to_threshold: (!crossings.is_empty()).then(|| median(&crossings)),
         reached: crossings.len(),
         trained: complete
@@ -164,6 +167,7 @@ fn cells(r: &Row) -> Vec<String> {
     };
     let threshold = match (r.threshold, r.steps_to_threshold) {
         _ if !r.trained => "- (no training)".into(),
+        (None, _) if r.threshold_unrecorded => "- (not in meta.json; use --threshold)".into(),
         (None, _) => "-".into(),
         (Some(t), None) => format!("never ≥ {t} (0/{})", r.complete),
         (Some(t), Some(s)) => format!("{s:.0} ≥ {t} ({}/{})", r.reached, r.complete),

@@ -1,5 +1,6 @@
 //! `rl plot`: learning curves as PNG or SVG (plotters). One panel per env; per experiment the
-//! mean over seeds with a shaded 95% bootstrap band; the env's solve threshold as a dashed line.
+//! mean over seeds with a shaded 95% bootstrap band; the env's solve threshold, as the runs'
+//! meta.json record it, as a dashed line (none for results that predate the record).
 
 use std::path::Path;
 
@@ -9,7 +10,6 @@ use plotters::style::{FontStyle, register_font};
 
 use super::results::ExperimentResults;
 use super::stats::{Curve, bootstrap_ci, mean};
-use crate::env::registry::spec_of;
 use crate::error::UsageError;
 use crate::rng;
 
@@ -120,14 +120,22 @@ pub fn plot(
             )));
         }
     };
-    let mut panels: Vec<(String, Vec<Series>)> = Vec::new();
+    let mut panels: Vec<Panel> = Vec::new();
     for e in experiments {
         let Some(s) = series(e, x_axis, smooth) else {
             continue;
         };
-        match panels.iter_mut().find(|(env, _)| *env == e.env) {
-            Some((_, list)) => list.push(s),
-            None => panels.push((e.env.clone(), vec![s])),
+        let threshold = e.reward_threshold.flatten();
+        match panels.iter_mut().find(|p| p.env == e.env) {
+            Some(p) => {
+                p.series.push(s);
+                p.threshold = p.threshold.or(threshold);
+            }
+            None => panels.push(Panel {
+                env: e.env.clone(),
+                threshold,
+                series: vec![s],
+            }),
         }
     }
     if panels.is_empty() {
@@ -159,17 +167,24 @@ pub fn plot(
     }
 }
 
+/// The curves of one env, with its solve threshold.
+struct Panel {
+    env: String,
+    threshold: Option<f64>,
+    series: Vec<Series>,
+}
+
 fn draw<DB: DrawingBackend>(
     root: DrawingArea<DB, Shift>,
-    panels: &[(String, Vec<Series>)],
+    panels: &[Panel],
     x_axis: XAxis,
     grid: (u32, u32),
 ) -> Result<(), String> {
     let err = |e: DrawingAreaErrorKind<DB::ErrorType>| e.to_string();
     root.fill(&WHITE).map_err(err)?;
     let areas = root.split_evenly((grid.0 as usize, grid.1 as usize));
-    for ((env, series), area) in panels.iter().zip(areas) {
-        let threshold = spec_of(env).and_then(|s| s.reward_threshold);
+    for (panel, area) in panels.iter().zip(areas) {
+        let (env, series, threshold) = (&panel.env, &panel.series, panel.threshold);
         let x_max = series
             .iter()
             .map(|s| *s.x.last().expect("grid"))

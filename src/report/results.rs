@@ -26,6 +26,9 @@ pub struct ExperimentResults {
     pub name: String,
     pub algo: String,
     pub env: String,
+    /// The env's solve threshold as the first seed recording one has it (`Some(None)`: the
+    /// env has none); `None` when every meta.json predates the record.
+    pub reward_threshold: Option<Option<f64>>,
     pub seeds: Vec<SeedResult>,
 }
 
@@ -184,6 +187,7 @@ fn read_experiment(dir: PathBuf, seed_dirs: Vec<PathBuf>) -> Result<ExperimentRe
         name: first.experiment.clone(),
         algo: first.algo.clone(),
         env: first.env.clone(),
+        reward_threshold: seeds.iter().find_map(|s| s.meta.reward_threshold),
         dir,
         seeds,
     })

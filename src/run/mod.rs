@@ -206,6 +206,9 @@ fn run_seed(
         experiment: exp.experiment.name.clone(),
         algo: exp.algo.name().to_string(),
         env: exp.env.id.clone(),
+        reward_threshold: Some(
+            crate::env::registry::spec_of(&exp.env.id).and_then(|s| s.reward_threshold),
+        ),
         seed,
         backend: exp.experiment.backend.name().to_string(),
         rl_version: env!("CARGO_PKG_VERSION").to_string(),

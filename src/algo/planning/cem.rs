@@ -7,7 +7,7 @@ use crate::algo::{Algorithm, Kind};
 use crate::env::Env;
 use crate::hyper::{Checker, hyperparameters};
 use crate::nn::Backend;
-use crate::plan::cem::CemMpc;
+use crate::plan::cem::{CemMpc, Options};
 use crate::rng::{Rng, Stream};
 use crate::session::{Policy, Session};
 
@@ -72,9 +72,23 @@ impl Algorithm for CemConfig {
     }
 }
 
+impl From<&CemConfig> for Options {
+    fn from(cfg: &CemConfig) -> Self {
+        Self {
+            horizon: cfg.horizon,
+            population: cfg.population,
+            elites: cfg.elites,
+            iterations: cfg.iterations,
+            alpha: cfg.alpha,
+            init_std: cfg.init_std,
+            gamma: cfg.gamma,
+        }
+    }
+}
+
 /// The planner of `cfg` for `env`'s action space, drawing from `rng`.
 pub fn planner(cfg: &CemConfig, env: &dyn Env, rng: Rng) -> CemMpc {
-    CemMpc::new(cfg, &env.spec().action_space, rng)
+    CemMpc::new(&cfg.into(), &env.spec().action_space, rng)
 }
 
 pub fn train(cfg: &CemConfig, session: &mut Session) -> anyhow::Result<()> {

@@ -12,7 +12,7 @@ use crate::env::{Env, Space};
 use crate::hyper::{Checker, hyperparameters};
 use crate::nn::Backend;
 use crate::plan::heuristics::{self, Heuristic};
-use crate::plan::mcts::Mcts;
+use crate::plan::mcts::{Mcts, Options};
 use crate::rng::{Rng, Stream};
 use crate::session::{Policy, Session};
 
@@ -117,13 +117,25 @@ pub fn heuristic(cfg: &MctsConfig, env_id: &str) -> Result<Option<Heuristic>, St
     }
 }
 
+impl From<&MctsConfig> for Options {
+    fn from(cfg: &MctsConfig) -> Self {
+        Self {
+            simulations: cfg.simulations,
+            exploration_constant: cfg.exploration_constant,
+            rollout_depth: cfg.rollout_depth,
+            gamma: cfg.gamma,
+            trees: cfg.trees,
+        }
+    }
+}
+
 /// The planner of `cfg` for `env`'s (discrete) actions, drawing from `rng`.
 pub fn planner(cfg: &MctsConfig, env: &dyn Env, rng: Rng) -> anyhow::Result<Mcts> {
     let Space::Discrete(n_actions) = env.spec().action_space else {
         bail!("mcts needs discrete actions");
     };
     let rule = heuristic(cfg, &env.spec().id).map_err(anyhow::Error::msg)?;
-    Ok(Mcts::new(cfg, n_actions, rule, rng))
+    Ok(Mcts::new(&cfg.into(), n_actions, rule, rng))
 }
 
 pub fn train(cfg: &MctsConfig, session: &mut Session) -> anyhow::Result<()> {

@@ -7,7 +7,7 @@ use crate::algo::{Algorithm, Kind};
 use crate::env::Env;
 use crate::hyper::hyperparameters;
 use crate::nn::Backend;
-use crate::plan::shooting::RandomShooting;
+use crate::plan::shooting::{Options, RandomShooting};
 use crate::rng::{Rng, Stream};
 use crate::session::{Policy, Session};
 
@@ -48,10 +48,19 @@ impl Algorithm for RandomShootingConfig {
     }
 }
 
+impl From<&RandomShootingConfig> for Options {
+    fn from(cfg: &RandomShootingConfig) -> Self {
+        Self {
+            horizon: cfg.horizon,
+            population: cfg.population,
+            gamma: cfg.gamma,
+        }
+    }
+}
+
 /// The planner of `cfg` for `env`'s action space, drawing from `rng`.
 pub fn planner(cfg: &RandomShootingConfig, env: &dyn Env, rng: Rng) -> RandomShooting {
-    let space = &env.spec().action_space;
-    RandomShooting::new(space, cfg.horizon, cfg.population, cfg.gamma, rng)
+    RandomShooting::new(&cfg.into(), &env.spec().action_space, rng)
 }
 
 pub fn train(cfg: &RandomShootingConfig, session: &mut Session) -> anyhow::Result<()> {
