@@ -84,3 +84,59 @@ fn present<'de, D: Deserializer<'de>>(d: D) -> Result<Option<Option<f64>>, D::Er
 pub fn git_commit() -> &'static str {
     option_env!("RL_GIT_COMMIT").unwrap_or("unknown")
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// A threshold, a recorded absence of one (null) and a meta.json from before the record
+    /// (no key) read back apart.
+    #[test]
+    fn the_threshold_round_trips_and_its_absence_is_told_apart() {
+        let meta = Meta {
+            status: Status::Complete,
+            error: None,
+            experiment: "x".into(),
+            algo: "lqr".into(),
+            env: "DoubleIntegrator-v0".into(),
+            reward_threshold: Some(None),
+            seed: 0,
+            backend: "flex".into(),
+            rl_version: "0".into(),
+            git_commit: "unknown".into(),
+            start_time: "t".into(),
+            end_time: None,
+            wall_s: 0.0,
+            train_s: 0.0,
+            env_steps: 0,
+            steps_per_s: 0.0,
+            final_eval_return_mean: None,
+            cores: 1,
+            process_train_cpu_s: None,
+        };
+        let read = |m: &Meta| -> Meta {
+            serde_json::from_str(&serde_json::to_string(m).unwrap()).unwrap()
+        };
+        assert!(
+            serde_json::to_string(&meta)
+                .unwrap()
+                .contains("\"reward_threshold\":null")
+        );
+        assert_eq!(read(&meta), meta);
+        let solved = Meta {
+            reward_threshold: Some(Some(475.0)),
+            ..meta.clone()
+        };
+        assert_eq!(read(&solved), solved);
+        let older = Meta {
+            reward_threshold: None,
+            ..meta
+        };
+        assert!(
+            !serde_json::to_string(&older)
+                .unwrap()
+                .contains("reward_threshold")
+        );
+        assert_eq!(read(&older), older);
+    }
+}
