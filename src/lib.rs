@@ -22,3 +22,4 @@ pub mod rng;
 pub mod run;
 pub mod session;
 pub mod space;
+pub mod suggest;

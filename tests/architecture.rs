@@ -12,6 +12,12 @@ const FORBIDDEN: &[(&str, &[&str])] = &[
         ],
     ),
     (
+        "suggest",
+        &[
+            "env", "nn", "algo", "session", "run", "config", "plan", "report", "commands", "cli",
+        ],
+    ),
+    (
         "rng",
         &[
             "env", "nn", "algo", "session", "run", "config", "plan", "report", "commands", "cli",

@@ -76,6 +76,7 @@ fn typo_in_a_key_names_file_line_and_allowed_keys() {
             "algo.gama",
             "unknown field `gama`",
             "`gamma`",
+            "did you mean `gamma`?",
         ],
     );
 }
@@ -108,6 +109,33 @@ fn unknown_env_id_lists_the_allowed_ones() {
         &[],
         &["exp.toml:11:1", "env.id", "CliffWalker-v9", "Taxi-v3"],
     );
+    let text = GOOD.replace("CliffWalking-v0", "CliffWalking-v1");
+    assert_rejected(
+        Some(&text),
+        &[],
+        &["exp.toml:11:1", "did you mean `CliffWalking-v0`?"],
+    );
+}
+
+#[test]
+fn a_misspelt_table_is_named_with_a_suggestion() {
+    for (typo, right) in [
+        ("expriment", "experiment"),
+        ("evn", "env"),
+        ("alog", "algo"),
+    ] {
+        let text = GOOD.replace(&format!("[{right}]"), &format!("[{typo}]"));
+        assert_rejected(
+            Some(&text),
+            &[],
+            &[
+                &format!("unknown table [{typo}]"),
+                &format!("did you mean [{right}]?"),
+            ],
+        );
+    }
+    let text = GOOD.replace("[experiment]", "[expriment]");
+    assert_rejected(Some(&text), &[], &["exp.toml:2:2"]);
 }
 
 #[test]
@@ -116,7 +144,13 @@ fn unknown_algorithm_lists_the_allowed_ones() {
     assert_rejected(
         Some(&text),
         &[],
-        &["exp.toml:14:1", "algo.name", "q_learnin", "sarsa_lambda"],
+        &[
+            "exp.toml:14:1",
+            "algo.name",
+            "q_learnin",
+            "sarsa_lambda",
+            "did you mean `q_learning`?",
+        ],
     );
 }
 

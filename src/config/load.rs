@@ -17,6 +17,7 @@ use crate::algo::{ALGOS, Kind, find};
 use crate::env::{TimeLimit, make_env};
 use crate::error::UsageError;
 use crate::hyper::Checker;
+use crate::suggest::{closest, did_you_mean};
 
 /// One `--set key.path=value` argument, parsed.
 struct Override {
@@ -62,8 +63,21 @@ pub fn load_str(text: &str, origin: &str, overrides: &[String]) -> Result<Experi
     };
     let path = |p: &str| -> Vec<String> { p.split('.').map(str::to_string).collect() };
 
-    for table in ["experiment", "env", "algo"] {
+    const TABLES: [&str; 3] = ["experiment", "env", "algo"];
+    for table in TABLES {
         if !doc.get(table).is_some_and(Item::is_table_like) {
+            // A misspelt table is named, at its position, before the missing one.
+            if let Some((found, _)) = doc.iter().find(|(k, _)| !TABLES.contains(k)) {
+                return Err(here(
+                    &path(found),
+                    format!(
+                        "unknown table [{found}] (an experiment has the tables [experiment], \
+                         [env] and [algo]){}",
+                        closest(found, TABLES)
+                            .map_or_else(String::new, |t| format!("; did you mean [{t}]?"))
+                    ),
+                ));
+            }
             return Err(here(&[], format!("missing table [{table}]")));
         }
     }
@@ -89,7 +103,8 @@ pub fn load_str(text: &str, origin: &str, overrides: &[String]) -> Result<Experi
                 here(
                     &path("algo.name"),
                     format!(
-                        "algo.name: unknown algorithm `{name}`; allowed: {}",
+                        "algo.name: unknown algorithm `{name}`{}; allowed: {}",
+                        did_you_mean(name, names.iter().copied()),
                         names.join(", ")
                     ),
                 )
@@ -110,7 +125,11 @@ pub fn load_str(text: &str, origin: &str, overrides: &[String]) -> Result<Experi
         } else {
             format!("{}: ", key.join("."))
         };
-        here(&key, format!("{shown}{}", e.message().trim()))
+        let message = e.message().trim();
+        here(
+            &key,
+            format!("{shown}{message}{}", unknown_key_hint(message)),
+        )
     };
     let sections: Sections = toml::from_str(&merged).map_err(located)?;
     let mut exp = Experiment {
@@ -127,6 +146,17 @@ pub fn load_str(text: &str, origin: &str, overrides: &[String]) -> Result<Experi
         return Err(here(&path(&key), format!("{key}: {message}")));
     }
     Ok(exp)
+}
+
+/// For serde's "unknown field `x`, expected one of `a`, `b`": the allowed key closest to `x`.
+fn unknown_key_hint(message: &str) -> String {
+    let Some(rest) = message.strip_prefix("unknown field `") else {
+        return String::new();
+    };
+    let Some((given, allowed)) = rest.split_once('`') else {
+        return String::new();
+    };
+    did_you_mean(given, allowed.split('`').skip(1).step_by(2))
 }
 
 /// The experiment's own tables; `[algo]` is the registry's to parse.

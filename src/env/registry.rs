@@ -107,7 +107,11 @@ pub fn make_env(id: &str, options: &EnvOptions) -> Result<Box<dyn Env>, OptionEr
         let ids: Vec<&str> = REGISTRY.iter().map(|r| r.id).collect();
         return Err(OptionError {
             key: "id",
-            message: format!("unknown env id `{id}`; allowed: {}", ids.join(", ")),
+            message: format!(
+                "unknown env id `{id}`{}; allowed: {}",
+                crate::suggest::did_you_mean(id, ids.iter().copied()),
+                ids.join(", ")
+            ),
         });
     };
     for (key, given) in [
