@@ -451,3 +451,52 @@ fn two_runs_at_once_write_each_seed_once() {
         }
     }
 }
+
+#[test]
+fn a_diverged_policy_fails_its_seed_naming_the_step() {
+    let dir = tempfile::tempdir().unwrap();
+    let config = common::experiment("sac_pendulum.toml");
+    let run = |extra: &[&str]| {
+        let mut args = vec![
+            "run",
+            config.as_str(),
+            "-q",
+            "--seeds",
+            "0",
+            "--set",
+            "algo.learning_rate=1e3",
+            "--set",
+            "algo.policy.net_arch=[32, 32]",
+            "--set",
+            "experiment.total_steps=600",
+            "--set",
+            "experiment.eval_every=300",
+            "--set",
+            "experiment.eval_episodes=2",
+        ];
+        args.extend_from_slice(extra);
+        rl(&args, dir.path())
+    };
+    let out = run(&[]);
+    assert_eq!(out.status.code(), Some(1), "{}", stderr(&out));
+    let seed = dir.path().join("results/sac_pendulum/seed_0");
+    let meta = std::fs::read_to_string(seed.join("meta.json")).unwrap();
+    assert!(
+        meta.contains("\"status\": \"failed\"") && meta.contains("diverged at step"),
+        "{meta}"
+    );
+    let rows = common::read_csv(&seed.join("curve.csv"));
+    let mean = rows[0]
+        .iter()
+        .position(|c| c == "eval_return_mean")
+        .unwrap();
+    assert!(rows.len() >= 2, "the rows before the divergence are kept");
+    for row in &rows[1..] {
+        assert!(
+            row[mean].parse::<f64>().is_ok_and(f64::is_finite),
+            "no empty or NaN return in curve.csv: {row:?}"
+        );
+    }
+    let out = run(&["--force", "--set", "experiment.on_nonfinite=continue"]);
+    assert_eq!(out.status.code(), Some(0), "{}", stderr(&out));
+}

@@ -17,7 +17,7 @@ pub use seeds::Seeds;
 use crate::algo::AlgoConfig;
 pub use crate::env::EnvSection;
 pub use crate::nn::Backend;
-use crate::session::RunSpec;
+use crate::session::{OnNonFinite, RunSpec};
 use burn::prelude::Device;
 
 /// A fully resolved experiment (defaults filled in, overrides applied, values checked).
@@ -68,6 +68,10 @@ pub struct ExperimentSection {
     /// `flex`, `ndarray` or `wgpu` (neural algorithms only; default `flex`).
     #[serde(default)]
     pub backend: Backend,
+    /// What a non-finite evaluation return does: `fail` the seed (default; the rows before it
+    /// are kept) or `continue` recording it.
+    #[serde(default)]
+    pub on_nonfinite: OnNonFinite,
 }
 
 fn default_seeds() -> Seeds {
@@ -119,6 +123,7 @@ impl Experiment {
             device,
             checkpoint_every: e.checkpoint_every,
             checkpoint_replay: e.checkpoint_replay,
+            on_nonfinite: e.on_nonfinite,
         }
     }
 

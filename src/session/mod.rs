@@ -18,7 +18,7 @@ use burn::prelude::Device;
 
 pub use evaluate::{Evaluator, Policy, eval_env};
 pub use recorder::{EpisodeRow, MemoryCurveRow, MemoryRecorder, ProgressEvent, Recorder};
-pub use spec::RunSpec;
+pub use spec::{OnNonFinite, RunSpec};
 
 use crate::env::{TimeLimit, VecEnv, make_env, vector::EpisodeEnd};
 use crate::record::{CurveRow, ReturnStats};
@@ -307,6 +307,15 @@ impl<'a> Session<'a> {
         self.eval_time += eval_started.elapsed();
         self.eval_cpu += process_cpu_seconds() - eval_started_cpu;
         interrupt::check()?;
+        if self.spec.on_nonfinite == OnNonFinite::Fail
+            && let Some(r) = returns.iter().find(|r| !r.is_finite())
+        {
+            anyhow::bail!(
+                "diverged at step {step}: an evaluation return is {r} (the policy's actions or \
+                 values are no longer finite; experiment.on_nonfinite = \"continue\" records it \
+                 instead)"
+            );
+        }
         let diagnostics = diagnostics(policy);
         let stats = ReturnStats::of(&returns);
         let train_return_mean = (!self.recent_returns.is_empty())

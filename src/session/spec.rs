@@ -1,6 +1,7 @@
 //! What one seed's run is, as the algorithm's session needs it: no algorithm config, no files.
 
 use burn::prelude::Device;
+use serde::{Deserialize, Serialize};
 
 use crate::env::EnvSection;
 
@@ -23,6 +24,20 @@ pub struct RunSpec {
     pub checkpoint_every: Option<u64>,
     /// Whether off-policy checkpoints keep their replay buffer.
     pub checkpoint_replay: bool,
+    /// What a non-finite evaluation return does.
+    pub on_nonfinite: OnNonFinite,
+}
+
+/// `[experiment] on_nonfinite`: a diverged policy (NaN or infinite evaluation returns) fails
+/// its seed, or is recorded as it is.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum OnNonFinite {
+    /// Stop the seed with status `failed`, naming the step (the rows before it are kept).
+    #[default]
+    Fail,
+    /// Record the non-finite returns and go on (empty cells in curve.csv).
+    Continue,
 }
 
 impl RunSpec {
@@ -39,6 +54,7 @@ impl RunSpec {
             device: Device::flex(),
             checkpoint_every: None,
             checkpoint_replay: true,
+            on_nonfinite: OnNonFinite::Fail,
         }
     }
 }
