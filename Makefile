@@ -2,7 +2,7 @@
 CARGO ?= cargo
 EXPERIMENT ?= experiments/ppo_pendulum.toml
 
-.PHONY: run test bench fmt lint build
+.PHONY: run test bench fmt lint build fuzz
 
 build:
 	$(CARGO) build --release
@@ -13,6 +13,10 @@ run:
 # Unit, fixture, CLI, determinism and learning tests, optimised (learning tests train agents).
 test:
 	$(CARGO) test --release
+
+# 20,000 mutated experiment files (and every file truncated at every byte) through `rl validate`.
+fuzz:
+	RL_FUZZ_CASES=20000 $(CARGO) test --release --test fuzz
 
 bench:
 	$(CARGO) bench

@@ -63,6 +63,10 @@ pub struct RunArgs {
     /// Keep complete seeds; continue the others from their last checkpoint.
     #[arg(long)]
     pub resume: bool,
+    /// Refuse the run when its memory estimate is above this (e.g. 8G, 512M; default: what
+    /// this machine, or its cgroup, has available).
+    #[arg(long, value_name = "SIZE", value_parser = crate::run::memory::parse_size)]
+    pub max_memory: Option<u64>,
     /// Print only the results path and errors.
     #[arg(long, short, conflicts_with = "verbose")]
     pub quiet: bool,

@@ -196,6 +196,80 @@ fn empty_seed_range() {
 }
 
 #[test]
+fn too_many_seeds_are_refused_before_anything_runs() {
+    assert_rejected(
+        Some(GOOD),
+        &["--seeds", "0..100000000000"],
+        &["--seeds 0..100000000000", "at most 100000"],
+    );
+}
+
+/// What the config says it will allocate is checked against the machine before a seed starts.
+#[test]
+fn a_run_that_cannot_fit_in_memory_is_refused_with_its_estimate() {
+    let sac = std::fs::read_to_string(common::experiment("sac_pendulum.toml")).unwrap();
+    assert_rejected(
+        Some(&sac),
+        &["--seeds", "0", "--set", "algo.buffer_size=1000000000000"],
+        &[
+            "needs about 34.6 TiB",
+            "replay buffer 34.6 TiB (algo.buffer_size)",
+            "this machine has",
+            "lower algo.buffer_size",
+        ],
+    );
+    assert_rejected(
+        Some(&sac),
+        &["--seeds", "0..4", "--jobs", "4", "--max-memory", "64M"],
+        &["4 at once", "--max-memory is 64.0 MiB"],
+    );
+    let dir = tempfile::tempdir().unwrap();
+    let config = common::experiment("sac_pendulum.toml");
+    let out = rl(&["run", &config, "--max-memory", "lots"], dir.path());
+    assert_eq!(out.status.code(), Some(2));
+    assert!(stderr(&out).contains("`lots` is not a size"), "{}", stderr(&out));
+}
+
+#[test]
+fn keys_that_contradict_each_other_are_refused() {
+    let file = |name: &str| std::fs::read_to_string(common::experiment(name)).unwrap();
+    assert_rejected(
+        Some(&file("ppo_cartpole.toml")),
+        &["--set", "algo.batch_size=100000"],
+        &[
+            "--set algo.batch_size=100000",
+            "at most the rollout, algo.n_steps × env.num_envs = 32 × 8 = 256",
+        ],
+    );
+    assert_rejected(
+        Some(&file("td3_pendulum.toml")),
+        &["--set", "experiment.total_steps=5000"],
+        &["exp.toml:", "algo.learning_starts: 10000 must be below experiment.total_steps = 5000"],
+    );
+    assert_rejected(
+        Some(GOOD),
+        &["--set", "experiment.eval_every=5000"],
+        &["experiment.eval_every: 5000 must be at most experiment.total_steps = 2000"],
+    );
+}
+
+#[test]
+fn a_minibatch_that_does_not_divide_the_rollout_is_a_warning() {
+    let dir = tempfile::tempdir().unwrap();
+    let config = common::experiment("ppo_cartpole.toml");
+    let out = rl(
+        &["validate", &config, "--set", "algo.batch_size=100"],
+        dir.path(),
+    );
+    assert_eq!(out.status.code(), Some(0), "{}", stderr(&out));
+    assert!(
+        stderr(&out).contains("warning: algo.batch_size: 100 does not divide the rollout of 256"),
+        "{}",
+        stderr(&out)
+    );
+}
+
+#[test]
 fn bad_override_is_attributed_to_set() {
     assert_rejected(
         Some(GOOD),

@@ -4,6 +4,7 @@
 
 use std::path::Path;
 
+use super::footprint::{CrossChecks, Footprint, RunShape};
 use crate::env::Env;
 use crate::hyper::Hyperparameters;
 use crate::nn::Backend;
@@ -30,6 +31,18 @@ pub trait Algorithm: Hyperparameters {
 
     /// Whether it can run on `env` with `num_envs` copies: `Err((key, message))`.
     fn check_env(&self, env: &dyn Env, num_envs: usize) -> Result<(), (&'static str, String)>;
+
+    /// Checks of its keys against the rest of the run (a minibatch against the rollout, the
+    /// warm-up against the budget); by default none.
+    fn check_run(&self, _run: &RunShape) -> CrossChecks {
+        CrossChecks::default()
+    }
+
+    /// What one seed allocates beyond the fixed per-seed allowance (replay buffer, rollout,
+    /// networks in training), for the memory check before a run; by default nothing more.
+    fn footprint(&self, _run: &RunShape) -> Footprint {
+        Footprint::default()
+    }
 
     /// Trains on `session` until its step budget is spent (a planner: evaluates itself).
     fn train(&self, session: &mut Session) -> anyhow::Result<()>;

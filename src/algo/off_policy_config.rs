@@ -1,6 +1,8 @@
 //! The keys every off-policy learner shares (Stable-Baselines3's `OffPolicyAlgorithm`):
 //! replay, the training rhythm and the target update.
 
+use super::footprint::{CrossChecks, Footprint, RunShape, TRAINED_PARAMETER_BYTES};
+use super::off_policy::Replay;
 use crate::hyper::hyperparameters;
 
 hyperparameters! {
@@ -23,5 +25,47 @@ hyperparameters! {
         train_freq: u64 = 1, nonzero;
         /// gradient steps per training round
         gradient_steps: usize = 1;
+    }
+}
+
+impl OffPolicyConfig {
+    /// The warm-up against the budget, the minibatch against the replay.
+    pub fn check_run(&self, run: &RunShape) -> CrossChecks {
+        let mut c = CrossChecks::default();
+        c.require(
+            "algo.learning_starts",
+            self.learning_starts < run.total_steps,
+            || {
+                format!(
+                    "{} must be below experiment.total_steps = {}: no gradient step would be taken",
+                    self.learning_starts, run.total_steps
+                )
+            },
+        );
+        c.require("algo.batch_size", self.batch_size <= self.buffer_size, || {
+            format!(
+                "{} must be at most algo.buffer_size = {}: a minibatch is drawn from the replay",
+                self.batch_size, self.buffer_size
+            )
+        });
+        c
+    }
+
+    /// The replay buffer (with a sum tree when `prioritized`), the `trained` parameters (with
+    /// their gradients and Adam's moments) and the `target` networks' parameters.
+    pub fn footprint(
+        &self,
+        run: &RunShape,
+        prioritized: bool,
+        trained: u64,
+        target: u64,
+    ) -> Footprint {
+        let replay = Replay::bytes(self.buffer_size, run.obs_dim(), run.act_dim(), prioritized);
+        let nets = trained
+            .saturating_mul(TRAINED_PARAMETER_BYTES)
+            .saturating_add(target.saturating_mul(4));
+        Footprint::default()
+            .with("replay buffer", "algo.buffer_size", replay)
+            .with("networks", "algo.policy.net_arch", nets)
     }
 }

@@ -8,6 +8,7 @@ use std::path::Path;
 use serde::ser::SerializeMap;
 use serde::{Deserialize, Serialize, Serializer};
 
+use super::footprint::{CrossChecks, Footprint, RunShape};
 use super::{
     Algorithm, Kind, actor_critic, control, planning, policy_gradient, tabular, value_based,
 };
@@ -63,6 +64,20 @@ macro_rules! registry {
             ) -> Result<(), (&'static str, String)> {
                 match self {
                     $(AlgoConfig::$variant(cfg) => cfg.check_env(env, num_envs),)*
+                }
+            }
+
+            /// Checks across tables (see [`Algorithm::check_run`]).
+            pub fn check_run(&self, run: &RunShape) -> CrossChecks {
+                match self {
+                    $(AlgoConfig::$variant(cfg) => cfg.check_run(run),)*
+                }
+            }
+
+            /// One seed's memory (see [`Algorithm::footprint`]).
+            pub fn footprint(&self, run: &RunShape) -> Footprint {
+                match self {
+                    $(AlgoConfig::$variant(cfg) => cfg.footprint(run),)*
                 }
             }
 

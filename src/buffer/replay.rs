@@ -166,6 +166,13 @@ impl From<Filled> for ReplayBuffer {
 impl ReplayBuffer {
     /// An empty buffer of `capacity` transitions with `obs_dim` observation values and `act_dim`
     /// action values each (1 for a discrete action, stored as its index).
+    /// The bytes [`ReplayBuffer::new`] allocates: per transition two observations, the
+    /// action, reward and discount (f32) and two flags.
+    pub fn bytes(capacity: usize, obs_dim: usize, act_dim: usize) -> u64 {
+        let per_transition = 4 * (2 * obs_dim + act_dim + 2) as u64 + 2;
+        (capacity as u64).saturating_mul(per_transition)
+    }
+
     pub fn new(capacity: usize, obs_dim: usize, act_dim: usize) -> Self {
         assert!(
             capacity > 0,

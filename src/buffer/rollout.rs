@@ -86,6 +86,15 @@ pub struct Minibatch {
 }
 
 impl RolloutBuffer {
+    /// The bytes [`RolloutBuffer::new`] allocates: per transition the observation, the action
+    /// and five f32 (reward, value, log-probability, advantage, return) and a flag.
+    pub fn bytes(n_steps: usize, n_envs: usize, obs_dim: usize, act_dim: usize) -> u64 {
+        let per_transition = 4 * (obs_dim + act_dim + 5) as u64 + 1;
+        (n_steps as u64)
+            .saturating_mul(n_envs as u64)
+            .saturating_mul(per_transition)
+    }
+
     pub fn new(n_steps: usize, n_envs: usize, obs_dim: usize, action: ActionKind) -> Self {
         let n = n_steps * n_envs;
         let act_dim = action.stored_dim();

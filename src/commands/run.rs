@@ -50,6 +50,8 @@ fn resolve(args: &RunArgs) -> Result<(Experiment, RunOptions), UsageError> {
 /// 128 + the signal's number when stopped by Ctrl-C (130), SIGTERM (143) or SIGHUP (129).
 pub fn run(args: &RunArgs) -> Result<u8, UsageError> {
     let (exp, opts) = resolve(args)?;
+    warn(&exp);
+    run::memory::check(&exp, opts.jobs.min(opts.seeds.len()), args.max_memory)?;
     run::check_existing(&exp, &opts)?;
     // The device is chosen once, here; every seed's session computes on it.
     let device = plain_device(exp.experiment.backend).map_err(|e| {
@@ -92,11 +94,19 @@ pub fn run(args: &RunArgs) -> Result<u8, UsageError> {
 /// `rl validate`: the resolved config, or the error.
 pub fn validate(args: &ValidateArgs) -> Result<String, UsageError> {
     let exp = config::load(&args.config, &args.overrides)?;
+    warn(&exp);
     Ok(format!(
         "{}: ok\n\n{}",
         args.config.display(),
         exp.to_toml()
     ))
+}
+
+/// Prints what the experiment's keys say together that is allowed but probably unintended.
+fn warn(exp: &Experiment) {
+    for warning in exp.cross_checks().warnings {
+        eprintln!("warning: {warning}");
+    }
 }
 
 /// Seed, status, final eval return, steps, wall seconds (evaluation included), training steps/s.

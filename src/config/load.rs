@@ -13,7 +13,7 @@ use serde::de::IgnoredAny;
 
 use super::locate::{line_col, path_at, position_of};
 use super::{EnvSection, Experiment, ExperimentSection};
-use crate::algo::{ALGOS, Kind, find};
+use crate::algo::{ALGOS, Kind, RunShape, find};
 use crate::env::{TimeLimit, make_env};
 use crate::error::UsageError;
 use crate::hyper::Checker;
@@ -203,6 +203,18 @@ fn check(exp: &Experiment) -> Vec<(String, String)> {
         c.require("eval_every", e.eval_every.is_some_and(|v| v > 0), || {
             "must be > 0".into()
         });
+        c.require(
+            "eval_every",
+            e.eval_every.is_none_or(|v| v <= exp.total_steps()),
+            || {
+                format!(
+                    "{} must be at most experiment.total_steps = {} (a run evaluates at step 0, \
+                     every eval_every steps and at the end)",
+                    e.eval_every.unwrap_or_default(),
+                    exp.total_steps()
+                )
+            },
+        );
     }
     c.require("eval_episodes", e.eval_episodes > 0, || {
         "must be > 0".into()
@@ -239,6 +251,14 @@ fn check(exp: &Experiment) -> Vec<(String, String)> {
             exp.algo.check(&mut algo_check);
             errors.extend(algo_check.into_errors());
             if let Err((key, message)) = exp.algo.check_env(&env, exp.env.num_envs) {
+                errors.push((key.to_string(), message));
+            }
+            let shape = RunShape {
+                env: &env,
+                num_envs: exp.env.num_envs,
+                total_steps: exp.total_steps(),
+            };
+            if let Some((key, message)) = exp.algo.check_run(&shape).error {
                 errors.push((key.to_string(), message));
             }
         }

@@ -14,7 +14,8 @@ use serde::{Deserialize, Serialize};
 pub use load::{load, load_str};
 pub use seeds::Seeds;
 
-use crate::algo::AlgoConfig;
+use crate::algo::{AlgoConfig, CrossChecks, Footprint, RunShape};
+use crate::env::{TimeLimit, make_env};
 pub use crate::env::EnvSection;
 pub use crate::nn::Backend;
 use crate::session::{OnNonFinite, RunSpec};
@@ -68,8 +69,9 @@ pub struct ExperimentSection {
     /// `flex`, `ndarray` or `wgpu` (neural algorithms only; default `flex`).
     #[serde(default)]
     pub backend: Backend,
-    /// What a non-finite evaluation return does: `fail` the seed (default; the rows before it
-    /// are kept) or `continue` recording it.
+    /// What a non-finite loss, action or evaluation return does: `fail` the seed (default; the
+    /// rows before it are kept, the error names the step and the quantity) or `continue`
+    /// recording it.
     #[serde(default)]
     pub on_nonfinite: OnNonFinite,
 }
@@ -125,6 +127,31 @@ impl Experiment {
             checkpoint_replay: e.checkpoint_replay,
             on_nonfinite: e.on_nonfinite,
         }
+    }
+
+    /// Calls `f` with the run's shape (its env, made as a run makes it, with the time limit).
+    fn with_shape<T>(&self, f: impl FnOnce(&RunShape) -> T) -> anyhow::Result<T> {
+        let env = make_env(&self.env.id, &self.env.options())?;
+        let limit = self.env.max_episode_steps.or(env.spec().max_episode_steps);
+        let env = TimeLimit::new(env, limit);
+        Ok(f(&RunShape {
+            env: &env,
+            num_envs: self.env.num_envs,
+            total_steps: self.total_steps(),
+        }))
+    }
+
+    /// The algorithm's checks across tables (a loaded experiment has passed their errors; the
+    /// warnings are for `rl run` and `rl validate` to print).
+    pub fn cross_checks(&self) -> CrossChecks {
+        self.with_shape(|run| self.algo.check_run(run))
+            .unwrap_or_default()
+    }
+
+    /// One seed's estimated memory.
+    pub fn footprint(&self) -> Footprint {
+        self.with_shape(|run| self.algo.footprint(run))
+            .unwrap_or_default()
     }
 
     /// The fully resolved config as TOML (what `config.toml` in a run folder holds).

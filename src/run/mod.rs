@@ -2,6 +2,7 @@
 
 pub mod checkpoint;
 mod lock;
+pub mod memory;
 mod progress;
 mod recorder;
 

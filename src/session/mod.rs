@@ -307,14 +307,8 @@ impl<'a> Session<'a> {
         self.eval_time += eval_started.elapsed();
         self.eval_cpu += process_cpu_seconds() - eval_started_cpu;
         interrupt::check()?;
-        if self.spec.on_nonfinite == OnNonFinite::Fail
-            && let Some(r) = returns.iter().find(|r| !r.is_finite())
-        {
-            anyhow::bail!(
-                "diverged at step {step}: an evaluation return is {r} (the policy's actions or \
-                 values are no longer finite; experiment.on_nonfinite = \"continue\" records it \
-                 instead)"
-            );
+        if let Some(&r) = returns.iter().find(|r| !r.is_finite()) {
+            self.non_finite(step, "an evaluation return", r)?;
         }
         let diagnostics = diagnostics(policy);
         let stats = ReturnStats::of(&returns);
@@ -350,6 +344,35 @@ impl<'a> Session<'a> {
             std: stats.std,
             sps,
         });
+        Ok(())
+    }
+
+    /// Reports that `quantity` (a loss, an action, a return) was `value`, not finite, at env
+    /// step `step`: with `experiment.on_nonfinite = "fail"` (the default) the seed stops here,
+    /// failed, the rows before kept; with `"continue"` the value is recorded as it is.
+    pub fn non_finite(&self, step: u64, quantity: &str, value: f64) -> anyhow::Result<()> {
+        match self.spec.on_nonfinite {
+            OnNonFinite::Fail => anyhow::bail!(
+                "diverged at step {step}: {quantity} is {value} (experiment.on_nonfinite = \
+                 \"continue\" records it instead)"
+            ),
+            OnNonFinite::Continue => Ok(()),
+        }
+    }
+
+    /// [`Session::non_finite`] for the first of `values` (named by `names`) that is not
+    /// finite, if any; values that are not available yet are `None`.
+    pub fn check_finite(
+        &self,
+        step: u64,
+        names: &[&str],
+        values: impl IntoIterator<Item = Option<f64>>,
+    ) -> anyhow::Result<()> {
+        for (name, value) in names.iter().zip(values) {
+            if let Some(v) = value.filter(|v| !v.is_finite()) {
+                self.non_finite(step, name, v)?;
+            }
+        }
         Ok(())
     }
 

@@ -70,6 +70,9 @@ impl Collector {
         session: &mut Session,
         step: &mut u64,
     ) -> anyhow::Result<Vec<bool>> {
+        if let Some(&a) = actions.iter().find(|a| !a.is_finite()) {
+            session.non_finite(*step, "an action", f64::from(a))?;
+        }
         self.action_box.to_env(actions, &mut self.env_actions);
         self.envs.step_continuous(&self.env_actions);
         let (o, d) = (self.obs_dim(), self.act_dim());

@@ -10,6 +10,7 @@ pub mod saved;
 pub mod td3;
 pub mod td3_update;
 
+use crate::algo::footprint::{RunShape, mlp_parameters};
 use crate::env::{Env, Space};
 use crate::hyper::{Checker, hyperparameters};
 use crate::nn::Activation;
@@ -32,6 +33,16 @@ impl ActorCriticNets {
         c.require("net_arch", !self.net_arch.is_empty(), || {
             "needs at least one hidden layer".into()
         });
+    }
+
+    /// Parameters of the actor (with `heads` outputs per action dimension: 2 for a Gaussian's
+    /// mean and log σ) and of one critic Q(s, a).
+    pub fn parameters(&self, run: &RunShape, heads: usize) -> (u64, u64) {
+        let (obs, act) = (run.obs_dim(), run.act_dim());
+        (
+            mlp_parameters(obs, &self.net_arch, heads * act),
+            mlp_parameters(obs + act, &self.net_arch, 1),
+        )
     }
 }
 

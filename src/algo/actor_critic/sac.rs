@@ -18,7 +18,7 @@ use super::saved::{self, Actor, ActorKind, ActorPolicy, MODEL_FILE};
 use crate::algo::diagnostics::{DeviceMeans, MeansState};
 use crate::algo::off_policy::{OffPolicy, Settings};
 use crate::algo::off_policy_config::OffPolicyConfig;
-use crate::algo::{Algorithm, Kind};
+use crate::algo::{Algorithm, CrossChecks, Footprint, Kind, RunShape};
 use crate::env::Env;
 use crate::hyper::{Checker, hyperparameters};
 use crate::nn::actors::SquashedGaussianActor;
@@ -67,6 +67,16 @@ impl Algorithm for SacConfig {
 
     fn check_env(&self, env: &dyn Env, _: usize) -> Result<(), (&'static str, String)> {
         super::check_env(Self::NAME, env)
+    }
+
+    fn check_run(&self, run: &RunShape) -> CrossChecks {
+        self.off_policy.check_run(run)
+    }
+
+    fn footprint(&self, run: &RunShape) -> Footprint {
+        let (actor, critic) = self.policy.parameters(run, 2);
+        self.off_policy
+            .footprint(run, false, actor + 2 * critic, 2 * critic)
     }
 
     fn train(&self, session: &mut Session) -> anyhow::Result<()> {
@@ -142,7 +152,7 @@ pub fn train(cfg: &SacConfig, session: &mut Session) -> anyhow::Result<()> {
             &plain,
         )
     };
-    let mut stats = DeviceMeans::new(DIAGNOSTICS.len());
+    let mut stats = DeviceMeans::new(&DIAGNOSTICS);
     let mut sde_noise: Vec<Tensor<2>> = Vec::new();
     if let Some(s) = off.resume::<SacState>(session)? {
         (nets, optimizers) = s.learner.restore(nets, optimizers)?;
@@ -214,12 +224,12 @@ pub fn train(cfg: &SacConfig, session: &mut Session) -> anyhow::Result<()> {
                     &mut off.sampler,
                     &device,
                 );
-                stats.add(step_stats.row());
+                stats.add(off.step, step_stats.row());
             }
             acting = nets.actor.valid();
         }
         if session.eval_due(off.step) {
-            let diagnostics = stats.take();
+            let diagnostics = stats.take(session)?;
             policy = snapshot(&nets.actor);
             off.evaluate(session, &mut policy, diagnostics)?;
         }

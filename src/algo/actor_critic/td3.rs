@@ -17,7 +17,7 @@ use super::td3_update::{Td3Checkpoint, Td3Nets, Td3Optimizers, Td3Update, update
 use crate::algo::diagnostics::{DeviceMeans, MeansState};
 use crate::algo::off_policy::{OffPolicy, Settings};
 use crate::algo::off_policy_config::OffPolicyConfig;
-use crate::algo::{Algorithm, Kind};
+use crate::algo::{Algorithm, CrossChecks, Footprint, Kind, RunShape};
 use crate::env::Env;
 use crate::hyper::hyperparameters;
 use crate::nn::Backend;
@@ -78,6 +78,16 @@ impl Algorithm for Td3Config {
         super::check_env(Self::NAME, env)
     }
 
+    fn check_run(&self, run: &RunShape) -> CrossChecks {
+        self.off_policy.check_run(run)
+    }
+
+    fn footprint(&self, run: &RunShape) -> Footprint {
+        let (actor, critic) = self.policy.parameters(run, 1);
+        let nets = actor + 2 * critic;
+        self.off_policy.footprint(run, false, nets, nets)
+    }
+
     fn train(&self, session: &mut Session) -> anyhow::Result<()> {
         train(self, 2, session)
     }
@@ -107,6 +117,16 @@ impl Algorithm for DdpgConfig {
 
     fn check_env(&self, env: &dyn Env, _: usize) -> Result<(), (&'static str, String)> {
         super::check_env(Self::NAME, env)
+    }
+
+    fn check_run(&self, run: &RunShape) -> CrossChecks {
+        self.off_policy.check_run(run)
+    }
+
+    fn footprint(&self, run: &RunShape) -> Footprint {
+        let (actor, critic) = self.policy.parameters(run, 1);
+        self.off_policy
+            .footprint(run, false, actor + critic, actor + critic)
     }
 
     fn train(&self, session: &mut Session) -> anyhow::Result<()> {
@@ -179,9 +199,9 @@ pub fn train(cfg: &Td3Config, n_critics: usize, session: &mut Session) -> anyhow
             &plain,
         )
     };
-    let mut stats = DeviceMeans::new(2);
+    let mut stats = DeviceMeans::new(&DIAGNOSTICS[1..]);
     // The actor loss is only computed every `policy_delay` steps: its mean is over those.
-    let mut actor_losses = DeviceMeans::new(1);
+    let mut actor_losses = DeviceMeans::new(&DIAGNOSTICS[..1]);
     if let Some(s) = off.resume::<Td3State>(session)? {
         (nets, optimizers) = s.learner.restore(nets, optimizers)?;
         noise = s.noise;
@@ -220,16 +240,16 @@ pub fn train(cfg: &Td3Config, n_critics: usize, session: &mut Session) -> anyhow
                     &mut off.sampler,
                     &device,
                 );
-                stats.add(vec![step_stats.loss_q, step_stats.q_mean]);
+                stats.add(off.step, vec![step_stats.loss_q, step_stats.q_mean]);
                 if let Some(loss_pi) = step_stats.loss_pi {
-                    actor_losses.add(vec![loss_pi]);
+                    actor_losses.add(off.step, vec![loss_pi]);
                 }
             }
             policy = snapshot(&nets.actor);
         }
         if session.eval_due(off.step) {
-            let mut diagnostics = actor_losses.take();
-            diagnostics.extend(stats.take());
+            let mut diagnostics = actor_losses.take(session)?;
+            diagnostics.extend(stats.take(session)?);
             off.evaluate(session, &mut policy, diagnostics)?;
         }
         off.checkpoint(session, || {

@@ -3,7 +3,9 @@
 
 use serde::{Deserialize, Serialize};
 
-use crate::buffer::{PrioritizedReplay, ReplayBatch, ReplayBuffer, Transition, annealed_beta};
+use crate::buffer::{
+    PrioritizedReplay, ReplayBatch, ReplayBuffer, SumTree, Transition, annealed_beta,
+};
 use crate::rng::Rng;
 
 /// Proportional prioritisation: priority exponent α, importance exponent β₀ (annealed to 1 over
@@ -27,6 +29,17 @@ pub enum Replay {
 }
 
 impl Replay {
+    /// The bytes [`Replay::new`] allocates for `capacity` transitions (with the sum tree when
+    /// `prioritized`).
+    pub fn bytes(capacity: usize, obs_dim: usize, act_dim: usize, prioritized: bool) -> u64 {
+        let tree = if prioritized {
+            SumTree::bytes(capacity)
+        } else {
+            0
+        };
+        ReplayBuffer::bytes(capacity, obs_dim, act_dim).saturating_add(tree)
+    }
+
     /// An empty replay of `capacity` transitions (`act_dim` 1 for a discrete action), uniform
     /// unless `prioritization` is given.
     pub fn new(

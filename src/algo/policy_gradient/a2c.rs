@@ -13,7 +13,7 @@ use super::a2c_update::{A2cOptimizers, A2cUpdate, update};
 use super::checkpoint::OnPolicyState;
 use super::rollout::{Collector, Normalization};
 use super::{explained_variance, saved};
-use crate::algo::{Algorithm, Kind};
+use crate::algo::{Algorithm, Footprint, Kind, RunShape};
 use crate::buffer::RolloutBuffer;
 use crate::env::Env;
 use crate::hyper::{Checker, hyperparameters};
@@ -81,6 +81,10 @@ impl Algorithm for A2cConfig {
 
     fn check_env(&self, env: &dyn Env, _: usize) -> Result<(), (&'static str, String)> {
         super::check_env(Self::NAME, env)
+    }
+
+    fn footprint(&self, run: &RunShape) -> Footprint {
+        super::footprint(&self.policy, self.n_steps, run)
     }
 
     fn train(&self, session: &mut Session) -> anyhow::Result<()> {
@@ -173,6 +177,7 @@ pub fn train(cfg: &A2cConfig, session: &mut Session) -> anyhow::Result<()> {
         acting = Acting::new(&model, action, obs_dim, &plain);
 
         diagnostics = vec![stats.loss_pi, stats.loss_v, stats.entropy];
+        session.check_finite(step, &DIAGNOSTICS, diagnostics.iter().copied().map(Some))?;
         diagnostics.push(explained_variance(&buffer.values, &buffer.returns));
         diagnostics.push(lr);
         session.checkpoint(step, || {

@@ -12,6 +12,8 @@ pub mod saved;
 
 use std::path::Path;
 
+use crate::algo::footprint::{Footprint, RunShape, TRAINED_PARAMETER_BYTES, mlp_parameters};
+use crate::buffer::RolloutBuffer;
 use crate::env::{Env, Space};
 use crate::nn::Backend;
 use crate::nn::PolicyConfig;
@@ -32,6 +34,22 @@ pub fn explained_variance(values: &[f32], returns: &[f32]) -> f64 {
     }
     let var_residual = var(&mut returns.iter().zip(values).map(|(&r, &v)| (r - v) as f64));
     1.0 - var_residual / var_returns
+}
+
+/// One seed's rollout of `n_steps × num_envs` transitions and its policy and value nets in
+/// training (each `policy.net_arch` deep; a Gaussian head's log σ counted with its mean).
+pub fn footprint(policy: &PolicyConfig, n_steps: usize, run: &RunShape) -> Footprint {
+    let (obs, act) = (run.obs_dim(), run.act_dim());
+    let rollout = RolloutBuffer::bytes(n_steps, run.num_envs, obs, act);
+    let nets = mlp_parameters(obs, &policy.net_arch, 2 * run.action_outputs())
+        + mlp_parameters(obs, &policy.net_arch, 1);
+    Footprint::default()
+        .with("rollout", "algo.n_steps × env.num_envs", rollout)
+        .with(
+            "networks",
+            "algo.policy.net_arch",
+            nets.saturating_mul(TRAINED_PARAMETER_BYTES),
+        )
 }
 
 /// Neural policies read a flat vector of floats: the env needs a `Box` observation space.

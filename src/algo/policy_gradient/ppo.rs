@@ -12,7 +12,7 @@ use super::checkpoint::{MinibatchOrder, OnPolicyState};
 use super::ppo_update::{PpoUpdate, update};
 use super::rollout::{Collector, Normalization};
 use super::{explained_variance, saved};
-use crate::algo::{Algorithm, Kind};
+use crate::algo::{Algorithm, CrossChecks, Footprint, Kind, RunShape};
 use crate::buffer::RolloutBuffer;
 use crate::env::Env;
 use crate::hyper::{Checker, hyperparameters};
@@ -79,6 +79,34 @@ impl Algorithm for PpoConfig {
 
     fn check_env(&self, env: &dyn Env, _: usize) -> Result<(), (&'static str, String)> {
         super::check_env(Self::NAME, env)
+    }
+
+    fn check_run(&self, run: &RunShape) -> CrossChecks {
+        let rollout = self.n_steps * run.num_envs;
+        let mut c = CrossChecks::default();
+        c.require("algo.batch_size", self.batch_size <= rollout, || {
+            format!(
+                "{} must be at most the rollout, algo.n_steps × env.num_envs = {} × {} = {rollout}",
+                self.batch_size, self.n_steps, run.num_envs
+            )
+        });
+        c.warn(
+            "algo.batch_size",
+            !rollout.is_multiple_of(self.batch_size),
+            || {
+                format!(
+                    "{} does not divide the rollout of {rollout} (algo.n_steps × env.num_envs): \
+                     each epoch ends with a minibatch of {} (as Stable-Baselines3 warns)",
+                    self.batch_size,
+                    rollout % self.batch_size
+                )
+            },
+        );
+        c
+    }
+
+    fn footprint(&self, run: &RunShape) -> Footprint {
+        super::footprint(&self.policy, self.n_steps, run)
     }
 
     fn train(&self, session: &mut Session) -> anyhow::Result<()> {
@@ -166,6 +194,8 @@ pub fn train(cfg: &PpoConfig, session: &mut Session) -> anyhow::Result<()> {
         acting = Acting::new(&model, action, obs_dim, &plain);
 
         diagnostics = stats.row();
+        let stepped = stats.minibatches > 0;
+        session.check_finite(step, &DIAGNOSTICS, diagnostics.iter().map(|&v| stepped.then_some(v)))?;
         diagnostics.push(explained_variance(&buffer.values, &buffer.returns));
         diagnostics.push(lr);
         session.checkpoint(step, || {

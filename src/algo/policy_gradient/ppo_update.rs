@@ -60,6 +60,8 @@ impl PpoUpdate {
 /// Means over the minibatches stepped on (NaN when the KL stopped the first one).
 #[derive(Clone, Copy, Debug, PartialEq)]
 pub struct PpoStats {
+    /// How many minibatches were stepped on.
+    pub minibatches: usize,
     pub loss_pi: f64,
     pub loss_v: f64,
     pub entropy: f64,
@@ -164,6 +166,7 @@ pub fn update(
         None => vec![f64::NAN; 5],
     };
     let stats = PpoStats {
+        minibatches,
         loss_pi: means[0],
         loss_v: means[1],
         entropy: means[2],

@@ -17,7 +17,7 @@ use serde::{Deserialize, Serialize};
 use super::checkpoint::OnPolicyState;
 use super::rollout::{Collector, Normalization};
 use super::saved;
-use crate::algo::{Algorithm, Kind};
+use crate::algo::{Algorithm, Footprint, Kind, RunShape};
 use crate::buffer::{RolloutBuffer, discounted_returns};
 use crate::env::Env;
 use crate::hyper::hyperparameters;
@@ -69,6 +69,10 @@ impl Algorithm for ReinforceConfig {
 
     fn check_env(&self, env: &dyn Env, _: usize) -> Result<(), (&'static str, String)> {
         super::check_env(Self::NAME, env)
+    }
+
+    fn footprint(&self, run: &RunShape) -> Footprint {
+        super::footprint(&self.policy, self.n_steps, run)
     }
 
     fn train(&self, session: &mut Session) -> anyhow::Result<()> {
@@ -177,6 +181,7 @@ pub fn train(cfg: &ReinforceConfig, session: &mut Session) -> anyhow::Result<()>
             model = optimizer.step(cfg.learning_rate, model, grads);
             acting = Acting::new(&model, action, obs_dim, &plain);
             diagnostics = to_vec(stats).into_iter().map(f64::from).collect();
+            session.check_finite(step, &DIAGNOSTICS, diagnostics.iter().copied().map(Some))?;
             if !learned_baseline {
                 diagnostics[1] = f64::NAN;
             }

@@ -171,6 +171,9 @@ impl Collector {
                 &mut self.log_probs,
                 &mut self.values,
             );
+            if let Some(&a) = self.actions.iter().find(|a| !a.is_finite()) {
+                session.non_finite(*step, "an action", f64::from(a))?;
+            }
             match &self.bounds {
                 None => {
                     let idx: Vec<usize> = self.actions.iter().map(|&a| a as usize).collect();

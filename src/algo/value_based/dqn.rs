@@ -21,7 +21,8 @@ use crate::algo::diagnostics::{DeviceMeans, MeansState};
 use crate::algo::off_policy::{OffPolicy, Prioritization, Settings};
 use crate::algo::off_policy_config::OffPolicyConfig;
 use crate::algo::schedule::EpsilonGreedy;
-use crate::algo::{Algorithm, Kind};
+use crate::algo::footprint::mlp_parameters;
+use crate::algo::{Algorithm, CrossChecks, Footprint, Kind, RunShape};
 use crate::buffer::NStep;
 use crate::env::vector::VecEnvSnapshot;
 use crate::env::{Env, Space};
@@ -101,6 +102,15 @@ impl Algorithm for DqnConfig {
         super::check_env(Self::NAME, env)
     }
 
+    fn check_run(&self, run: &RunShape) -> CrossChecks {
+        self.off_policy.check_run(run)
+    }
+
+    fn footprint(&self, run: &RunShape) -> Footprint {
+        let q = mlp_parameters(run.obs_dim(), &self.policy.net_arch, run.action_outputs());
+        self.off_policy.footprint(run, self.prioritized, q, q)
+    }
+
     fn train(&self, session: &mut Session) -> anyhow::Result<()> {
         train(self, session)
     }
@@ -174,7 +184,7 @@ pub fn train(cfg: &DqnConfig, session: &mut Session) -> anyhow::Result<()> {
     let target_every = (cfg.target_update_interval / n_envs as u64).max(1);
     session.set_diagnostics(&DIAGNOSTICS)?;
 
-    let mut stats = DeviceMeans::new(2);
+    let mut stats = DeviceMeans::new(&DIAGNOSTICS[..2]);
     if let Some(state) = off.resume::<DqnState>(session)? {
         q = state.q.restore(q)?;
         q_target = state.q_target.restore(q_target)?;
@@ -250,7 +260,7 @@ pub fn train(cfg: &DqnConfig, session: &mut Session) -> anyhow::Result<()> {
                 off.sample();
                 let step_stats;
                 (q, step_stats) = update(q, &q_target, &mut optimizer, &off.batch, &hp, &device);
-                stats.add(vec![step_stats.loss, step_stats.q_mean]);
+                stats.add(off.step, vec![step_stats.loss, step_stats.q_mean]);
                 if let Some(td) = step_stats.td_errors {
                     off.replay.update_priorities(&off.batch, &to_vec(td));
                 }
@@ -261,7 +271,7 @@ pub fn train(cfg: &DqnConfig, session: &mut Session) -> anyhow::Result<()> {
             q_target = polyak_update(q_target, &q, cfg.off_policy.tau);
         }
         if session.eval_due(off.step) {
-            let mut diagnostics = stats.take();
+            let mut diagnostics = stats.take(session)?;
             diagnostics.extend([epsilon.value(off.step), lr]);
             off.evaluate(session, &mut greedy, diagnostics)?;
         }
