@@ -52,7 +52,7 @@ pub struct Row {
     pub trained: bool,
     pub wall_s: Option<f64>,
     pub steps_per_s: Option<f64>,
-    /// Seeds left out, e.g. `3 failed`.
+    /// Seeds left out, e.g. `seed 3 failed (diverged at step 2048: loss_q is NaN)`.
     pub flagged: Vec<String>,
 }
 
@@ -138,7 +138,13 @@ fn row(e: &ExperimentResults, threshold: Option<f64>) -> Row {
         flagged: e
             .incomplete()
             .iter()
-            .map(|(seed, status)| format!("seed {seed} {}", format!("{status:?}").to_lowercase()))
+            .map(|(seed, status, error)| {
+                let status = format!("{status:?}").to_lowercase();
+                match error {
+                    Some(e) => format!("seed {seed} {status} ({e})"),
+                    None => format!("seed {seed} {status}"),
+                }
+            })
             .collect(),
     }
 }
@@ -196,12 +202,10 @@ pub fn render(rows: &[Row], format: Format) -> String {
         Format::Csv => csv_text(rows),
     };
     if format != Format::Csv {
-        for r in rows.iter().filter(|r| !r.flagged.is_empty()) {
-            out += &format!(
-                "note: {}: left out {}\n",
-                r.experiment,
-                r.flagged.join(", ")
-            );
+        for r in rows {
+            for seed in &r.flagged {
+                out += &format!("note: {}: left out {seed}\n", r.experiment);
+            }
         }
     }
     out

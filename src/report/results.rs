@@ -40,12 +40,13 @@ impl ExperimentResults {
             .filter_map(|s| s.curve.as_ref().map(|c| (s, c)))
     }
 
-    /// Seeds that did not complete, with their status (flagged in reports, never mixed in).
-    pub fn incomplete(&self) -> Vec<(u64, Status)> {
+    /// Seeds that did not complete, with their status and error (flagged in reports, never
+    /// mixed in).
+    pub fn incomplete(&self) -> Vec<(u64, Status, Option<&str>)> {
         self.seeds
             .iter()
             .filter(|s| s.curve.is_none())
-            .map(|s| (s.meta.seed, s.meta.status))
+            .map(|s| (s.meta.seed, s.meta.status, s.meta.error.as_deref()))
             .collect()
     }
 }
