@@ -63,6 +63,9 @@ pub struct RunArgs {
     /// Keep complete seeds; continue the others from their last checkpoint.
     #[arg(long)]
     pub resume: bool,
+    /// Run only the seeds at positions ≡ I (mod N) of the list (one of N CI jobs; 0-based).
+    #[arg(long, value_name = "I/N")]
+    pub shard: Option<crate::config::Shard>,
     /// Refuse the run when its memory estimate is above this (e.g. 8G, 512M; default: what
     /// this machine, or its cgroup, has available).
     #[arg(long, value_name = "SIZE", value_parser = crate::run::memory::parse_size)]

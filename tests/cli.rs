@@ -227,7 +227,11 @@ fn a_run_that_cannot_fit_in_memory_is_refused_with_its_estimate() {
     let config = common::experiment("sac_pendulum.toml");
     let out = rl(&["run", &config, "--max-memory", "lots"], dir.path());
     assert_eq!(out.status.code(), Some(2));
-    assert!(stderr(&out).contains("`lots` is not a size"), "{}", stderr(&out));
+    assert!(
+        stderr(&out).contains("`lots` is not a size"),
+        "{}",
+        stderr(&out)
+    );
 }
 
 #[test]
@@ -244,7 +248,10 @@ fn keys_that_contradict_each_other_are_refused() {
     assert_rejected(
         Some(&file("td3_pendulum.toml")),
         &["--set", "experiment.total_steps=5000"],
-        &["exp.toml:", "algo.learning_starts: 10000 must be below experiment.total_steps = 5000"],
+        &[
+            "exp.toml:",
+            "algo.learning_starts: 10000 must be below experiment.total_steps = 5000",
+        ],
     );
     assert_rejected(
         Some(GOOD),

@@ -20,7 +20,9 @@ impl SumTree {
     /// A tree of `capacity` slots, all of priority 0 (never sampled).
     /// The bytes [`SumTree::new`] allocates: sums and minima (f64) of `2 × leaves` nodes.
     pub fn bytes(capacity: usize) -> u64 {
-        let leaves = capacity.checked_next_power_of_two().map_or(u64::MAX, |l| l as u64);
+        let leaves = capacity
+            .checked_next_power_of_two()
+            .map_or(u64::MAX, |l| l as u64);
         leaves.saturating_mul(2 * 2 * 8)
     }
 

@@ -36,8 +36,12 @@ fn resolve(args: &RunArgs) -> Result<(Experiment, RunOptions), UsageError> {
     } else {
         Display::Lines
     };
+    let seeds = match args.shard {
+        Some(shard) => shard.select(&exp.experiment.seeds.0),
+        None => exp.experiment.seeds.0.clone(),
+    };
     let opts = RunOptions {
-        seeds: exp.experiment.seeds.0.clone(),
+        seeds,
         jobs,
         force: args.force,
         resume: args.resume,
@@ -51,6 +55,13 @@ fn resolve(args: &RunArgs) -> Result<(Experiment, RunOptions), UsageError> {
 pub fn run(args: &RunArgs) -> Result<u8, UsageError> {
     let (exp, opts) = resolve(args)?;
     warn(&exp);
+    if let (Some(shard), true) = (args.shard, opts.seeds.is_empty()) {
+        emit(&format!(
+            "--shard {shard}: no seed of the {} listed falls in this shard; nothing to run\n",
+            exp.experiment.seeds.0.len()
+        ));
+        return Ok(0);
+    }
     run::memory::check(&exp, opts.jobs.min(opts.seeds.len()), args.max_memory)?;
     run::check_existing(&exp, &opts)?;
     // The device is chosen once, here; every seed's session computes on it.

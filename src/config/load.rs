@@ -17,6 +17,7 @@ use crate::algo::{ALGOS, Kind, RunShape, find};
 use crate::env::{TimeLimit, make_env};
 use crate::error::UsageError;
 use crate::hyper::Checker;
+use crate::record::Expectations;
 use crate::suggest::{closest, did_you_mean};
 
 /// One `--set key.path=value` argument, parsed.
@@ -64,16 +65,20 @@ pub fn load_str(text: &str, origin: &str, overrides: &[String]) -> Result<Experi
     let path = |p: &str| -> Vec<String> { p.split('.').map(str::to_string).collect() };
 
     const TABLES: [&str; 3] = ["experiment", "env", "algo"];
+    const OPTIONAL: [&str; 1] = ["expect"];
     for table in TABLES {
         if !doc.get(table).is_some_and(Item::is_table_like) {
             // A misspelt table is named, at its position, before the missing one.
-            if let Some((found, _)) = doc.iter().find(|(k, _)| !TABLES.contains(k)) {
+            if let Some((found, _)) = doc
+                .iter()
+                .find(|(k, _)| !TABLES.contains(k) && !OPTIONAL.contains(k))
+            {
                 return Err(here(
                     &path(found),
                     format!(
                         "unknown table [{found}] (an experiment has the tables [experiment], \
-                         [env] and [algo]){}",
-                        closest(found, TABLES)
+                         [env] and [algo], and optionally [expect]){}",
+                        closest(found, TABLES.iter().chain(&OPTIONAL).copied())
                             .map_or_else(String::new, |t| format!("; did you mean [{t}]?"))
                     ),
                 ));
@@ -136,6 +141,7 @@ pub fn load_str(text: &str, origin: &str, overrides: &[String]) -> Result<Experi
         experiment: sections.experiment,
         env: sections.env,
         algo: (entry.parse)(&merged).map_err(located)?,
+        expect: sections.expect,
     };
     if exp.algo.kind() == Kind::Learner {
         exp.experiment.eval_every = Some(exp.eval_every());
@@ -167,6 +173,8 @@ struct Sections {
     env: EnvSection,
     #[serde(default, rename = "algo")]
     _algo: Option<IgnoredAny>,
+    #[serde(default)]
+    expect: Option<Expectations>,
 }
 
 /// Range checks of every section plus the env/algorithm pairing.
@@ -233,6 +241,35 @@ fn check(exp: &Experiment) -> Vec<(String, String)> {
         || "must be > 0".into(),
     );
 
+    if let Some(x) = &exp.expect {
+        let mut expect = Checker::new("expect");
+        let seeds = e.seeds.0.len();
+        expect.require(
+            "seeds_passing",
+            x.seeds_passing.is_none_or(|k| (1..=seeds).contains(&k)),
+            || format!("must be between 1 and the {seeds} seeds of experiment.seeds"),
+        );
+        expect.require(
+            "seeds_passing",
+            x.seeds_passing.is_none() || x.min_final.is_some(),
+            || "counts the seeds reaching min_final: set min_final too".into(),
+        );
+        for (key, value) in [
+            ("min_final", x.min_final),
+            ("min_iqm", x.min_iqm),
+            ("threshold", x.threshold),
+        ] {
+            expect.require(key, value.is_none_or(f64::is_finite), || {
+                "must be a finite number".into()
+            });
+        }
+        expect.require(
+            "max_steps_to_threshold",
+            x.max_steps_to_threshold != Some(0),
+            || "must be > 0".into(),
+        );
+        c.extend(expect);
+    }
     let mut env_check = Checker::new("env");
     env_check.require("num_envs", exp.env.num_envs > 0, || "must be > 0".into());
     env_check.require(

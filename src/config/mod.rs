@@ -6,6 +6,7 @@
 mod load;
 mod locate;
 mod seeds;
+mod shard;
 
 use std::path::PathBuf;
 
@@ -13,11 +14,13 @@ use serde::{Deserialize, Serialize};
 
 pub use load::{load, load_str};
 pub use seeds::Seeds;
+pub use shard::Shard;
 
 use crate::algo::{AlgoConfig, CrossChecks, Footprint, RunShape};
-use crate::env::{TimeLimit, make_env};
 pub use crate::env::EnvSection;
+use crate::env::{TimeLimit, make_env};
 pub use crate::nn::Backend;
+use crate::record::Expectations;
 use crate::session::{OnNonFinite, RunSpec};
 use burn::prelude::Device;
 
@@ -27,6 +30,9 @@ pub struct Experiment {
     pub experiment: ExperimentSection,
     pub env: EnvSection,
     pub algo: AlgoConfig,
+    /// `[expect]`: what `rl check` requires of the results (optional).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub expect: Option<Expectations>,
 }
 
 /// `[experiment]`: what to run and how to evaluate it.

@@ -3,10 +3,12 @@
 
 mod curve;
 mod episodes;
+mod expect;
 mod meta;
 
 pub use curve::{CURVE_COLUMNS, CurveRow, CurveWriter, ReturnStats};
 pub use episodes::EpisodeWriter;
+pub use expect::Expectations;
 pub use meta::{Meta, Status, git_commit};
 
 use std::path::Path;

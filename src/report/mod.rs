@@ -2,6 +2,8 @@
 //! versions, machines or clusters can be compared.
 
 pub mod compare;
+pub mod identity;
 pub mod plot;
+pub mod pool;
 pub mod results;
 pub mod stats;

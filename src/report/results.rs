@@ -51,8 +51,15 @@ impl ExperimentResults {
     }
 }
 
-/// Loads every experiment named by `args` (paths or globs), in the order given.
+/// Loads every experiment named by `args` (paths or globs), in the order given; folders
+/// holding seeds of one experiment (same name and resolved config, rl build and backend) are
+/// pooled into one (see [`pool`](super::pool)).
 pub fn load(args: &[String]) -> Result<Vec<ExperimentResults>, UsageError> {
+    super::pool::pool(load_unpooled(args)?)
+}
+
+/// As [`load`], one experiment per folder (nothing pooled).
+pub fn load_unpooled(args: &[String]) -> Result<Vec<ExperimentResults>, UsageError> {
     let mut experiments: BTreeMap<PathBuf, Vec<PathBuf>> = BTreeMap::new();
     let mut order: Vec<PathBuf> = Vec::new();
     for arg in args {

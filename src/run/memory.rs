@@ -12,7 +12,10 @@ pub fn check(exp: &Experiment, seeds_at_once: usize, limit: Option<u64>) -> Resu
     let (limit, source) = match limit {
         Some(bytes) => (bytes, format!("--max-memory is {}", human(bytes))),
         None => match available() {
-            Some(bytes) => (bytes, format!("this machine has {} available", human(bytes))),
+            Some(bytes) => (
+                bytes,
+                format!("this machine has {} available", human(bytes)),
+            ),
             None => return Ok(()),
         },
     };
@@ -87,7 +90,11 @@ pub fn parse_size(text: &str) -> Result<u64, String> {
         "M" | "MB" | "MIB" => 20,
         "G" | "GB" | "GIB" => 30,
         "T" | "TB" | "TIB" => 40,
-        other => return Err(format!("unknown unit `{other}` in `{text}`; use K, M, G or T")),
+        other => {
+            return Err(format!(
+                "unknown unit `{other}` in `{text}`; use K, M, G or T"
+            ));
+        }
     };
     let bytes = number * (1u64 << shift) as f64;
     if !(bytes >= 1.0 && bytes < u64::MAX as f64) {

@@ -195,7 +195,11 @@ pub fn train(cfg: &PpoConfig, session: &mut Session) -> anyhow::Result<()> {
 
         diagnostics = stats.row();
         let stepped = stats.minibatches > 0;
-        session.check_finite(step, &DIAGNOSTICS, diagnostics.iter().map(|&v| stepped.then_some(v)))?;
+        session.check_finite(
+            step,
+            &DIAGNOSTICS,
+            diagnostics.iter().map(|&v| stepped.then_some(v)),
+        )?;
         diagnostics.push(explained_variance(&buffer.values, &buffer.returns));
         diagnostics.push(lr);
         session.checkpoint(step, || {
