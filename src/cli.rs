@@ -6,7 +6,9 @@ use clap::{ArgAction, Parser, Subcommand};
 
 use crate::nn::Backend;
 use crate::report::compare::{Format, Metric};
+use crate::report::gate::Metric as GateMetric;
 use crate::report::plot::XAxis;
+use crate::report::verdicts::ReportFormat;
 
 /// Reinforcement-learning experiment runner: TOML experiments, gymnasium-exact environments,
 /// seeds in parallel, CSV learning curves.
@@ -29,6 +31,11 @@ pub enum Command {
     Compare(CompareArgs),
     /// Plot learning curves (mean over seeds, 95% CI band), one panel per env, as PNG or SVG.
     Plot(PlotArgs),
+    /// Gather the seed folders of one experiment from several result folders (CI shards).
+    Merge(MergeArgs),
+    /// Pass or fail results: expectations ([expect] or flags) and a regression test against a
+    /// baseline. Exit 0 all hold, 1 one fails, 2 bad input.
+    Check(CheckArgs),
     /// Run a finished run's policy again on fresh episodes and report its returns.
     Eval(EvalArgs),
     /// List the algorithms with their hyperparameters and defaults.
@@ -101,6 +108,56 @@ pub struct CompareArgs {
     /// Solve threshold for "steps to threshold" (default: each env's own).
     #[arg(long)]
     pub threshold: Option<f64>,
+}
+
+#[derive(Debug, clap::Args)]
+pub struct MergeArgs {
+    /// Where the merged experiment goes: DEST/<experiment>/seed_<k>/ (must not exist yet).
+    pub dest: PathBuf,
+    /// Result folders holding seeds of the experiment (an experiment folder, a folder of one
+    /// experiment, or seed folders), or globs.
+    #[arg(required = true)]
+    pub sources: Vec<String>,
+}
+
+#[derive(Debug, clap::Args)]
+pub struct CheckArgs {
+    /// Result folders (seeds of one experiment in several folders are pooled), or globs.
+    #[arg(required = true)]
+    pub results: Vec<String>,
+    /// Expect a final evaluation return of at least X (on --seeds-passing seeds).
+    #[arg(long, value_name = "X", allow_negative_numbers = true)]
+    pub min_final: Option<f64>,
+    /// How many seeds must reach --min-final (default: every listed seed).
+    #[arg(long, value_name = "K", requires = "min_final")]
+    pub seeds_passing: Option<usize>,
+    /// Expect the IQM of the seeds' final returns to be at least X.
+    #[arg(long, value_name = "X", allow_negative_numbers = true)]
+    pub min_iqm: Option<f64>,
+    /// Expect the median steps to the solve threshold to be at most S.
+    #[arg(long, value_name = "S")]
+    pub max_steps_to_threshold: Option<u64>,
+    /// The threshold of --max-steps-to-threshold (default: the env's).
+    #[arg(long, value_name = "X", allow_negative_numbers = true)]
+    pub threshold: Option<f64>,
+    /// Baseline result folders: fail when a candidate is worse beyond --tolerance.
+    #[arg(long, value_name = "DIR")]
+    pub baseline: Vec<String>,
+    /// What the regression test compares.
+    #[arg(long, value_enum, default_value = "final")]
+    pub metric: GateMetric,
+    /// How much worse than the baseline is still a pass (in the metric's units).
+    #[arg(long, default_value_t = 0.0)]
+    pub tolerance: f64,
+    /// False-alarm rate of the regression test, in (0, 1).
+    #[arg(long, default_value_t = 0.05)]
+    pub alpha: f64,
+    /// What is printed.
+    #[arg(long, value_enum, default_value = "text")]
+    pub format: ReportFormat,
+    /// Also write the report to FILE (.xml JUnit, .md markdown, .txt text; else --format).
+    #[arg(long, value_name = "FILE")]
+    pub report: Option<PathBuf>,
 }
 
 #[derive(Debug, clap::Args)]

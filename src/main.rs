@@ -1,5 +1,6 @@
 //! `rl`: parse the command line, dispatch, map errors to exit codes
-//! (0 success, 1 a run failed, 2 bad usage or config: nothing written, 130 interrupted).
+//! (0 success, 1 a run failed or `rl check` found an expectation that fails, 2 bad usage or
+//! config: nothing written, 130 interrupted).
 
 use std::process::ExitCode;
 
@@ -51,6 +52,18 @@ fn main() -> ExitCode {
         Command::Plot(args) => commands::plot(args).map(|text| {
             emit(&text);
             ExitCode::SUCCESS
+        }),
+        Command::Merge(args) => commands::merge(args).map(|text| {
+            emit(&text);
+            ExitCode::SUCCESS
+        }),
+        Command::Check(args) => commands::check(args).map(|(text, passed)| {
+            emit(&text);
+            if passed {
+                ExitCode::SUCCESS
+            } else {
+                ExitCode::from(1)
+            }
         }),
         Command::Eval(args) => commands::eval(args).map(|text| {
             emit(&text);

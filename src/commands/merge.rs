@@ -43,10 +43,13 @@ pub fn merge(args: &MergeArgs) -> Result<String, UsageError> {
             target.display()
         )));
     }
-    write_all_or_nothing(&merged, &args.dest, &target).map_err(|e| {
-        UsageError::new(format!("cannot write {}: {e}", target.display()))
-    })?;
-    let seeds: Vec<String> = merged.seeds.iter().map(|s| s.meta.seed.to_string()).collect();
+    write_all_or_nothing(&merged, &args.dest, &target)
+        .map_err(|e| UsageError::new(format!("cannot write {}: {e}", target.display())))?;
+    let seeds: Vec<String> = merged
+        .seeds
+        .iter()
+        .map(|s| s.meta.seed.to_string())
+        .collect();
     Ok(format!(
         "merged {} seeds ({}) of {} from {} folders into {}\n",
         seeds.len(),

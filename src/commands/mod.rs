@@ -1,11 +1,15 @@
 //! What each `rl` subcommand does, below the CLI parsing of `main.rs`.
 
+mod check;
 mod compare;
 mod eval;
 mod list;
+mod merge;
 mod run;
 
+pub use check::check;
 pub use compare::{compare, plot};
 pub use eval::eval;
 pub use list::{algos, envs};
+pub use merge::merge;
 pub use run::{run, validate};

@@ -2,8 +2,10 @@
 //! versions, machines or clusters can be compared.
 
 pub mod compare;
+pub mod gate;
 pub mod identity;
 pub mod plot;
 pub mod pool;
 pub mod results;
 pub mod stats;
+pub mod verdicts;
