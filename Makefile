@@ -2,7 +2,7 @@
 CARGO ?= cargo
 EXPERIMENT ?= experiments/ppo_pendulum.toml
 
-.PHONY: run test bench fmt lint build fuzz
+.PHONY: run test bench fmt lint build fuzz verify
 
 build:
 	$(CARGO) build --release
@@ -17,6 +17,14 @@ test:
 # 20,000 mutated experiment files (and every file truncated at every byte) through `rl validate`.
 fuzz:
 	RL_FUZZ_CASES=20000 $(CARGO) test --release --test fuzz
+
+# The README's acceptance lines: every shipped experiment with an [expect] table, run in full
+# (hours on 2 cores; not part of CI), then `rl check`ed. VERIFY=... picks a subset.
+VERIFY ?= $(shell grep -l '^\[expect\]' experiments/*.toml)
+VERIFY_OUT ?= results-verify
+verify: build
+	@for f in $(VERIFY); do ./target/release/rl run $$f --out $(VERIFY_OUT) --force -q || true; done
+	./target/release/rl check $(VERIFY_OUT) --report $(VERIFY_OUT)/check.md
 
 bench:
 	$(CARGO) bench
