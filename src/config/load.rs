@@ -175,7 +175,7 @@ fn check(exp: &Experiment) -> Vec<(String, String)> {
     let e = &exp.experiment;
     c.require("name", is_folder_name(&e.name), || {
         format!(
-            "`{}` must be a folder name: letters, digits, `_`, `-`, `.`",
+            "`{}` must be a folder name: letters, digits, `_`, `-`, `.`, `=`, `,`, `+`",
             e.name
         )
     });
@@ -252,7 +252,7 @@ fn is_folder_name(name: &str) -> bool {
         && name != ".."
         && name
             .chars()
-            .all(|c| c.is_ascii_alphanumeric() || "_-.".contains(c))
+            .all(|c| c.is_ascii_alphanumeric() || "_-.=,+".contains(c))
 }
 
 fn parse_override(arg: &str) -> Result<Override, UsageError> {

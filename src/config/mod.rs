@@ -12,6 +12,7 @@ use std::path::PathBuf;
 use serde::{Deserialize, Serialize};
 
 pub use load::{load, load_str};
+pub use locate::line_col;
 pub use seeds::Seeds;
 
 use crate::algo::AlgoConfig;
