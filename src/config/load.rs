@@ -332,7 +332,8 @@ mod tests {
         let mut count = 0;
         for entry in std::fs::read_dir(dir).unwrap() {
             let path = entry.unwrap().path();
-            if path.extension().is_some_and(|e| e == "toml") {
+            let sweep = path.file_name().unwrap().to_string_lossy().starts_with("sweep_");
+            if path.extension().is_some_and(|e| e == "toml") && !sweep {
                 let exp = load(&path, &[]).unwrap_or_else(|e| panic!("{e}"));
                 let again = load_str(&exp.to_toml(), "saved", &[]).unwrap();
                 assert_eq!(exp, again, "{}", path.display());

@@ -210,7 +210,16 @@ fn vary(
             "empty list: a grid needs at least one value".into(),
         )),
         Some(Value::Array(values)) => {
-            let values = values.iter().map(|v| v.clone().decorated("", "")).collect();
+            // Each value as written (`3e-4` stays `3e-4` in the trial's id).
+            let values = values
+                .iter()
+                .map(|v| {
+                    v.span()
+                        .and_then(|s| text[s].parse::<Value>().ok())
+                        .unwrap_or_else(|| v.clone())
+                        .decorated("", "")
+                })
+                .collect();
             spec.grid.push((path.to_string(), values));
             Ok(())
         }
