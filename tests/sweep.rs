@@ -52,7 +52,10 @@ fn assert_rejected(command: &str, sweep: &str, extra: &[&str], expected: &[&str]
     for fragment in expected {
         assert!(err.contains(fragment), "`{fragment}` not in: {err}");
     }
-    assert!(!dir.path().join("out").exists(), "{sweep}: something was written");
+    assert!(
+        !dir.path().join("out").exists(),
+        "{sweep}: something was written"
+    );
 }
 
 #[test]
@@ -62,16 +65,26 @@ fn bad_sweeps_exit_2_naming_the_culprit_and_write_nothing() {
             "\"algo.learnin_rate\" = [0.1, 0.5]",
             &["algo.learnin_rate", "did you mean `learning_rate`"],
         ),
-        ("sampels = 3\n\"algo.gamma\" = [0.9]", &["sweep.sampels", "did you mean `samples`"]),
+        (
+            "sampels = 3\n\"algo.gamma\" = [0.9]",
+            &["sweep.sampels", "did you mean `samples`"],
+        ),
         (
             "\"algo.learning_rate\" = { uniform = [0.5, 0.5] }\nsamples = 2",
-            &["algo.learning_rate", "uniform = [0.5, 0.5]", "low must be below high"],
+            &[
+                "algo.learning_rate",
+                "uniform = [0.5, 0.5]",
+                "low must be below high",
+            ],
         ),
         (
             "\"algo.learning_rate\" = { log_uniform = [0, 1] }\nsamples = 2",
             &["algo.learning_rate", "log_uniform = [0, 1]", "> 0"],
         ),
-        ("\"algo.learning_rate\" = []", &["algo.learning_rate", "empty list"]),
+        (
+            "\"algo.learning_rate\" = []",
+            &["algo.learning_rate", "empty list"],
+        ),
         (
             "\"algo.learning_rate\" = [0.5, -1]",
             &["s.toml", "algo.learning_rate=-1", "trial learning_rate=-1"],
@@ -80,7 +93,10 @@ fn bad_sweeps_exit_2_naming_the_culprit_and_write_nothing() {
             "\"algo.learning_rate\" = { integer = [1, 3] }",
             &["sweep.samples: missing"],
         ),
-        ("\"experiment.seeds\" = [\"0..2\"]", &["experiment.seeds", "cannot be swept"]),
+        (
+            "\"experiment.seeds\" = [\"0..2\"]",
+            &["experiment.seeds", "cannot be swept"],
+        ),
     ];
     for (sweep, expected) in cases {
         assert_rejected("plan", sweep, &[], expected);
@@ -100,16 +116,32 @@ fn without_sbatch_slurm_says_slurm_is_missing_and_writes_nothing() {
         .unwrap();
     let err = stderr(&out);
     assert_eq!(out.status.code(), Some(2), "{err}");
-    assert!(err.contains("Slurm is not installed") && err.contains("--dry-run"), "{err}");
+    assert!(
+        err.contains("Slurm is not installed") && err.contains("--dry-run"),
+        "{err}"
+    );
     assert!(!dir.path().join("out").exists());
     // --dry-run prints the script and writes nothing.
     let out = rl(
-        &["sweep", "slurm", &file, "--out", "out", "--dry-run", "--max-parallel", "3"],
+        &[
+            "sweep",
+            "slurm",
+            &file,
+            "--out",
+            "out",
+            "--dry-run",
+            "--max-parallel",
+            "3",
+        ],
         dir.path(),
     );
     assert!(out.status.success(), "{}", stderr(&out));
     let script = stdout(&out);
-    for line in ["#SBATCH --array=0-3%3", "#SBATCH --requeue", "#SBATCH --signal=B:TERM@60"] {
+    for line in [
+        "#SBATCH --array=0-3%3",
+        "#SBATCH --requeue",
+        "#SBATCH --signal=B:TERM@60",
+    ] {
         assert!(script.contains(line), "{script}");
     }
     assert!(script.contains("sweep task") && script.contains("$SLURM_ARRAY_TASK_ID"));
@@ -125,19 +157,30 @@ fn the_same_file_gives_the_same_manifest_and_another_sweep_is_refused() {
         let file = sweep_file(dir.path(), sweep);
         let out = rl(&["sweep", "plan", &file, "--out", "out"], dir.path());
         assert!(out.status.success(), "{}", stderr(&out));
-        assert!(stdout(&out).contains("6 trials × 2 seeds = 12 jobs"), "{}", stdout(&out));
+        assert!(
+            stdout(&out).contains("6 trials × 2 seeds = 12 jobs"),
+            "{}",
+            stdout(&out)
+        );
     }
     let manifest = |d: &Path| std::fs::read_to_string(d.join("out/s/sweep.jsonl")).unwrap();
     assert_eq!(manifest(a.path()), manifest(b.path()));
     assert_eq!(manifest(a.path()).lines().count(), 12);
     // Planning again is fine; another sweep under the same name is refused, its folder kept.
     let file = sweep_file(a.path(), sweep);
-    assert!(rl(&["sweep", "plan", &file, "--out", "out"], a.path()).status.success());
+    assert!(
+        rl(&["sweep", "plan", &file, "--out", "out"], a.path())
+            .status
+            .success()
+    );
     let other = sweep_file(a.path(), &sweep.replace("seed = 4", "seed = 5"));
     let out = rl(&["sweep", "run", &other, "--out", "out"], a.path());
     let err = stderr(&out);
     assert_eq!(out.status.code(), Some(2), "{err}");
-    assert!(err.contains("sweep.jsonl: a manifest from a different sweep file"), "{err}");
+    assert!(
+        err.contains("sweep.jsonl: a manifest from a different sweep file"),
+        "{err}"
+    );
     assert_eq!(manifest(a.path()), manifest(b.path()));
 }
 
@@ -156,7 +199,11 @@ fn jobs_equal_rl_run_of_their_trial_and_tasks_status_and_best_read_the_folders()
     assert!(stdout(&out).contains("job 3 (learning_rate=0.5 seed 1): complete"));
     let out = rl(&["sweep", "task", manifest, "--index", "4"], dir.path());
     assert_eq!(out.status.code(), Some(2));
-    assert!(stderr(&out).contains("--index 4: out of range"), "{}", stderr(&out));
+    assert!(
+        stderr(&out).contains("--index 4: out of range"),
+        "{}",
+        stderr(&out)
+    );
     let status = rl(&["sweep", "status", "out/s"], dir.path());
     assert!(
         stdout(&status).contains("1 complete, 0 running, 0 interrupted, 0 failed, 3 pending"),
@@ -164,12 +211,22 @@ fn jobs_equal_rl_run_of_their_trial_and_tasks_status_and_best_read_the_folders()
         stdout(&status)
     );
 
-    let out = rl(&["sweep", "run", &file, "--out", "out", "--jobs", "2"], dir.path());
+    let out = rl(
+        &["sweep", "run", &file, "--out", "out", "--jobs", "2"],
+        dir.path(),
+    );
     assert!(out.status.success(), "{}", stderr(&out));
-    assert!(stdout(&out).contains("learning_rate=0.1  q_learning"), "{}", stdout(&out));
+    assert!(
+        stdout(&out).contains("learning_rate=0.1  q_learning"),
+        "{}",
+        stdout(&out)
+    );
     let trial = "out/s/learning_rate=0.5";
     let config = format!("{trial}/config.toml");
-    let again = rl(&["run", &config, "--seeds", "1", "--out", "again", "-q"], dir.path());
+    let again = rl(
+        &["run", &config, "--seeds", "1", "--out", "again", "-q"],
+        dir.path(),
+    );
     assert!(again.status.success(), "{}", stderr(&again));
     for csv in ["curve.csv", "episodes.csv"] {
         assert_eq!(
@@ -182,7 +239,10 @@ fn jobs_equal_rl_run_of_their_trial_and_tasks_status_and_best_read_the_folders()
     let best = rl(&["sweep", "best", "out/s", "--metric", "auc"], dir.path());
     assert!(best.status.success(), "{}", stderr(&best));
     let text = stdout(&best);
-    assert!(text.contains("# The best trial of sweep s by auc: learning_rate="), "{text}");
+    assert!(
+        text.contains("# The best trial of sweep s by auc: learning_rate="),
+        "{text}"
+    );
     std::fs::write(dir.path().join("best.toml"), &text).unwrap();
     let valid = rl(&["validate", "best.toml"], dir.path());
     assert!(valid.status.success(), "{}", stderr(&valid));
@@ -193,7 +253,10 @@ fn jobs_equal_rl_run_of_their_trial_and_tasks_status_and_best_read_the_folders()
 fn shipped_sweeps_plan() {
     let dir = tempfile::tempdir().unwrap();
     for (file, jobs) in [
-        ("sweep_q_learning_taxi.toml", "12 trials × 5 seeds = 60 jobs"),
+        (
+            "sweep_q_learning_taxi.toml",
+            "12 trials × 5 seeds = 60 jobs",
+        ),
         ("sweep_ppo_cartpole.toml", "9 trials × 3 seeds = 27 jobs"),
     ] {
         let path = common::experiment(file);

@@ -3,7 +3,9 @@
 use std::path::{Path, PathBuf};
 
 use super::run::{device, display};
-use crate::cli::{SweepBestArgs, SweepCommand, SweepFileArgs, SweepRunArgs, SweepSlurmArgs, SweepTaskArgs};
+use crate::cli::{
+    SweepBestArgs, SweepCommand, SweepFileArgs, SweepRunArgs, SweepSlurmArgs, SweepTaskArgs,
+};
 use crate::config::{self, Backend};
 use crate::error::UsageError;
 use crate::record::Status;

@@ -63,6 +63,12 @@ pub fn load_str(text: &str, origin: &str, overrides: &[String]) -> Result<Experi
     };
     let path = |p: &str| -> Vec<String> { p.split('.').map(str::to_string).collect() };
 
+    if doc.contains_key("sweep") {
+        return Err(here(
+            &path("sweep"),
+            "[sweep]: this file is a sweep; run it with `rl sweep run` (or `rl sweep plan`)".into(),
+        ));
+    }
     const TABLES: [&str; 3] = ["experiment", "env", "algo"];
     for table in TABLES {
         if !doc.get(table).is_some_and(Item::is_table_like) {
@@ -332,7 +338,11 @@ mod tests {
         let mut count = 0;
         for entry in std::fs::read_dir(dir).unwrap() {
             let path = entry.unwrap().path();
-            let sweep = path.file_name().unwrap().to_string_lossy().starts_with("sweep_");
+            let sweep = path
+                .file_name()
+                .unwrap()
+                .to_string_lossy()
+                .starts_with("sweep_");
             if path.extension().is_some_and(|e| e == "toml") && !sweep {
                 let exp = load(&path, &[]).unwrap_or_else(|e| panic!("{e}"));
                 let again = load_str(&exp.to_toml(), "saved", &[]).unwrap();

@@ -91,7 +91,9 @@ pub fn run_one(
     opts: &RunOptions,
     board: &ProgressBoard,
 ) -> SeedOutcome {
-    start_seed(exp, device, seed, opts, board, &|session| exp.algo.train(session))
+    start_seed(exp, device, seed, opts, board, &|session| {
+        exp.algo.train(session)
+    })
 }
 
 /// What trains one seed (the experiment's algorithm; a stand-in in tests).
@@ -146,7 +148,9 @@ fn start_seed(
     let _lock = match SeedLock::acquire(&dir) {
         Ok(lock) => lock,
         Err(e) => {
-            board.seed(&exp.experiment.name, seed, exp.total_steps()).finish("in use");
+            board
+                .seed(&exp.experiment.name, seed, exp.total_steps())
+                .finish("in use");
             return SeedOutcome::failed(seed, format!("{e:#}"));
         }
     };

@@ -47,7 +47,10 @@ impl Distribution {
         };
         if name == "integer" {
             let (Some(l), Some(h)) = (low.as_integer(), high.as_integer()) else {
-                return Err(format!("integer bounds must be integers, e.g. {}", example(name)));
+                return Err(format!(
+                    "integer bounds must be integers, e.g. {}",
+                    example(name)
+                ));
             };
             if l >= h {
                 return Err(format!("integer = [{l}, {h}]: low must be below high"));
@@ -56,7 +59,10 @@ impl Distribution {
         }
         let number = |v: &Value| v.as_float().or_else(|| v.as_integer().map(|i| i as f64));
         let (Some(l), Some(h)) = (number(low), number(high)) else {
-            return Err(format!("{name} bounds must be numbers, e.g. {}", example(name)));
+            return Err(format!(
+                "{name} bounds must be numbers, e.g. {}",
+                example(name)
+            ));
         };
         if !(l.is_finite() && h.is_finite()) || l >= h {
             return Err(format!("{name} = [{l}, {h}]: low must be below high"));
@@ -109,22 +115,46 @@ mod tests {
         for _ in 0..1000 {
             let u = parse("{ uniform = [-1, 2] }").unwrap().sample(&mut rng);
             assert!((-1.0..2.0).contains(&u.as_float().unwrap()));
-            let l = parse("{ log_uniform = [1e-4, 1e-2] }").unwrap().sample(&mut rng);
+            let l = parse("{ log_uniform = [1e-4, 1e-2] }")
+                .unwrap()
+                .sample(&mut rng);
             assert!((1e-4..=1e-2).contains(&l.as_float().unwrap()));
             let i = parse("{ integer = [1, 3] }").unwrap().sample(&mut rng);
             assert!((1..=3).contains(&i.as_integer().unwrap()));
-            let c = parse("{ choice = [\"a\", \"b\"] }").unwrap().sample(&mut rng);
+            let c = parse("{ choice = [\"a\", \"b\"] }")
+                .unwrap()
+                .sample(&mut rng);
             assert!(["a", "b"].contains(&c.as_str().unwrap()));
         }
     }
 
     #[test]
     fn bad_bounds_are_named() {
-        assert!(parse("{ uniform = [1, 1] }").unwrap_err().contains("low must be below high"));
-        assert!(parse("{ log_uniform = [0, 1] }").unwrap_err().contains("must be > 0"));
-        assert!(parse("{ integer = [5, 2] }").unwrap_err().contains("[5, 2]"));
+        assert!(
+            parse("{ uniform = [1, 1] }")
+                .unwrap_err()
+                .contains("low must be below high")
+        );
+        assert!(
+            parse("{ log_uniform = [0, 1] }")
+                .unwrap_err()
+                .contains("must be > 0")
+        );
+        assert!(
+            parse("{ integer = [5, 2] }")
+                .unwrap_err()
+                .contains("[5, 2]")
+        );
         assert!(parse("{ choice = [] }").unwrap_err().contains("empty"));
-        assert!(parse("{ uniform = [1] }").unwrap_err().contains("[low, high]"));
-        assert!(parse("{ log_unifrom = [1, 2, 3] }").unwrap_err().contains("did you mean"));
+        assert!(
+            parse("{ uniform = [1] }")
+                .unwrap_err()
+                .contains("[low, high]")
+        );
+        assert!(
+            parse("{ log_unifrom = [1, 2, 3] }")
+                .unwrap_err()
+                .contains("did you mean")
+        );
     }
 }

@@ -62,7 +62,10 @@ pub fn run(
                     overall
                         .lock()
                         .expect("no panic while holding the lock")
-                        .finished(&format!("{} seed {}", job.trial, job.seed), outcome.status.name());
+                        .finished(
+                            &format!("{} seed {}", job.trial, job.seed),
+                            outcome.status.name(),
+                        );
                     outcomes
                         .lock()
                         .expect("no panic while holding the lock")

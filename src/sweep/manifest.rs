@@ -60,9 +60,8 @@ pub fn read(path: &Path) -> Result<Vec<Job>, UsageError> {
         .lines()
         .enumerate()
         .map(|(i, line)| {
-            serde_json::from_str::<Job>(line).map_err(|e| {
-                UsageError::new(format!("{origin}:{}: not a sweep job: {e}", i + 1))
-            })
+            serde_json::from_str::<Job>(line)
+                .map_err(|e| UsageError::new(format!("{origin}:{}: not a sweep job: {e}", i + 1)))
         })
         .collect::<Result<Vec<_>, _>>()?;
     if jobs.iter().enumerate().any(|(i, j)| j.index != i) || jobs.is_empty() {

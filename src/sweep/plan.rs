@@ -26,7 +26,10 @@ impl Plan {
     /// `out` replaces the base experiment's `out_dir`. Nothing is written.
     pub fn new(file: &Path, out: Option<&Path>) -> Result<Self, UsageError> {
         let spec = spec::read(file)?;
-        if spec.name.is_empty() || spec.name.contains('/') || [".", ".."].contains(&spec.name.as_str()) {
+        if spec.name.is_empty()
+            || spec.name.contains('/')
+            || [".", ".."].contains(&spec.name.as_str())
+        {
             return Err(UsageError::new(format!(
                 "{}: sweep.name: `{}` must be a folder name",
                 spec.origin, spec.name
@@ -37,9 +40,8 @@ impl Plan {
         for t in trial::expand(&spec)? {
             let mut exp = config::load_str(&spec.base, &spec.base_origin, &t.overrides())
                 .map_err(|e| trial_error(&spec, &t, e))?;
-            let dir = dir.get_or_insert_with(|| {
-                out.unwrap_or(&exp.experiment.out_dir).join(&spec.name)
-            });
+            let dir =
+                dir.get_or_insert_with(|| out.unwrap_or(&exp.experiment.out_dir).join(&spec.name));
             exp.experiment.name.clone_from(&t.id);
             exp.experiment.out_dir.clone_from(dir);
             if let Some(seeds) = &spec.seeds {
@@ -126,10 +128,7 @@ impl Plan {
                 "its job {} is {} seed {}, this sweep's is {} seed {}",
                 new.index, old.trial, old.seed, new.trial, new.seed
             ),
-            Some((new, _)) => format!(
-                "the config of {} differs (job {})",
-                new.trial, new.index
-            ),
+            Some((new, _)) => format!("the config of {} differs (job {})", new.trial, new.index),
             None => format!("it has {} jobs, this sweep {}", old.len(), self.jobs.len()),
         };
         Err(UsageError::new(format!(
@@ -143,10 +142,7 @@ impl Plan {
 /// A trial's config error, named by the sweep key and value that caused it.
 fn trial_error(spec: &SweepSpec, t: &Trial, e: UsageError) -> UsageError {
     match e.0.strip_prefix("--set ") {
-        Some(rest) => UsageError::new(format!(
-            "{}: [sweep] {rest} (trial {})",
-            spec.origin, t.id
-        )),
+        Some(rest) => UsageError::new(format!("{}: [sweep] {rest} (trial {})", spec.origin, t.id)),
         None => e,
     }
 }

@@ -59,8 +59,10 @@ pub fn script(
     }
     lines.extend([
         String::new(),
-        "# One task = one (trial, seed) job of the manifest. `exec` makes rl the batch shell, so".into(),
-        "# the SIGTERM of --signal=B:TERM reaches it: it checkpoints, marks the job interrupted".into(),
+        "# One task = one (trial, seed) job of the manifest. `exec` makes rl the batch shell, so"
+            .into(),
+        "# the SIGTERM of --signal=B:TERM reaches it: it checkpoints, marks the job interrupted"
+            .into(),
         "# and exits 143; a requeued or resubmitted task continues from the checkpoint.".into(),
         "export RAYON_NUM_THREADS=\"${SLURM_CPUS_PER_TASK:-1}\"".into(),
         format!(
@@ -83,7 +85,13 @@ pub fn array_spec(indices: &[usize], max_parallel: Option<usize>) -> String {
     }
     let spec: Vec<String> = ranges
         .iter()
-        .map(|&(a, b)| if a == b { a.to_string() } else { format!("{a}-{b}") })
+        .map(|&(a, b)| {
+            if a == b {
+                a.to_string()
+            } else {
+                format!("{a}-{b}")
+            }
+        })
         .collect();
     let limit = max_parallel.map_or(String::new(), |k| format!("%{k}"));
     spec.join(",") + &limit

@@ -118,10 +118,10 @@ pub fn read(path: &Path) -> Result<SweepSpec, UsageError> {
             }
             _ => {
                 return Err(here(format!(
-                    "unknown key{}; [sweep] takes {} and the config keys to vary, written \
-                     \"table.key\" (e.g. \"algo.learning_rate\" = [1e-4, 3e-4])",
-                    did_you_mean(name, RESERVED),
-                    RESERVED.join(", ")
+                    "unknown key: [sweep] takes {} and the config keys to vary, written \
+                     \"table.key\" (e.g. \"algo.learning_rate\" = [1e-4, 3e-4]){}",
+                    RESERVED.join(", "),
+                    did_you_mean(name, RESERVED)
                 )));
             }
         }
@@ -153,7 +153,12 @@ pub fn read(path: &Path) -> Result<SweepSpec, UsageError> {
     };
     match base {
         Some(file) => {
-            if let Some(other) = doc.as_table().iter().map(|(k, _)| k).find(|k| *k != "sweep") {
+            if let Some(other) = doc
+                .as_table()
+                .iter()
+                .map(|(k, _)| k)
+                .find(|k| *k != "sweep")
+            {
                 return Err(UsageError::new(format!(
                     "{origin}: [{other}]: a sweep file with `base` holds only [sweep]; vary or \
                      set the base's keys in [sweep] (a one-value list sets a key)"
@@ -206,9 +211,9 @@ fn vary(
         return Err(here("given twice".into()));
     }
     match item.as_value() {
-        Some(Value::Array(values)) if values.is_empty() => Err(here(
-            "empty list: a grid needs at least one value".into(),
-        )),
+        Some(Value::Array(values)) if values.is_empty() => {
+            Err(here("empty list: a grid needs at least one value".into()))
+        }
         Some(Value::Array(values)) => {
             // Each value as written (`3e-4` stays `3e-4` in the trial's id).
             let values = values
@@ -292,5 +297,85 @@ fn collect_spans(item: &Item, spans: &mut Vec<std::ops::Range<usize>>) {
     for (name, child) in table.iter() {
         spans.extend(table.key(name).and_then(Key::span));
         collect_spans(child, spans);
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn read_text(text: &str) -> Result<SweepSpec, UsageError> {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("s.toml");
+        std::fs::write(&path, text).unwrap();
+        read(&path)
+    }
+
+    const BASE: &str = "[experiment]\nname = \"x\"\ntotal_steps = 10\n\n[env]\nid = \"Taxi-v3\"\n";
+
+    #[test]
+    fn quoted_dotted_and_table_keys_all_vary() {
+        let text = format!(
+            "{BASE}\n[sweep]\nseeds = [3, 4]\n\"algo.gamma\" = [0.9, 0.99]\n\
+             experiment.eval_episodes = [5, 10]\nsamples = 2\n\n[sweep.algo]\n\
+             learning_rate = {{ log_uniform = [0.01, 1] }}\n\n[algo]\nname = \"q_learning\"\n"
+        );
+        let spec = read_text(&text).unwrap();
+        let keys: Vec<&str> = spec.grid.iter().map(|(k, _)| k.as_str()).collect();
+        assert_eq!(keys, ["algo.gamma", "experiment.eval_episodes"]);
+        assert_eq!(spec.random[0].0, "algo.learning_rate");
+        assert_eq!((spec.samples, spec.seeds.unwrap().0), (2, vec![3, 4]));
+        assert_eq!(spec.name, "s");
+        // The base keeps its line numbers, [sweep] blanked.
+        assert_eq!(spec.base.lines().count(), text.lines().count());
+        assert!(!spec.base.contains("sweep") && spec.base.contains("name = \"q_learning\""));
+        let error = crate::config::load_str(
+            &spec
+                .base
+                .replace("name = \"q_learning\"", "name = \"q_lerning\""),
+            "s.toml",
+            &[],
+        )
+        .unwrap_err();
+        let line = text.lines().position(|l| l.contains("q_learning")).unwrap() + 1;
+        assert!(error.0.starts_with(&format!("s.toml:{line}:")), "{error}");
+    }
+
+    #[test]
+    fn a_base_file_is_read_beside_the_sweep() {
+        let dir = tempfile::tempdir().unwrap();
+        std::fs::write(dir.path().join("b.toml"), BASE).unwrap();
+        let path = dir.path().join("s.toml");
+        std::fs::write(
+            &path,
+            "[sweep]\nbase = \"b.toml\"\nname = \"n\"\n\"algo.gamma\" = [0.9]\n",
+        )
+        .unwrap();
+        let spec = read(&path).unwrap();
+        assert_eq!((spec.base.as_str(), spec.name.as_str()), (BASE, "n"));
+        std::fs::write(
+            &path,
+            "[sweep]\nbase = \"b.toml\"\n\"algo.gamma\" = [0.9]\n[env]\n",
+        )
+        .unwrap();
+        assert!(read(&path).unwrap_err().0.contains("holds only [sweep]"));
+    }
+
+    #[test]
+    fn sweep_errors_name_the_key() {
+        let error = |sweep: &str| {
+            read_text(&format!("{BASE}[sweep]\n{sweep}\n"))
+                .unwrap_err()
+                .0
+        };
+        assert!(error("").contains("varies no key"));
+        assert!(error("gamma = [0.9]").contains("sweep.gamma: unknown key"));
+        assert!(error("\"algo.gamma\" = 0.9").contains("expected a list of values"));
+        assert!(error("\"algo.gamma\" = [0.9]\nsamples = 3").contains("no key has a distribution"));
+        assert!(error("\"algo.gamma\" = [0.9]\nalgo.gamma = [0.5]").contains("given twice"));
+        assert!(
+            error("seed = -1\n\"algo.gamma\" = [0.9]")
+                .contains("sweep.seed: expected an integer ≥ 0")
+        );
     }
 }

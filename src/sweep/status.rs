@@ -44,7 +44,8 @@ pub fn seed_dir(dir: &Path, job: &Job) -> std::path::PathBuf {
 /// every interrupted job.
 pub fn report(dir: &Path) -> Result<String, UsageError> {
     let jobs = manifest::read(&dir.join(manifest::FILE))?;
-    let states: Vec<(&Job, JobState)> = jobs.iter().map(|j| (j, state(&seed_dir(dir, j)))).collect();
+    let states: Vec<(&Job, JobState)> =
+        jobs.iter().map(|j| (j, state(&seed_dir(dir, j)))).collect();
     let count = |f: fn(&JobState) -> bool| states.iter().filter(|(_, s)| f(s)).count();
     let trials = {
         let mut ids: Vec<&str> = jobs.iter().map(|j| j.trial.as_str()).collect();
@@ -66,7 +67,8 @@ pub fn report(dir: &Path) -> Result<String, UsageError> {
         match s {
             JobState::Failed(error) => out += &format!("failed: {name}: {error}\n"),
             JobState::Interrupted => {
-                out += &format!("interrupted: {name} (continues from its checkpoint when run again)\n")
+                out +=
+                    &format!("interrupted: {name} (continues from its checkpoint when run again)\n")
             }
             _ => {}
         }

@@ -103,11 +103,7 @@ fn id(params: &[(String, Value)], varying: &[&str]) -> String {
         .iter()
         .filter(|(key, _)| varying.contains(&key.as_str()))
         .map(|(key, value)| {
-            let shared = varying
-                .iter()
-                .filter(|v| short(v) == short(key))
-                .count()
-                > 1;
+            let shared = varying.iter().filter(|v| short(v) == short(key)).count() > 1;
             let name = if shared { key.clone() } else { short(key) };
             format!("{name}={}", show(value))
         })
@@ -184,7 +180,10 @@ mod tests {
                     (k.to_string(), values)
                 })
                 .collect(),
-            random: random.into_iter().map(|(k, d)| (k.to_string(), d)).collect(),
+            random: random
+                .into_iter()
+                .map(|(k, d)| (k.to_string(), d))
+                .collect(),
             samples,
             seed: 7,
         }
@@ -216,7 +215,11 @@ mod tests {
         );
         assert_eq!(
             trials[1].overrides(),
-            ["algo.learning_rate=3e-4", "algo.n_epochs=10", "algo.gamma=0.99"]
+            [
+                "algo.learning_rate=3e-4",
+                "algo.n_epochs=10",
+                "algo.gamma=0.99"
+            ]
         );
     }
 
@@ -247,7 +250,11 @@ mod tests {
 
     #[test]
     fn ids_of_shared_names_use_the_full_key_and_draws_are_rounded() {
-        let s = spec(&[("algo.gamma", "[0.9, 0.99]"), ("env.gamma", "[1, 2]")], vec![], 1);
+        let s = spec(
+            &[("algo.gamma", "[0.9, 0.99]"), ("env.gamma", "[1, 2]")],
+            vec![],
+            1,
+        );
         assert_eq!(expand(&s).unwrap()[0].id, "algo.gamma=0.9,env.gamma=1");
         assert_eq!(significant(0.000312345), "3.123e-4");
         assert_eq!(significant(0.512345), "0.5123");
@@ -257,7 +264,13 @@ mod tests {
 
     #[test]
     fn a_huge_grid_is_refused() {
-        let list = format!("[{}]", (0..200).map(|i| i.to_string()).collect::<Vec<_>>().join(","));
+        let list = format!(
+            "[{}]",
+            (0..200)
+                .map(|i| i.to_string())
+                .collect::<Vec<_>>()
+                .join(",")
+        );
         let s = spec(&[("algo.a", &list), ("algo.b", &list)], vec![], 1);
         assert!(expand(&s).unwrap_err().0.contains("more than 10000 trials"));
     }
