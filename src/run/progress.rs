@@ -69,6 +69,7 @@ impl ProgressBoard {
             total_steps,
             bar,
             last_draw: None,
+            transient: self.named,
         }
     }
 
@@ -115,6 +116,8 @@ pub struct Progress {
     total_steps: u64,
     bar: Option<ProgressBar>,
     last_draw: Option<Instant>,
+    /// The bar goes when the seed ends (a sweep's many jobs leave only the overall bar).
+    transient: bool,
 }
 
 impl Progress {
@@ -172,8 +175,10 @@ impl Progress {
 
     /// Called once when the seed ends (`outcome` is a short word: complete, failed).
     pub fn finish(&mut self, outcome: &str) {
-        if let Some(bar) = &self.bar {
-            bar.finish_with_message(outcome.to_string());
+        match &self.bar {
+            Some(bar) if self.transient => bar.finish_and_clear(),
+            Some(bar) => bar.finish_with_message(outcome.to_string()),
+            None => {}
         }
     }
 }
