@@ -113,6 +113,13 @@ pub fn read(path: &Path) -> Result<SweepSpec, UsageError> {
             "seeds" => spec.seeds = Some(seeds(item).map_err(here)?),
             "samples" => samples = Some(integer(item, 1)? as usize),
             "seed" => spec.seed = integer(item, 0)? as u64,
+            "halving" => {
+                return Err(here(
+                    "successive halving is not implemented: a sweep runs every trial to the \
+                     full budget (grid or random search)"
+                        .into(),
+                ));
+            }
             _ if item.is_table_like() && !item.is_inline_table() || name.contains('.') => {
                 vary(&mut spec, name, key, item, &text)?
             }
@@ -369,6 +376,7 @@ mod tests {
                 .0
         };
         assert!(error("").contains("varies no key"));
+        assert!(error("halving.keep = 0.33").contains("not implemented"));
         assert!(error("gamma = [0.9]").contains("sweep.gamma: unknown key"));
         assert!(error("\"algo.gamma\" = 0.9").contains("expected a list of values"));
         assert!(error("\"algo.gamma\" = [0.9]\nsamples = 3").contains("no key has a distribution"));
