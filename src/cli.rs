@@ -38,6 +38,11 @@ pub enum Command {
     Check(CheckArgs),
     /// Run a finished run's policy again on fresh episodes and report its returns.
     Eval(EvalArgs),
+    /// Hyperparameter sweeps: plan the trials, run them here or as Slurm job arrays, report.
+    Sweep {
+        #[command(subcommand)]
+        command: SweepCommand,
+    },
     /// List the algorithms with their hyperparameters and defaults.
     Algos {
         /// Show only this algorithm.
@@ -171,6 +176,12 @@ pub struct PlotArgs {
     /// The x axis.
     #[arg(long, value_enum, default_value = "steps")]
     pub x: XAxis,
+    /// Draw only the best K experiments (a sweep's top trials), ranked by --metric.
+    #[arg(long, value_name = "K")]
+    pub top: Option<usize>,
+    /// What ranks the experiments for --top.
+    #[arg(long, value_enum, default_value = "final", requires = "top")]
+    pub metric: Metric,
     /// Trailing moving average over this many evaluations (1: none).
     #[arg(long, default_value_t = 1)]
     pub smooth: usize,
@@ -186,6 +197,123 @@ pub struct EvalArgs {
     /// Seed of the evaluation episodes.
     #[arg(long, default_value_t = 0)]
     pub seed: u64,
+}
+
+/// `rl sweep` subcommands.
+#[derive(Debug, Subcommand)]
+pub enum SweepCommand {
+    /// Print the trials; write the manifest (sweep.jsonl) and each trial's config.toml.
+    Plan(SweepFileArgs),
+    /// Run every job that is not complete on this machine (failed and interrupted ones
+    /// continue from their checkpoints).
+    Run(SweepRunArgs),
+    /// Submit the jobs that are not complete as a Slurm job array (or print its script).
+    Slurm(SweepSlurmArgs),
+    /// Run one job of a manifest (what each Slurm array task runs).
+    Task(SweepTaskArgs),
+    /// Count complete, running, interrupted, failed and pending jobs; list the failures.
+    Status(SweepDirArgs),
+    /// Print the best trial as a ready-to-run experiment file.
+    Best(SweepBestArgs),
+}
+
+#[derive(Debug, clap::Args)]
+pub struct SweepFileArgs {
+    /// The sweep file: an experiment with a [sweep] table, or a [sweep] table naming `base`.
+    pub file: PathBuf,
+    /// Results root (default: the base experiment's `out_dir`); the sweep writes `<out>/<name>/`.
+    #[arg(long)]
+    pub out: Option<PathBuf>,
+    /// Print only the results path and errors.
+    #[arg(long, short)]
+    pub quiet: bool,
+}
+
+#[derive(Debug, clap::Args)]
+pub struct SweepRunArgs {
+    #[command(flatten)]
+    pub sweep: SweepFileArgs,
+    /// Jobs run at once (default: the number of cores).
+    #[arg(long, short)]
+    pub jobs: Option<usize>,
+    /// Run only the jobs at positions ≡ I (mod N) of the manifest (one of N CI jobs).
+    #[arg(long, value_name = "I/N")]
+    pub shard: Option<crate::config::Shard>,
+}
+
+#[derive(Debug, clap::Args)]
+pub struct SweepSlurmArgs {
+    #[command(flatten)]
+    pub sweep: SweepFileArgs,
+    /// Partition (`#SBATCH --partition`).
+    #[arg(long)]
+    pub partition: Option<String>,
+    /// Time limit of each task, e.g. `2:00:00` (`#SBATCH --time`).
+    #[arg(long)]
+    pub time: Option<String>,
+    /// CPUs of each task (its worker threads).
+    #[arg(long, default_value_t = 1)]
+    pub cpus_per_task: u32,
+    /// Memory of each task, e.g. `4G` (`#SBATCH --mem`).
+    #[arg(long)]
+    pub mem: Option<String>,
+    /// Tasks running at once (`--array=...%K`).
+    #[arg(long, value_name = "K")]
+    pub max_parallel: Option<usize>,
+    /// A further sbatch option, e.g. `--sbatch-arg=--account=abc` (repeatable).
+    #[arg(long = "sbatch-arg", value_name = "ARG", allow_hyphen_values = true)]
+    pub sbatch_args: Vec<String>,
+    /// Print the script instead of submitting it; writes nothing.
+    #[arg(long)]
+    pub dry_run: bool,
+}
+
+#[derive(Debug, clap::Args)]
+pub struct SweepTaskArgs {
+    /// The sweep's manifest (`<out>/<name>/sweep.jsonl`).
+    pub manifest: PathBuf,
+    /// The job to run (a line of the manifest, from 0; `$SLURM_ARRAY_TASK_ID`).
+    #[arg(long)]
+    pub index: usize,
+    /// Print only the results path and errors.
+    #[arg(long, short)]
+    pub quiet: bool,
+}
+
+#[derive(Debug, clap::Args)]
+pub struct SweepDirArgs {
+    /// The sweep's results folder (`<out>/<name>`, holding sweep.jsonl).
+    pub dir: PathBuf,
+}
+
+#[derive(Debug, clap::Args)]
+pub struct SweepBestArgs {
+    /// The sweep's results folder (`<out>/<name>`).
+    pub dir: PathBuf,
+    /// What ranks the trials.
+    #[arg(long, value_enum, default_value = "iqm")]
+    pub metric: BestMetric,
+}
+
+/// How `rl sweep best` ranks the trials.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, clap::ValueEnum)]
+pub enum BestMetric {
+    /// Interquartile mean of final returns over seeds.
+    Iqm,
+    /// Mean final return.
+    Final,
+    /// Normalised area under the eval curve.
+    Auc,
+}
+
+impl From<BestMetric> for Metric {
+    fn from(metric: BestMetric) -> Self {
+        match metric {
+            BestMetric::Iqm => Metric::Iqm,
+            BestMetric::Final => Metric::Final,
+            BestMetric::Auc => Metric::Auc,
+        }
+    }
 }
 
 /// `--backend` values.

@@ -23,3 +23,4 @@ pub mod run;
 pub mod session;
 pub mod space;
 pub mod suggest;
+pub mod sweep;

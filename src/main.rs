@@ -69,6 +69,7 @@ fn main() -> ExitCode {
             emit(&text);
             ExitCode::SUCCESS
         }),
+        Command::Sweep { command } => commands::sweep(command).map(ExitCode::from),
         Command::Envs => {
             emit(&commands::envs());
             Ok(ExitCode::SUCCESS)

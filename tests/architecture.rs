@@ -60,14 +60,15 @@ const FORBIDDEN: &[(&str, &[&str])] = &[
         &["algo", "run", "config", "plan", "report", "commands", "cli"],
     ),
     ("algo", &["run", "config", "report", "commands", "cli"]),
-    ("config", &["run", "report", "commands", "cli"]),
+    ("config", &["run", "report", "commands", "cli", "sweep"]),
     (
         "report",
         &[
             "env", "nn", "algo", "session", "run", "config", "plan", "buffer", "commands", "cli",
         ],
     ),
-    ("run", &["report", "commands", "cli"]),
+    ("run", &["report", "commands", "cli", "sweep"]),
+    ("sweep", &["report", "commands", "cli"]),
 ];
 
 /// What `src/config/` may name of `src/algo/`: the registry, never an algorithm's own file.

@@ -14,9 +14,20 @@ pub fn compare(args: &CompareArgs) -> Result<String, UsageError> {
     Ok(compare::render(&rows, args.format))
 }
 
-/// Draws the curves of the result folders in `args`; returns what was written.
+/// Draws the curves of the result folders in `args` (with `--top K`, of the best K by
+/// `--metric`); returns what was written.
 pub fn plot(args: &PlotArgs) -> Result<String, UsageError> {
-    let experiments = results::load(&args.paths)?;
+    let mut experiments = results::load(&args.paths)?;
+    if let Some(k) = args.top {
+        let rows = compare::rows(&experiments, None, args.metric);
+        let best: Vec<&str> = rows
+            .iter()
+            .filter(|r| r.complete > 0)
+            .take(k)
+            .map(|r| r.experiment.as_str())
+            .collect();
+        experiments.retain(|e| best.contains(&e.name.as_str()));
+    }
     plot::plot(&experiments, &args.output, args.x, args.smooth)?;
     Ok(format!("wrote {}\n", args.output.display()))
 }

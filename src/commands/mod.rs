@@ -6,6 +6,7 @@ mod eval;
 mod list;
 mod merge;
 mod run;
+mod sweep;
 
 pub use check::check;
 pub use compare::{compare, plot};
@@ -13,3 +14,4 @@ pub use eval::eval;
 pub use list::{algos, envs};
 pub use merge::merge;
 pub use run::{run, validate};
+pub use sweep::sweep;

@@ -29,13 +29,6 @@ fn resolve(args: &RunArgs) -> Result<(Experiment, RunOptions), UsageError> {
     }
     let cores = std::thread::available_parallelism().map_or(1, |n| n.get());
     let jobs = args.jobs.or(exp.experiment.jobs).unwrap_or(cores);
-    let display = if args.quiet {
-        Display::Quiet
-    } else if std::io::stdout().is_terminal() {
-        Display::Bars
-    } else {
-        Display::Lines
-    };
     let seeds = match args.shard {
         Some(shard) => shard.select(&exp.experiment.seeds.0),
         None => exp.experiment.seeds.0.clone(),
@@ -45,9 +38,30 @@ fn resolve(args: &RunArgs) -> Result<(Experiment, RunOptions), UsageError> {
         jobs,
         force: args.force,
         resume: args.resume,
-        display,
+        display: display(args.quiet),
     };
     Ok((exp, opts))
+}
+
+/// Nothing with `-q`; live bars on a terminal; plain lines otherwise.
+pub(super) fn display(quiet: bool) -> Display {
+    if quiet {
+        Display::Quiet
+    } else if std::io::stdout().is_terminal() {
+        Display::Bars
+    } else {
+        Display::Lines
+    }
+}
+
+/// The device of `backend`, chosen once by the command; an unusable backend is a usage error.
+pub(super) fn device(backend: crate::config::Backend) -> Result<burn::prelude::Device, UsageError> {
+    plain_device(backend).map_err(|e| {
+        UsageError::new(format!(
+            "experiment.backend = \"{}\": {e:#}",
+            backend.name()
+        ))
+    })
 }
 
 /// Runs the experiment; returns the exit code: 0 every seed completed, 1 a seed failed,
@@ -65,12 +79,7 @@ pub fn run(args: &RunArgs) -> Result<u8, UsageError> {
     run::memory::check(&exp, opts.jobs.min(opts.seeds.len()), args.max_memory)?;
     run::check_existing(&exp, &opts)?;
     // The device is chosen once, here; every seed's session computes on it.
-    let device = plain_device(exp.experiment.backend).map_err(|e| {
-        UsageError::new(format!(
-            "experiment.backend = \"{}\": {e:#}",
-            exp.experiment.backend.name()
-        ))
-    })?;
+    let device = device(exp.experiment.backend)?;
     let dir = exp.experiment.out_dir.join(&exp.experiment.name);
     if opts.display != Display::Quiet {
         let seeds: Vec<String> = opts.seeds.iter().map(u64::to_string).collect();

@@ -64,6 +64,12 @@ pub fn load_str(text: &str, origin: &str, overrides: &[String]) -> Result<Experi
     };
     let path = |p: &str| -> Vec<String> { p.split('.').map(str::to_string).collect() };
 
+    if doc.contains_key("sweep") {
+        return Err(here(
+            &path("sweep"),
+            "[sweep]: this file is a sweep; run it with `rl sweep run` (or `rl sweep plan`)".into(),
+        ));
+    }
     const TABLES: [&str; 3] = ["experiment", "env", "algo"];
     const OPTIONAL: [&str; 1] = ["expect"];
     for table in TABLES {
@@ -183,7 +189,7 @@ fn check(exp: &Experiment) -> Vec<(String, String)> {
     let e = &exp.experiment;
     c.require("name", is_folder_name(&e.name), || {
         format!(
-            "`{}` must be a folder name: letters, digits, `_`, `-`, `.`",
+            "`{}` must be a folder name: letters, digits, `_`, `-`, `.`, `=`, `,`, `+`",
             e.name
         )
     });
@@ -309,7 +315,7 @@ fn is_folder_name(name: &str) -> bool {
         && name != ".."
         && name
             .chars()
-            .all(|c| c.is_ascii_alphanumeric() || "_-.".contains(c))
+            .all(|c| c.is_ascii_alphanumeric() || "_-.=,+".contains(c))
 }
 
 fn parse_override(arg: &str) -> Result<Override, UsageError> {
@@ -389,7 +395,12 @@ mod tests {
         let mut count = 0;
         for entry in std::fs::read_dir(dir).unwrap() {
             let path = entry.unwrap().path();
-            if path.extension().is_some_and(|e| e == "toml") {
+            let sweep = path
+                .file_name()
+                .unwrap()
+                .to_string_lossy()
+                .starts_with("sweep_");
+            if path.extension().is_some_and(|e| e == "toml") && !sweep {
                 let exp = load(&path, &[]).unwrap_or_else(|e| panic!("{e}"));
                 let again = load_str(&exp.to_toml(), "saved", &[]).unwrap();
                 assert_eq!(exp, again, "{}", path.display());

@@ -13,6 +13,7 @@ use std::path::PathBuf;
 use serde::{Deserialize, Serialize};
 
 pub use load::{load, load_str};
+pub use locate::line_col;
 pub use seeds::Seeds;
 pub use shard::Shard;
 

@@ -62,6 +62,16 @@ impl SeedLock {
     }
 }
 
+/// Whether a running process holds the lock of `dir` (a `running` meta.json without a holder
+/// was killed). Reads only.
+pub fn held(dir: &Path) -> bool {
+    let Ok(file) = File::open(dir.join(FILE)) else {
+        return false;
+    };
+    // SAFETY: flock on a file descriptor this function owns; closing it releases the lock.
+    unsafe { libc::flock(file.as_raw_fd(), libc::LOCK_SH | libc::LOCK_NB) != 0 }
+}
+
 /// This machine's host name (`?` if the OS will not say).
 fn hostname() -> String {
     let mut buf = [0u8; 256];
@@ -88,7 +98,9 @@ mod tests {
                 && error.contains(&std::process::id().to_string()),
             "{error}"
         );
+        assert!(held(dir.path()));
         drop(first);
+        assert!(!held(dir.path()));
         SeedLock::acquire(dir.path()).unwrap();
     }
 }

@@ -12,8 +12,8 @@ use std::sync::Mutex;
 use std::sync::atomic::{AtomicUsize, Ordering};
 use std::time::{Instant, SystemTime};
 
-pub use lock::SeedLock;
-pub use progress::{Display, Progress, ProgressBoard, emit};
+pub use lock::{SeedLock, held};
+pub use progress::{Display, JobsProgress, Progress, ProgressBoard, emit};
 pub use recorder::FileRecorder;
 
 use burn::prelude::Device;
@@ -83,6 +83,20 @@ pub fn run(exp: &Experiment, device: &Device, opts: &RunOptions) -> Vec<SeedOutc
     run_with(exp, device, opts, &|session| exp.algo.train(session))
 }
 
+/// Runs one seed of `exp` (with `opts.resume`, continues it; a complete seed is kept unless
+/// `opts.force`), its progress on `board`: one job of a sweep.
+pub fn run_one(
+    exp: &Experiment,
+    device: &Device,
+    seed: u64,
+    opts: &RunOptions,
+    board: &ProgressBoard,
+) -> SeedOutcome {
+    start_seed(exp, device, seed, opts, board, &|session| {
+        exp.algo.train(session)
+    })
+}
+
 /// What trains one seed (the experiment's algorithm; a stand-in in tests).
 type Train<'a> = dyn Fn(&mut Session) -> anyhow::Result<()> + Sync + 'a;
 
@@ -135,7 +149,9 @@ fn start_seed(
     let _lock = match SeedLock::acquire(&dir) {
         Ok(lock) => lock,
         Err(e) => {
-            board.seed(seed, exp.total_steps()).finish("in use");
+            board
+                .seed(&exp.experiment.name, seed, exp.total_steps())
+                .finish("in use");
             return SeedOutcome::failed(seed, format!("{e:#}"));
         }
     };
@@ -144,7 +160,7 @@ fn start_seed(
         && meta.status == Status::Complete
     {
         board
-            .seed(seed, exp.total_steps())
+            .seed(&exp.experiment.name, seed, exp.total_steps())
             .finish("complete (kept)");
         return SeedOutcome::of(&meta, Vec::new());
     }
@@ -224,7 +240,7 @@ fn run_seed(
         cores: std::thread::available_parallelism().map_or(1, |n| n.get()),
         process_train_cpu_s: None,
     };
-    let mut progress = board.seed(seed, exp.total_steps());
+    let mut progress = board.seed(&exp.experiment.name, seed, exp.total_steps());
     let mut diagnostics = Vec::new();
     tracing::info!(seed, dir = %dir.display(), "seed started");
     let result = prepare_dir(exp, &dir, &meta, resume.is_some()).and_then(|()| {

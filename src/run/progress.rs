@@ -19,6 +19,8 @@ pub enum Display {
 pub struct ProgressBoard {
     display: Display,
     multi: MultiProgress,
+    /// Whether a seed's line names its experiment (a sweep runs many at once).
+    named: bool,
 }
 
 impl ProgressBoard {
@@ -27,29 +29,72 @@ impl ProgressBoard {
             Display::Bars => ProgressDrawTarget::stdout(),
             _ => ProgressDrawTarget::hidden(),
         });
-        Self { display, multi }
+        Self {
+            display,
+            multi,
+            named: false,
+        }
     }
 
-    /// A progress handle for `seed`, whose run lasts `total_steps`.
-    pub fn seed(&self, seed: u64, total_steps: u64) -> Progress {
+    /// A board whose lines name the experiment before the seed (a sweep's trials).
+    pub fn named(display: Display) -> Self {
+        Self {
+            named: true,
+            ..Self::new(display)
+        }
+    }
+
+    /// A progress handle for `seed` of `experiment`, whose run lasts `total_steps`.
+    pub fn seed(&self, experiment: &str, seed: u64, total_steps: u64) -> Progress {
+        let label = if self.named {
+            format!("{experiment} seed {seed}")
+        } else {
+            format!("seed {seed}")
+        };
         let bar = (self.display == Display::Bars).then(|| {
             let bar = self.multi.add(ProgressBar::new(total_steps));
             bar.set_style(
                 ProgressStyle::with_template(
-                    "seed {prefix:>3} [{bar:30.cyan/blue}] {human_pos:>9}/{human_len} {msg}",
+                    "{prefix:>8} [{bar:30.cyan/blue}] {human_pos:>9}/{human_len} {msg}",
                 )
                 .expect("valid template")
                 .progress_chars("=> "),
             );
-            bar.set_prefix(seed.to_string());
+            bar.set_prefix(label.clone());
             bar
         });
         Progress {
             display: self.display,
-            seed,
+            label,
             total_steps,
             bar,
             last_draw: None,
+            transient: self.named,
+        }
+    }
+
+    /// The overall bar of `total` jobs of which `done` are complete already (a sweep).
+    pub fn jobs(&self, done: u64, total: u64) -> JobsProgress {
+        let bar = (self.display == Display::Bars).then(|| {
+            let bar = self.multi.add(ProgressBar::new(total));
+            bar.set_style(
+                ProgressStyle::with_template(
+                    "jobs [{bar:30.green/blue}] {pos}/{len} done, ETA {eta} {msg}",
+                )
+                .expect("valid template")
+                .progress_chars("=> "),
+            );
+            bar.set_position(done);
+            bar.reset_eta();
+            bar
+        });
+        JobsProgress {
+            display: self.display,
+            bar,
+            done,
+            at_start: done,
+            total,
+            started: Instant::now(),
         }
     }
 
@@ -66,10 +111,13 @@ impl ProgressBoard {
 /// Progress of one seed.
 pub struct Progress {
     display: Display,
-    seed: u64,
+    /// `seed 3`, or `<experiment> seed 3` on a named board.
+    label: String,
     total_steps: u64,
     bar: Option<ProgressBar>,
     last_draw: Option<Instant>,
+    /// The bar goes when the seed ends (a sweep's many jobs leave only the overall bar).
+    transient: bool,
 }
 
 impl Progress {
@@ -118,8 +166,8 @@ impl Progress {
                 self.tick(step, sps, Some(eval_mean));
             }
             Display::Lines => emit(&format!(
-                "seed {}: step {step}/{}  eval {eval_mean:.2} ± {eval_std:.2}  {sps:.0} steps/s\n",
-                self.seed, self.total_steps
+                "{}: step {step}/{}  eval {eval_mean:.2} ± {eval_std:.2}  {sps:.0} steps/s\n",
+                self.label, self.total_steps
             )),
             Display::Quiet => {}
         }
@@ -127,8 +175,51 @@ impl Progress {
 
     /// Called once when the seed ends (`outcome` is a short word: complete, failed).
     pub fn finish(&mut self, outcome: &str) {
+        match &self.bar {
+            Some(bar) if self.transient => bar.finish_and_clear(),
+            Some(bar) => bar.finish_with_message(outcome.to_string()),
+            None => {}
+        }
+    }
+}
+
+/// The overall progress of a sweep's jobs: a bar with an ETA, or a line per finished job.
+pub struct JobsProgress {
+    display: Display,
+    bar: Option<ProgressBar>,
+    done: u64,
+    /// Jobs complete before this command started (they do not count towards the ETA).
+    at_start: u64,
+    total: u64,
+    started: Instant,
+}
+
+impl JobsProgress {
+    /// Called when job `label` ends with `outcome` (complete, failed, interrupted).
+    pub fn finished(&mut self, label: &str, outcome: &str) {
+        self.done += 1;
+        let ran = self.done - self.at_start;
+        let left = self.total.saturating_sub(self.done);
+        let eta = self.started.elapsed().mul_f64(left as f64 / ran as f64);
+        match (&self.bar, self.display) {
+            (Some(bar), _) => {
+                bar.set_position(self.done);
+                bar.set_message(format!("(last: {label} {outcome})"));
+            }
+            (None, Display::Lines) => emit(&format!(
+                "[{}/{}] {label}: {outcome}, ETA {}\n",
+                self.done,
+                self.total,
+                humantime::format_duration(Duration::from_secs(eta.as_secs()))
+            )),
+            (None, _) => {}
+        }
+    }
+
+    /// Clears the bar at the end of the sweep.
+    pub fn close(&self) {
         if let Some(bar) = &self.bar {
-            bar.finish_with_message(outcome.to_string());
+            bar.finish();
         }
     }
 }
