@@ -71,13 +71,17 @@ const FORBIDDEN: &[(&str, &[&str])] = &[
     ("sweep", &["report", "commands", "cli"]),
 ];
 
-/// What `src/config/` may name of `src/algo/`: the registry, never an algorithm's own file.
+/// What `src/config/` may name of `src/algo/`: the registry and the seam's vocabulary (the
+/// run's shape, its cross-table checks and memory footprint), never an algorithm's own file.
 const ALGO_REGISTRY_ITEMS: &[&str] = &[
     "AlgoConfig",
     "ALGOS",
     "AlgoEntry",
     "Algorithm",
+    "CrossChecks",
+    "Footprint",
     "Kind",
+    "RunShape",
     "find",
     "registry",
 ];

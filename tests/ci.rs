@@ -40,7 +40,17 @@ fn shards_merge_into_the_unsharded_run() {
     let dir = tempfile::tempdir().unwrap();
     let d = dir.path();
     for i in 0..3 {
-        run(d, &["--seeds", "0..5", "--shard", &format!("{i}/3"), "--out", &format!("s{i}")]);
+        run(
+            d,
+            &[
+                "--seeds",
+                "0..5",
+                "--shard",
+                &format!("{i}/3"),
+                "--out",
+                &format!("s{i}"),
+            ],
+        );
     }
     run(d, &["--seeds", "0..5", "--out", "full"]);
     // Shard 1/3 ran seeds 1 and 4 only.
@@ -51,10 +61,15 @@ fn shards_merge_into_the_unsharded_run() {
     assert_eq!(shard1.len(), 2, "{shard1:?}");
     let out = rl(&["merge", "merged", "s0", "s1", "s2"], d);
     assert_eq!(out.status.code(), Some(0), "{}", stderr(&out));
-    assert!(stdout(&out).contains("merged 5 seeds (0,1,2,3,4)"), "{}", stdout(&out));
+    assert!(
+        stdout(&out).contains("merged 5 seeds (0,1,2,3,4)"),
+        "{}",
+        stdout(&out)
+    );
     for seed in 0..5 {
         for file in ["curve.csv", "episodes.csv"] {
-            let path = |root: &str| d.join(format!("{root}/q_learning_cliffwalking/seed_{seed}/{file}"));
+            let path =
+                |root: &str| d.join(format!("{root}/q_learning_cliffwalking/seed_{seed}/{file}"));
             assert_eq!(
                 without_wall_clock(&path("merged")),
                 without_wall_clock(&path("full")),
@@ -67,9 +82,18 @@ fn shards_merge_into_the_unsharded_run() {
     assert!(stdout(&out).contains("5/5"), "{}", stdout(&out));
     // The recorded [expect] (final -13 on every seed) holds; an impossible one fails, JUnit names it.
     let out = rl(&["check", "merged"], d);
-    assert_eq!(out.status.code(), Some(0), "{}{}", stdout(&out), stderr(&out));
+    assert_eq!(
+        out.status.code(),
+        Some(0),
+        "{}{}",
+        stdout(&out),
+        stderr(&out)
+    );
     assert!(stdout(&out).contains("PASS") && stdout(&out).contains("final ≥ -13 on ≥ 5/5 seeds"));
-    let out = rl(&["check", "merged", "--min-iqm", "0", "--report", "check.xml"], d);
+    let out = rl(
+        &["check", "merged", "--min-iqm", "0", "--report", "check.xml"],
+        d,
+    );
     assert_eq!(out.status.code(), Some(1), "{}", stdout(&out));
     let xml = std::fs::read_to_string(d.join("check.xml")).unwrap();
     assert!(
@@ -79,7 +103,11 @@ fn shards_merge_into_the_unsharded_run() {
     // A missing seed counts as failing.
     let out = rl(&["check", "s0", "--min-final", "-13"], d);
     assert_eq!(out.status.code(), Some(1), "{}", stdout(&out));
-    assert!(stdout(&out).contains("seeds 1,2,4 missing or incomplete"), "{}", stdout(&out));
+    assert!(
+        stdout(&out).contains("seeds 1,2,4 missing or incomplete"),
+        "{}",
+        stdout(&out)
+    );
 }
 
 #[test]
@@ -87,7 +115,10 @@ fn merges_of_different_experiments_or_results_are_refused() {
     let dir = tempfile::tempdir().unwrap();
     let d = dir.path();
     run(d, &["--seeds", "0", "--out", "a"]);
-    run(d, &["--seeds", "1", "--out", "b", "--set", "algo.gamma=0.9"]);
+    run(
+        d,
+        &["--seeds", "1", "--out", "b", "--set", "algo.gamma=0.9"],
+    );
     let out = rl(&["merge", "m", "a", "b"], d);
     assert_eq!(out.status.code(), Some(2));
     assert!(
@@ -99,7 +130,9 @@ fn merges_of_different_experiments_or_results_are_refused() {
     // The same seed with other results (a tampered curve) is refused, both folders named.
     run(d, &["--seeds", "0", "--out", "c"]);
     let curve = d.join("c/q_learning_cliffwalking/seed_0/curve.csv");
-    let text = std::fs::read_to_string(&curve).unwrap().replace("-13,", "-14,");
+    let text = std::fs::read_to_string(&curve)
+        .unwrap()
+        .replace("-13,", "-14,");
     std::fs::write(&curve, text).unwrap();
     let out = rl(&["merge", "m", "a", "c"], d);
     assert_eq!(out.status.code(), Some(2));
@@ -125,7 +158,11 @@ fn bad_ci_input_exits_2() {
     std::fs::create_dir(d.join("empty")).unwrap();
     let out = rl(&["check", "empty", "--min-final", "0"], d);
     assert_eq!(out.status.code(), Some(2));
-    assert!(stderr(&out).contains("not a result folder"), "{}", stderr(&out));
+    assert!(
+        stderr(&out).contains("not a result folder"),
+        "{}",
+        stderr(&out)
+    );
     run(d, &["--seeds", "0", "--out", "r"]);
     let out = rl(&["check", "r", "--min-final", "0", "--alpha", "1.5"], d);
     assert_eq!(out.status.code(), Some(2));
@@ -135,7 +172,8 @@ fn bad_ci_input_exits_2() {
     let out = rl(&["validate", "x.toml"], d);
     assert_eq!(out.status.code(), Some(2));
     assert!(
-        stderr(&out).contains("expect.min_finale") && stderr(&out).contains("did you mean `min_final`"),
+        stderr(&out).contains("expect.min_finale")
+            && stderr(&out).contains("did you mean `min_final`"),
         "{}",
         stderr(&out)
     );
@@ -149,12 +187,46 @@ fn a_learning_rate_100x_too_small_fails_against_the_baseline() {
     let d = dir.path();
     run(d, &["--seeds", "0..5", "--out", "baseline"]);
     run(d, &["--seeds", "10..15", "--out", "same"]);
-    run(d, &["--seeds", "10..15", "--out", "slow", "--set", "algo.learning_rate=0.005"]);
-    let out = rl(&["check", "same", "--baseline", "baseline", "--tolerance", "1"], d);
+    run(
+        d,
+        &[
+            "--seeds",
+            "10..15",
+            "--out",
+            "slow",
+            "--set",
+            "algo.learning_rate=0.005",
+        ],
+    );
+    let out = rl(
+        &[
+            "check",
+            "same",
+            "--baseline",
+            "baseline",
+            "--tolerance",
+            "1",
+        ],
+        d,
+    );
     assert_eq!(out.status.code(), Some(0), "{}", stdout(&out));
-    let out = rl(&["check", "slow", "--baseline", "baseline", "--tolerance", "1"], d);
+    let out = rl(
+        &[
+            "check",
+            "slow",
+            "--baseline",
+            "baseline",
+            "--tolerance",
+            "1",
+        ],
+        d,
+    );
     assert_eq!(out.status.code(), Some(1), "{}", stdout(&out));
-    assert!(stdout(&out).contains("not worse than baseline"), "{}", stdout(&out));
+    assert!(
+        stdout(&out).contains("not worse than baseline"),
+        "{}",
+        stdout(&out)
+    );
 }
 
 #[test]
@@ -168,7 +240,13 @@ fn the_local_ci_script_shards_merges_and_checks() {
         .current_dir(dir.path())
         .output()
         .unwrap();
-    assert_eq!(out.status.code(), Some(0), "{}{}", stdout(&out), stderr(&out));
+    assert_eq!(
+        out.status.code(),
+        Some(0),
+        "{}{}",
+        stdout(&out),
+        stderr(&out)
+    );
     assert!(stdout(&out).contains("| ✅ PASS |"), "{}", stdout(&out));
     assert!(dir.path().join("work/check.xml").is_file());
 }

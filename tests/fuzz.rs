@@ -130,7 +130,7 @@ fn mutate(text: &str, rng: &mut impl Rng) -> Vec<u8> {
         3 => {
             let at = *pick(rng, &boundaries(text));
             let mut s = text.to_string();
-            let insert: &str = pick(rng, INSERTS);
+            let insert: &&str = pick(rng, INSERTS);
             s.insert_str(at, insert);
             s.into_bytes()
         }

@@ -34,10 +34,7 @@ pub fn run(
         .filter(|j| status::state(&status::seed_dir(&plan.dir, j)) != JobState::Complete)
         .collect();
     let board = ProgressBoard::named(display);
-    let overall = Mutex::new(board.jobs(
-        (mine.len() - todo.len()) as u64,
-        mine.len() as u64,
-    ));
+    let overall = Mutex::new(board.jobs((mine.len() - todo.len()) as u64, mine.len() as u64));
     let opts = RunOptions {
         seeds: Vec::new(),
         jobs: 1,
