@@ -62,6 +62,8 @@ fn saved_network_replays_with_rl_eval() {
             "--set",
             "experiment.total_steps=4096",
             "--set",
+            "experiment.eval_every=4096",
+            "--set",
             "experiment.eval_episodes=2",
         ],
     );
