@@ -101,6 +101,7 @@ macro_rules! registry {
 registry! {
     ValueIteration(tabular::value_iteration::ValueIterationConfig),
     PolicyIteration(tabular::policy_iteration::PolicyIterationConfig),
+    SoftValueIteration(tabular::soft_value_iteration::SoftValueIterationConfig),
     QLearning(tabular::td::QLearningConfig),
     Sarsa(tabular::td::SarsaConfig),
     ExpectedSarsa(tabular::td::ExpectedSarsaConfig),
@@ -114,6 +115,8 @@ registry! {
     A2c(policy_gradient::a2c::A2cConfig),
     Ppo(policy_gradient::ppo::PpoConfig),
     Dqn(value_based::dqn::DqnConfig),
+    SoftDqn(value_based::soft_dqn::SoftDqnConfig),
+    Naf(value_based::naf::NafConfig),
     Ddpg(actor_critic::td3::DdpgConfig),
     Td3(actor_critic::td3::Td3Config),
     Sac(actor_critic::sac::SacConfig),

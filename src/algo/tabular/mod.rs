@@ -5,6 +5,7 @@ pub mod dp;
 pub mod policy_iteration;
 pub mod q_table;
 pub mod sarsa_lambda;
+pub mod soft_value_iteration;
 pub mod td;
 pub mod value_iteration;
 

@@ -1,8 +1,13 @@
-//! Value-based deep RL: DQN and its Rainbow ingredients on Burn Q-networks.
+//! Value-based deep RL on Burn Q-networks: DQN and its Rainbow ingredients, soft DQN, and NAF for
+//! continuous actions.
 
 pub mod dqn;
 pub mod dqn_update;
 pub mod greedy;
+pub mod naf;
+pub mod naf_update;
+pub mod soft_dqn;
+pub mod soft_q_update;
 
 use crate::env::{Env, Space};
 
