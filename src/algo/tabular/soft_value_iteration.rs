@@ -136,7 +136,11 @@ mod tests {
         let mut v = vec![0.0; model.n_states];
         for _ in 0..100_000 {
             let next = backup(&v);
-            let delta = next.iter().zip(&v).map(|(a, b)| (a - b).abs()).fold(0.0, f64::max);
+            let delta = next
+                .iter()
+                .zip(&v)
+                .map(|(a, b)| (a - b).abs())
+                .fold(0.0, f64::max);
             v = next;
             if delta < 1e-12 {
                 return v;
@@ -147,7 +151,11 @@ mod tests {
 
     fn hard_backup(model: &TabularModel, v: &[f64], gamma: f64) -> Vec<f64> {
         (0..model.n_states)
-            .map(|s| q_row(model, v, gamma, s).into_iter().fold(f64::NEG_INFINITY, f64::max))
+            .map(|s| {
+                q_row(model, v, gamma, s)
+                    .into_iter()
+                    .fold(f64::NEG_INFINITY, f64::max)
+            })
             .collect()
     }
 

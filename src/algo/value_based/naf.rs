@@ -10,7 +10,8 @@ use burn::prelude::*;
 use rand::RngExt;
 use serde::{Deserialize, Serialize};
 
-use super::naf_update::update;
+use super::dqn::TdLoss;
+use super::naf_update::{NafUpdate, update};
 use crate::algo::actor_critic::collect::{Collector, CollectorState};
 use crate::algo::actor_critic::noise::{ActionNoise, NoiseConfig};
 use crate::algo::actor_critic::{ActionBox, ActorCriticNets};
@@ -22,7 +23,9 @@ use crate::env::{Action, Env};
 use crate::hyper::hyperparameters;
 use crate::nn::naf::NafNetwork;
 use crate::nn::polyak::{polyak_update, target_copy};
-use crate::nn::{Backend, SavedModule, SavedOptimizer, adam, burnpack, matrix, plain_device, to_vec};
+use crate::nn::{
+    Backend, SavedModule, SavedOptimizer, adam, burnpack, matrix, plain_device, to_vec,
+};
 use crate::rng::{Rng, Stream, stream};
 use crate::session::{Policy, Session};
 
@@ -35,9 +38,14 @@ hyperparameters! {
             learning_rate: 1e-3,
             batch_size: 128,
             learning_starts: 1_000,
+            tau: 0.001,
             ..Default::default()
         };
         ..noise: NoiseConfig = NoiseConfig { noise_std: 0.3, ..Default::default() };
+        /// "huber" (smooth L1) or "mse"
+        loss: TdLoss = TdLoss::Mse;
+        /// global gradient-norm bound (unset: none)
+        max_grad_norm: Option<f64> = None, positive;
         [policy]: ActorCriticNets = ActorCriticNets { net_arch: vec![200, 200], ..Default::default() };
     }
 }
@@ -63,13 +71,22 @@ impl Algorithm for NafConfig {
         backend: Backend,
     ) -> anyhow::Result<Box<dyn Policy>> {
         let spec = env.spec();
-        let action_box = ActionBox::of(&spec.action_space)
-            .with_context(|| format!("{} has discrete actions; NAF needs continuous ones", spec.id))?;
+        let action_box = ActionBox::of(&spec.action_space).with_context(|| {
+            format!(
+                "{} has discrete actions; NAF needs continuous ones",
+                spec.id
+            )
+        })?;
         let device = plain_device(backend)?;
         let obs_dim = spec.observation_space.flat_dim();
         let path = run_dir.join(MODEL_FILE);
         let net = self
-            .network(obs_dim, action_box.dim(), &mut stream(0, Stream::Init), &device)
+            .network(
+                obs_dim,
+                action_box.dim(),
+                &mut stream(0, Stream::Init),
+                &device,
+            )
             .try_load_file(&path)
             .map_err(|e| anyhow::anyhow!("{e:?}"))
             .with_context(|| format!("cannot load the network from {}", path.display()))?;
@@ -78,7 +95,13 @@ impl Algorithm for NafConfig {
 }
 
 impl NafConfig {
-    fn network(&self, obs_dim: usize, act_dim: usize, rng: &mut Rng, device: &Device) -> NafNetwork {
+    fn network(
+        &self,
+        obs_dim: usize,
+        act_dim: usize,
+        rng: &mut Rng,
+        device: &Device,
+    ) -> NafNetwork {
         let (hidden, activation) = (&self.policy.net_arch, self.policy.activation);
         NafNetwork::new(obs_dim, act_dim, hidden, activation, rng, device)
     }
@@ -163,6 +186,11 @@ pub fn train(cfg: &NafConfig, session: &mut Session) -> anyhow::Result<()> {
     let total = session.total_steps();
     session.set_diagnostics(&DIAGNOSTICS)?;
 
+    let hp = NafUpdate {
+        learning_rate: cfg.off_policy.learning_rate,
+        loss: cfg.loss,
+        max_grad_norm: cfg.max_grad_norm,
+    };
     let action_box = collector.action_box.clone();
     let snapshot = |net: &NafNetwork| NafPolicy::new(net, obs_dim, action_box.clone(), &plain);
     let mut stats = DeviceMeans::new(2);
@@ -197,8 +225,7 @@ pub fn train(cfg: &NafConfig, session: &mut Session) -> anyhow::Result<()> {
             for _ in 0..cfg.off_policy.gradient_steps {
                 off.sample();
                 let step_stats;
-                let lr = cfg.off_policy.learning_rate;
-                (net, step_stats) = update(net, &target, &mut optimizer, &off.batch, lr, &device);
+                (net, step_stats) = update(net, &target, &mut optimizer, &off.batch, &hp, &device);
                 stats.add(vec![step_stats.loss, step_stats.q_mean]);
                 target = polyak_update(target, &net, cfg.off_policy.tau);
             }

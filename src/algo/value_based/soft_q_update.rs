@@ -96,6 +96,9 @@ mod tests {
         assert!((v[0] - expected).abs() < 1e-5, "{v:?}");
         assert!((v[1] - (50.0 + 2f32.ln())).abs() < 1e-5, "{v:?}");
         let v = to_vec(soft_value(q, 1e-4));
-        assert!((v[0] - 3.0).abs() < 1e-5 && (v[1] - 50.0).abs() < 1e-3, "{v:?}");
+        assert!(
+            (v[0] - 3.0).abs() < 1e-5 && (v[1] - 50.0).abs() < 1e-3,
+            "{v:?}"
+        );
     }
 }
