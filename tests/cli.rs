@@ -301,6 +301,48 @@ fn algorithm_that_cannot_run_on_the_env() {
     assert_rejected(Some(&text), &[], &["env.id", "discrete observations"]);
 }
 
+/// The value-based and maximum-entropy methods of issue 20: a temperature ≤ 0, an action space
+/// the method cannot act in, and a dataset expert that is missing or ran on another env.
+#[test]
+fn value_and_max_entropy_methods_reject_bad_input() {
+    let shipped = |name| std::fs::read_to_string(common::experiment(name)).unwrap();
+    let soft_q = shipped("soft_q_cartpole.toml");
+    assert_rejected(
+        Some(&soft_q),
+        &["--set", "algo.ent_coef=0"],
+        &["algo.ent_coef", "> 0"],
+    );
+    assert_rejected(
+        Some(&shipped("soft_value_iteration_frozenlake.toml")),
+        &["--set", "algo.ent_coef=-1"],
+        &["algo.ent_coef"],
+    );
+    assert_rejected(
+        Some(&soft_q),
+        &["--set", "env.id=Pendulum-v1"],
+        &["env.id", "soft_dqn", "continuous actions"],
+    );
+    assert_rejected(
+        Some(&shipped("naf_pendulum.toml")),
+        &["--set", "env.id=CartPole-v1"],
+        &["env.id", "naf", "continuous action box"],
+    );
+    let fqi = shipped("fqi_cartpole.toml");
+    assert_rejected(
+        Some(&fqi),
+        &[],
+        &["algo.expert", "rl run experiments/ppo_cartpole.toml"],
+    );
+    let other = tempfile::tempdir().unwrap();
+    write(other.path(), "config.toml", "[env]\nid = \"Pendulum-v1\"\n");
+    let set = format!("algo.expert={}", other.path().display());
+    assert_rejected(
+        Some(&fqi),
+        &["--set", &set],
+        &["algo.expert", "Pendulum-v1", "CartPole-v1"],
+    );
+}
+
 #[test]
 fn validate_prints_the_resolved_config() {
     let dir = tempfile::tempdir().unwrap();

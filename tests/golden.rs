@@ -25,7 +25,7 @@ fn budget(algo: &str) -> (&'static str, Vec<&'static str>) {
     };
     match algo {
         // Dynamic programming counts sweeps.
-        "value_iteration" | "policy_iteration" => (
+        "value_iteration" | "policy_iteration" | "soft_value_iteration" | "fitted_q_iteration" => (
             "0..2",
             vec![
                 "experiment.total_steps=6",
@@ -49,13 +49,38 @@ fn budget(algo: &str) -> (&'static str, Vec<&'static str>) {
             "0",
             learner("experiment.total_steps=4096", "experiment.eval_every=2048"),
         ),
-        "dqn" | "ddpg" | "td3" | "sac" => {
+        // Rounds of regression on a small dataset of the expert made by `expert`.
+        "neural_fitted_q" => (
+            "0",
+            vec![
+                "experiment.backend=flex",
+                "experiment.total_steps=4",
+                "experiment.eval_every=2",
+                "experiment.eval_episodes=2",
+                "env.max_episode_steps=100",
+                "algo.dataset_size=500",
+                "algo.gradient_steps=10",
+            ],
+        ),
+        "dqn" | "ddpg" | "td3" | "sac" | "soft_dqn" | "naf" => {
             let mut set = learner("experiment.total_steps=500", "experiment.eval_every=250");
             set.push("algo.learning_starts=200");
             ("0", set)
         }
         other => panic!("no golden budget for algorithm `{other}`: add one here"),
     }
+}
+
+/// The seed folder of `ppo_cartpole.toml` run on its golden budget into `out`: the expert whose
+/// dataset `neural_fitted_q` learns from.
+fn expert(out: &Path) -> PathBuf {
+    let (seeds, set) = budget("ppo");
+    let mut extra = vec!["--seeds", seeds];
+    for s in &set {
+        extra.extend(["--set", s]);
+    }
+    run_experiment("ppo_cartpole.toml", out, &extra);
+    out.join("ppo_cartpole/seed_0")
 }
 
 fn algo_name(path: &Path) -> String {
@@ -86,13 +111,19 @@ fn every_shipped_experiment_reproduces_its_golden_curves() {
     names.sort();
     assert!(names.len() >= 30, "{names:?}");
     let out = tempfile::tempdir().unwrap();
+    let experts = tempfile::tempdir().unwrap();
+    let expert_dir = format!("algo.expert={}", expert(experts.path()).display());
     let mut differences = Vec::new();
     for file in &names {
         let stem = file.trim_end_matches(".toml");
-        let (seeds, set) = budget(&algo_name(Path::new(&experiment(file))));
+        let algo = algo_name(Path::new(&experiment(file)));
+        let (seeds, set) = budget(&algo);
         let mut extra = vec!["--seeds", seeds, "--jobs", "2"];
         for s in &set {
             extra.extend(["--set", s]);
+        }
+        if algo == "neural_fitted_q" {
+            extra.extend(["--set", &expert_dir]);
         }
         run_experiment(file, out.path(), &extra);
         let results = out.path().join(stem);

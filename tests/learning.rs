@@ -48,6 +48,24 @@ fn value_iteration_solves_slippery_frozenlake() {
 }
 
 #[test]
+fn soft_value_iteration_with_a_small_temperature_solves_slippery_frozenlake() {
+    let returns = final_returns("soft_value_iteration_frozenlake.toml");
+    assert!(
+        returns.iter().all(|r| *r >= 0.70),
+        "success rates {returns:?}, want ≥ 0.70 on every seed"
+    );
+}
+
+#[test]
+fn fitted_q_iteration_solves_taxi_from_uniform_data() {
+    let returns = final_returns("fqi_taxi.toml");
+    assert!(
+        returns.iter().all(|r| *r >= 7.5),
+        "mean returns {returns:?}, want ≥ 7.5 on every seed"
+    );
+}
+
+#[test]
 fn policy_iteration_solves_taxi() {
     let returns = final_returns("policy_iteration_taxi.toml");
     assert!(

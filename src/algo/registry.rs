@@ -116,6 +116,8 @@ macro_rules! registry {
 registry! {
     ValueIteration(tabular::value_iteration::ValueIterationConfig),
     PolicyIteration(tabular::policy_iteration::PolicyIterationConfig),
+    SoftValueIteration(tabular::soft_value_iteration::SoftValueIterationConfig),
+    FittedQIteration(tabular::fitted_q_iteration::FittedQIterationConfig),
     QLearning(tabular::td::QLearningConfig),
     Sarsa(tabular::td::SarsaConfig),
     ExpectedSarsa(tabular::td::ExpectedSarsaConfig),
@@ -129,6 +131,9 @@ registry! {
     A2c(policy_gradient::a2c::A2cConfig),
     Ppo(policy_gradient::ppo::PpoConfig),
     Dqn(value_based::dqn::DqnConfig),
+    SoftDqn(value_based::soft_dqn::SoftDqnConfig),
+    Naf(value_based::naf::NafConfig),
+    NeuralFittedQ(value_based::neural_fitted_q::NeuralFittedQConfig),
     Ddpg(actor_critic::td3::DdpgConfig),
     Td3(actor_critic::td3::Td3Config),
     Sac(actor_critic::sac::SacConfig),

@@ -11,6 +11,7 @@ pub mod grad_clip;
 pub mod host;
 pub mod init;
 pub mod mlp;
+pub mod naf;
 pub mod policy;
 pub mod polyak;
 pub mod q_network;

@@ -1,10 +1,13 @@
-//! Tabular methods (Sutton & Barto, 2nd ed.): dynamic programming on a known model and
-//! temporal-difference control with ε-greedy exploration.
+//! Tabular methods (Sutton & Barto, 2nd ed.): dynamic programming on a known model (and its
+//! soft, maximum-entropy form), batch fitted Q iteration and temporal-difference control with
+//! ε-greedy exploration.
 
 pub mod dp;
+pub mod fitted_q_iteration;
 pub mod policy_iteration;
 pub mod q_table;
 pub mod sarsa_lambda;
+pub mod soft_value_iteration;
 pub mod td;
 pub mod value_iteration;
 

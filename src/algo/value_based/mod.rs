@@ -1,8 +1,14 @@
-//! Value-based deep RL: DQN and its Rainbow ingredients on Burn Q-networks.
+//! Value-based deep RL on Burn Q-networks: DQN and its Rainbow ingredients, soft DQN, NAF for
+//! continuous actions, and neural fitted Q iteration on a fixed dataset.
 
 pub mod dqn;
 pub mod dqn_update;
 pub mod greedy;
+pub mod naf;
+pub mod naf_update;
+pub mod neural_fitted_q;
+pub mod soft_dqn;
+pub mod soft_q_update;
 
 use crate::env::{Env, Space};
 
