@@ -16,9 +16,10 @@ use crate::algo::actor_critic::collect::{Collector, CollectorState};
 use crate::algo::actor_critic::noise::{ActionNoise, NoiseConfig};
 use crate::algo::actor_critic::{ActionBox, ActorCriticNets};
 use crate::algo::diagnostics::{DeviceMeans, MeansState};
+use crate::algo::footprint::mlp_parameters;
 use crate::algo::off_policy::{OffPolicy, Settings};
 use crate::algo::off_policy_config::OffPolicyConfig;
-use crate::algo::{Algorithm, Kind};
+use crate::algo::{Algorithm, CrossChecks, Footprint, Kind, RunShape};
 use crate::env::{Action, Env};
 use crate::hyper::hyperparameters;
 use crate::nn::naf::NafNetwork;
@@ -57,6 +58,21 @@ impl Algorithm for NafConfig {
 
     fn check_env(&self, env: &dyn Env, _: usize) -> Result<(), (&'static str, String)> {
         crate::algo::actor_critic::check_env(Self::NAME, env)
+    }
+
+    fn check_run(&self, run: &RunShape) -> CrossChecks {
+        self.off_policy.check_run(run)
+    }
+
+    fn footprint(&self, run: &RunShape) -> Footprint {
+        // V, μ and the d(d + 1)/2 entries of L from one trunk; a target copy.
+        let d = run.act_dim();
+        let net = mlp_parameters(
+            run.obs_dim(),
+            &self.policy.net_arch,
+            1 + d + d * (d + 1) / 2,
+        );
+        self.off_policy.footprint(run, false, net, net)
     }
 
     fn train(&self, session: &mut Session) -> anyhow::Result<()> {
@@ -193,7 +209,7 @@ pub fn train(cfg: &NafConfig, session: &mut Session) -> anyhow::Result<()> {
     };
     let action_box = collector.action_box.clone();
     let snapshot = |net: &NafNetwork| NafPolicy::new(net, obs_dim, action_box.clone(), &plain);
-    let mut stats = DeviceMeans::new(2);
+    let mut stats = DeviceMeans::new(&DIAGNOSTICS);
     if let Some(s) = off.resume::<NafState>(session)? {
         net = s.net.restore(net)?;
         target = s.target.restore(target)?;
@@ -226,13 +242,14 @@ pub fn train(cfg: &NafConfig, session: &mut Session) -> anyhow::Result<()> {
                 off.sample();
                 let step_stats;
                 (net, step_stats) = update(net, &target, &mut optimizer, &off.batch, &hp, &device);
-                stats.add(vec![step_stats.loss, step_stats.q_mean]);
+                stats.add(off.step, vec![step_stats.loss, step_stats.q_mean]);
                 target = polyak_update(target, &net, cfg.off_policy.tau);
             }
             policy = snapshot(&net);
         }
         if session.eval_due(off.step) {
-            off.evaluate(session, &mut policy, stats.take())?;
+            let diagnostics = stats.take(session)?;
+            off.evaluate(session, &mut policy, diagnostics)?;
         }
         off.checkpoint(session, || {
             Ok(NafState {

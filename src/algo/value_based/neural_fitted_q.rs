@@ -228,19 +228,19 @@ pub fn train(cfg: &NeuralFittedQConfig, session: &mut Session) -> anyhow::Result
     session.set_diagnostics(&DIAGNOSTICS)?;
     let mut greedy = GreedyPolicy::new(&q, obs_dim, &plain);
     session.evaluate(0, &mut greedy, &[f64::NAN, f64::NAN, terminal_share])?;
-    let mut stats = DeviceMeans::new(2);
+    let mut stats = DeviceMeans::new(&DIAGNOSTICS[..2]);
     for round in 1..=session.total_steps() {
         let q_previous = target_copy(&q);
         for _ in 0..cfg.gradient_steps {
             data.sample_uniform(cfg.batch_size, &mut sampler, &mut batch);
             let step_stats;
             (q, step_stats) = update(q, &q_previous, &mut optimizer, &batch, &hp, &device);
-            stats.add(vec![step_stats.loss, step_stats.q_mean]);
+            stats.add(round, vec![step_stats.loss, step_stats.q_mean]);
         }
         greedy = GreedyPolicy::new(&q, obs_dim, &plain);
         session.tick(round)?;
         if session.eval_due(round) {
-            let mut diagnostics = stats.take();
+            let mut diagnostics = stats.take(session)?;
             diagnostics.push(terminal_share);
             session.evaluate(round, &mut greedy, &diagnostics)?;
         }

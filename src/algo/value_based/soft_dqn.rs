@@ -17,10 +17,11 @@ use super::dqn::TdLoss;
 use super::greedy::{self, GreedyPolicy, MODEL_FILE};
 use super::soft_q_update::{SoftQUpdate, update};
 use crate::algo::diagnostics::{DeviceMeans, MeansState};
+use crate::algo::footprint::mlp_parameters;
 use crate::algo::off_policy::{OffPolicy, Settings};
 use crate::algo::off_policy_config::OffPolicyConfig;
 use crate::algo::schedule::{Decay, EpsilonSchedule};
-use crate::algo::{Algorithm, Kind};
+use crate::algo::{Algorithm, CrossChecks, Footprint, Kind, RunShape};
 use crate::buffer::Transition;
 use crate::env::vector::VecEnvSnapshot;
 use crate::env::{Env, Space};
@@ -66,6 +67,15 @@ impl Algorithm for SoftDqnConfig {
 
     fn check_env(&self, env: &dyn Env, _: usize) -> Result<(), (&'static str, String)> {
         super::check_env(Self::NAME, env)
+    }
+
+    fn check_run(&self, run: &RunShape) -> CrossChecks {
+        self.off_policy.check_run(run)
+    }
+
+    fn footprint(&self, run: &RunShape) -> Footprint {
+        let q = mlp_parameters(run.obs_dim(), &self.policy.net_arch, run.action_outputs());
+        self.off_policy.footprint(run, false, q, q)
     }
 
     fn train(&self, session: &mut Session) -> anyhow::Result<()> {
@@ -165,7 +175,7 @@ pub fn train(cfg: &SoftDqnConfig, session: &mut Session) -> anyhow::Result<()> {
     let gamma = cfg.off_policy.gamma as f32;
     session.set_diagnostics(&DIAGNOSTICS)?;
 
-    let mut stats = DeviceMeans::new(2);
+    let mut stats = DeviceMeans::new(&DIAGNOSTICS[..2]);
     if let Some(state) = off.resume::<SoftDqnState>(session)? {
         q = state.q.restore(q)?;
         q_target = state.q_target.restore(q_target)?;
@@ -223,7 +233,7 @@ pub fn train(cfg: &SoftDqnConfig, session: &mut Session) -> anyhow::Result<()> {
                 off.sample();
                 let step_stats;
                 (q, step_stats) = update(q, &q_target, &mut optimizer, &off.batch, &hp, &device);
-                stats.add(vec![step_stats.loss, step_stats.q_mean]);
+                stats.add(off.step, vec![step_stats.loss, step_stats.q_mean]);
             }
             greedy = GreedyPolicy::new(&q, obs_dim, &plain);
         }
@@ -231,7 +241,7 @@ pub fn train(cfg: &SoftDqnConfig, session: &mut Session) -> anyhow::Result<()> {
             q_target = polyak_update(q_target, &q, cfg.off_policy.tau);
         }
         if session.eval_due(off.step) {
-            let mut diagnostics = stats.take();
+            let mut diagnostics = stats.take(session)?;
             diagnostics.push(alpha.value(off.step));
             off.evaluate(session, &mut greedy, diagnostics)?;
         }
