@@ -395,12 +395,11 @@ mod tests {
         let mut count = 0;
         for entry in std::fs::read_dir(dir).unwrap() {
             let path = entry.unwrap().path();
-            let sweep = path
-                .file_name()
-                .unwrap()
-                .to_string_lossy()
-                .starts_with("sweep_");
-            if path.extension().is_some_and(|e| e == "toml") && !sweep {
+            let file = path.file_name().unwrap().to_string_lossy().into_owned();
+            let sweep = file.starts_with("sweep_");
+            // Its expert is a finished run made first (tests/golden.rs makes one and loads it).
+            let needs_expert = file == "fqi_cartpole.toml";
+            if path.extension().is_some_and(|e| e == "toml") && !sweep && !needs_expert {
                 let exp = load(&path, &[]).unwrap_or_else(|e| panic!("{e}"));
                 let again = load_str(&exp.to_toml(), "saved", &[]).unwrap();
                 assert_eq!(exp, again, "{}", path.display());
