@@ -40,8 +40,18 @@ impl SeedLock {
             if error.raw_os_error() != Some(libc::EWOULDBLOCK) {
                 return Err(error).with_context(|| format!("cannot lock {}", path.display()));
             }
+            // The holder writes its name just after taking the lock: a refusal that comes in
+            // between waits briefly for it rather than naming no one.
             let mut holder = String::new();
-            let _ = file.read_to_string(&mut holder);
+            for _ in 0..50 {
+                holder.clear();
+                let _ = file.rewind();
+                let _ = file.read_to_string(&mut holder);
+                if !holder.trim().is_empty() {
+                    break;
+                }
+                std::thread::sleep(std::time::Duration::from_millis(2));
+            }
             let holder = holder.trim();
             let holder = if holder.is_empty() {
                 "another process".to_string()
