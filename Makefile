@@ -16,7 +16,7 @@ test:
 
 # 20,000 mutated experiment files (and every file truncated at every byte) through `rl validate`.
 fuzz:
-	RL_FUZZ_CASES=20000 $(CARGO) test --release --test fuzz
+	RL_FUZZ_CASES=20000 $(CARGO) test --release --test it fuzz::
 
 # The README's acceptance lines: every shipped experiment with an [expect] table, run in full
 # (hours on 2 cores; not part of CI), then `rl check`ed. VERIFY=... picks a subset.

@@ -397,7 +397,7 @@ mod tests {
             let path = entry.unwrap().path();
             let file = path.file_name().unwrap().to_string_lossy().into_owned();
             let sweep = file.starts_with("sweep_");
-            // Its expert is a finished run made first (tests/golden.rs makes one and loads it).
+            // Its expert is a finished run made first (tests/it/golden.rs makes one and loads it).
             let needs_expert = file == "fqi_cartpole.toml";
             if path.extension().is_some_and(|e| e == "toml") && !sweep && !needs_expert {
                 let exp = load(&path, &[]).unwrap_or_else(|e| panic!("{e}"));

@@ -1,7 +1,7 @@
 //! CLI integration tests: bad input gets exit code 2, one clear message and no results folder;
 //! the listing commands; a run writes the result files; complete results are protected.
 
-mod common;
+use crate::common;
 
 use std::path::{Path, PathBuf};
 use std::process::{Command, Output};

@@ -2,11 +2,11 @@
 //! gives the same manifest; a job's curves equal `rl run` of its trial's config; a task runs
 //! one job; status and best read the folders. (The Slurm test is tests/slurm/sweep_test.sh.)
 
-mod common;
+use crate::common;
 
 use std::path::Path;
 
-use common::{rl, without_wall_clock};
+use crate::common::{rl, without_wall_clock};
 
 const BASE: &str = r#"
 [experiment]

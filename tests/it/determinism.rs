@@ -2,9 +2,7 @@
 //! threads (and planners' rollouts on rayon's), it writes identical curve.csv and episodes.csv
 //! apart from wall-clock columns.
 
-mod common;
-
-use common::{run_experiment, without_wall_clock};
+use crate::common::{run_experiment, without_wall_clock};
 
 fn check(experiment: &str, extra: &[&str]) {
     let alone = tempfile::tempdir().unwrap();

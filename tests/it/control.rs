@@ -1,11 +1,11 @@
 //! Optimal-control tests: the shipped LQR and iLQR experiments, run as a user runs them, must
 //! reach the Riccati optimum and swing the pendulum up. Run optimised: `cargo test --release`.
 
-mod common;
+use crate::common;
 
 use std::path::Path;
 
-use common::{final_eval, final_value, rl, run_experiment};
+use crate::common::{final_eval, final_value, rl, run_experiment};
 
 /// Runs a shipped experiment (seeds 0..5) and returns the seed folders.
 fn run(experiment: &str, out: &Path) -> Vec<std::path::PathBuf> {

@@ -2,9 +2,7 @@
 //! thresholds of Sutton & Barto and gymnasium on (nearly) every seed. Run optimised:
 //! `cargo test --release`.
 
-mod common;
-
-use common::{final_eval, run_experiment};
+use crate::common::{final_eval, run_experiment};
 
 /// Final greedy returns of seeds 0..5 of a shipped experiment.
 fn final_returns(experiment: &str) -> Vec<f64> {

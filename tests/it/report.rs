@@ -1,8 +1,6 @@
 //! `rl compare` on real result folders: the table, flagged seeds, and bad input (exit 2).
 
-mod common;
-
-use common::{rl, run_experiment};
+use crate::common::{rl, run_experiment};
 
 fn stdout(out: &std::process::Output) -> String {
     String::from_utf8_lossy(&out.stdout).into_owned()

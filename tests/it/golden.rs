@@ -6,11 +6,11 @@
 //! `RL_BLESS=1 cargo test --release --test golden` rewrites the files after an intended change;
 //! say why in the commit.
 
-mod common;
+use crate::common;
 
 use std::path::{Path, PathBuf};
 
-use common::{experiment, run_experiment, without_wall_clock};
+use crate::common::{experiment, run_experiment, without_wall_clock};
 
 /// The short budget of one shipped experiment: seeds and `--set` overrides by algorithm family.
 fn budget(algo: &str) -> (&'static str, Vec<&'static str>) {

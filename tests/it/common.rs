@@ -1,6 +1,4 @@
 //! Helpers shared by the integration tests: run the `rl` binary and read result files.
-// Each test binary uses a subset of these helpers.
-#![allow(dead_code)]
 
 use std::path::Path;
 use std::process::{Command, Output};

@@ -1,11 +1,9 @@
 //! Planning on the true dynamics: the shipped planner experiments, run as a user runs them,
 //! must meet the acceptance bars. Run optimised: `cargo test --release`.
 
-mod common;
-
 use std::path::Path;
 
-use common::{final_value, run_experiment};
+use crate::common::{final_value, run_experiment};
 
 /// `(mean, min, max, plan_ms)` of each seed's evaluation (10 episodes).
 fn evaluations(experiment: &str, seeds: &[u64], out: &Path) -> Vec<(f64, f64, f64, f64)> {

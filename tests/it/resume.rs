@@ -2,13 +2,13 @@
 //! between checkpoints and then resumed ends with the same curve.csv and episodes.csv as an
 //! uninterrupted run, wall-clock columns aside.
 
-mod common;
+use crate::common;
 
 use std::path::Path;
 use std::process::{Child, Command, Stdio};
 use std::time::{Duration, Instant};
 
-use common::{experiment, rl, without_wall_clock};
+use crate::common::{experiment, rl, without_wall_clock};
 
 /// Long enough (about a second) to be stopped after its first checkpoint.
 const LONG: [&str; 8] = [

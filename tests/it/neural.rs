@@ -1,9 +1,7 @@
 //! The neural on-policy methods end to end: learning thresholds on short seeded runs, the wgpu
 //! backend, saved networks and `rl eval`, and config errors specific to them.
 
-mod common;
-
-use common::{final_eval, final_value, read_csv, rl, run_experiment};
+use crate::common::{final_eval, final_value, read_csv, rl, run_experiment};
 
 /// PPO with rl-zoo's CartPole hyperparameters solves CartPole-v1 (≥ 475) within 60k steps.
 #[test]

@@ -1,9 +1,7 @@
 //! The off-policy methods end to end: learning thresholds on short seeded runs, saved networks
 //! replayed by `rl eval`, and config errors specific to them.
 
-mod common;
-
-use common::{final_eval, final_value, rl, run_experiment};
+use crate::common::{final_eval, final_value, rl, run_experiment};
 
 /// DQN with rl-zoo's CartPole hyperparameters reaches a clearly learned policy within 30k steps
 /// (a random policy scores about 22).

@@ -1,12 +1,10 @@
 //! Seeds in CI: `--shard`, `rl merge`, `rl check` (expectations, a baseline, reports) and
 //! `examples/ci/local.sh`, on a fast tabular experiment.
 
-mod common;
-
 use std::path::Path;
 use std::process::Output;
 
-use common::{experiment, rl, without_wall_clock};
+use crate::common::{experiment, rl, without_wall_clock};
 
 fn stderr(out: &Output) -> String {
     String::from_utf8_lossy(&out.stderr).into_owned()

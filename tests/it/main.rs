@@ -1,0 +1,20 @@
+//! The integration tests, one binary: each module was once its own test crate, and each of those
+//! linked the whole of rl and Burn again. `cargo test --release --test it <module>::` runs one.
+
+mod architecture;
+mod ci;
+mod cli;
+mod common;
+mod control;
+mod determinism;
+mod fixtures;
+mod fuzz;
+mod golden;
+mod learning;
+mod neural;
+mod off_policy;
+mod report;
+mod resume;
+mod search;
+mod session;
+mod sweep;
