@@ -6,10 +6,25 @@
 //! seconds of training alone (`process_train_cpu_s` of meta.json: what SB3's "train cpu s"
 //! measures) and env steps per such second, training seconds until the first evaluation at or
 //! above the solve threshold, and the final evaluation return.
+//!
+//! A second table sets the arithmetic of training beside the machine's limit: the FLOPs of all
+//! gradient updates (counted from the network shapes, `rl::algo::flops`), their rate per training
+//! CPU second, and the rate flex multiplies the same `batch × input · input × output` products at
+//! on one thread, measured here (the FLOP-weighted mean over the update's products).
 //! Run: `make bench` (or `cargo bench --bench experiments`).
 
+use std::collections::BTreeMap;
+use std::hint::black_box;
 use std::path::Path;
 use std::process::Command;
+
+use burn::prelude::{Device, Tensor};
+use burn::tensor::Distribution;
+use rl::algo::flops::Product;
+
+/// The allocator `rl` runs with, so that the matmul's output buffers are reused as in training.
+#[global_allocator]
+static ALLOCATOR: mimalloc::MiMalloc = mimalloc::MiMalloc;
 
 /// (experiment file, SB3 algo, env id, solve threshold).
 const HEADLINE: [(&str, &str, &str, f64); 6] = [
@@ -21,16 +36,44 @@ const HEADLINE: [(&str, &str, &str, f64); 6] = [
     ("td3_pendulum.toml", "td3", "Pendulum-v1", -200.0),
 ];
 
-/// CPU seconds (user + system) of all waited-for child processes so far.
-fn children_cpu_seconds() -> f64 {
+/// CPU seconds (user + system) of `who` (`RUSAGE_SELF`, `RUSAGE_CHILDREN`) so far.
+fn cpu_seconds(who: libc::c_int) -> f64 {
     let mut usage = std::mem::MaybeUninit::<libc::rusage>::zeroed();
     // SAFETY: getrusage writes a complete rusage into the pointer it is given.
     let usage = unsafe {
-        libc::getrusage(libc::RUSAGE_CHILDREN, usage.as_mut_ptr());
+        libc::getrusage(who, usage.as_mut_ptr());
         usage.assume_init()
     };
     let secs = |t: libc::timeval| t.tv_sec as f64 + t.tv_usec as f64 * 1e-6;
     secs(usage.ru_utime) + secs(usage.ru_stime)
+}
+
+/// FLOP/s of flex's `product` on one thread: the best of five timings of at least 50 ms of CPU.
+fn matmul_rate(product: &Product) -> f64 {
+    let device = Device::flex();
+    let x = Tensor::<2>::random(
+        [product.batch, product.input],
+        Distribution::Default,
+        &device,
+    );
+    let w = Tensor::<2>::random(
+        [product.input, product.output],
+        Distribution::Default,
+        &device,
+    );
+    let best = (0..5)
+        .map(|_| {
+            let start = cpu_seconds(libc::RUSAGE_SELF);
+            let mut n = 0u32;
+            while cpu_seconds(libc::RUSAGE_SELF) - start < 0.05 {
+                // Flex computes eagerly: the product is done when `matmul` returns.
+                black_box(x.clone().matmul(w.clone()));
+                n += 1;
+            }
+            (cpu_seconds(libc::RUSAGE_SELF) - start) / f64::from(n)
+        })
+        .fold(f64::INFINITY, f64::min);
+    product.flop() / best
 }
 
 /// SB3's "Across seeds" row for (algo, env): (steps/s, steps/cpu-s, train s, final eval,
@@ -61,7 +104,13 @@ fn column(rows: &[Vec<String>], name: &str) -> usize {
 }
 
 fn main() {
+    // One thread for flex's matmul, as for the runs.
+    rayon::ThreadPoolBuilder::new()
+        .num_threads(1)
+        .build_global()
+        .expect("the global rayon pool is built once, before any tensor");
     let out = tempfile::tempdir().expect("temporary folder");
+    let mut arithmetic = Vec::new();
     println!(
         "{:<22} {:>9} {:>8} {:>11} {:>11} {:>14} {:>10}   | SB3 (1 core): {:>7} {:>9} {:>8} {:>22} {:>20}",
         "experiment",
@@ -88,7 +137,7 @@ fn main() {
         .filter(|(file, ..)| words.is_empty() || words.iter().any(|w| file.contains(w.as_str())));
     for (file, algo, env, threshold) in chosen {
         let config = format!("{}/experiments/{file}", env!("CARGO_MANIFEST_DIR"));
-        let before = children_cpu_seconds();
+        let before = cpu_seconds(libc::RUSAGE_CHILDREN);
         let status = Command::new(env!("CARGO_BIN_EXE_rl"))
             .args([
                 "run", &config, "--seeds", "0", "--jobs", "1", "-q", "--force", "--out",
@@ -98,7 +147,7 @@ fn main() {
             .status()
             .expect("rl runs");
         assert!(status.success(), "rl run {file} failed");
-        let cpu = children_cpu_seconds() - before;
+        let cpu = cpu_seconds(libc::RUSAGE_CHILDREN) - before;
         let name = file.trim_end_matches(".toml");
         let seed = out.path().join(name).join("seed_0");
         let meta: serde_json::Value =
@@ -137,6 +186,40 @@ fn main() {
             peer[2],
             peer[3],
             peer[4]
+        );
+        let experiment = rl::config::load(Path::new(&config), &[]).expect("a shipped experiment");
+        if let Some(work) = experiment.update_work() {
+            arithmetic.push((name.to_string(), work, train_cpu));
+        }
+    }
+    print_arithmetic(&arithmetic);
+}
+
+/// The updates' FLOPs per training CPU second beside flex's matmul rate on the same products.
+fn print_arithmetic(runs: &[(String, rl::algo::UpdateWork, f64)]) {
+    println!(
+        "\n{:<22} {:>8} {:>13} {:>11} {:>15} {:>16} {:>9}",
+        "update arithmetic",
+        "updates",
+        "MFLOP/update",
+        "total GFLOP",
+        "GFLOP/train-s",
+        "matmul GFLOP/s",
+        "of limit"
+    );
+    let mut rates = BTreeMap::new();
+    for (name, work, train_cpu) in runs {
+        let limit = work.rate_at(|p| *rates.entry(*p).or_insert_with(|| matmul_rate(p)));
+        let achieved = work.total_flop() / train_cpu;
+        println!(
+            "{:<22} {:>8} {:>13.2} {:>11.1} {:>15.1} {:>16.1} {:>8.0}%",
+            name,
+            work.updates,
+            work.flop_per_update() / 1e6,
+            work.total_flop() / 1e9,
+            achieved / 1e9,
+            limit / 1e9,
+            100.0 * achieved / limit
         );
     }
 }

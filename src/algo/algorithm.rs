@@ -4,6 +4,7 @@
 
 use std::path::Path;
 
+use super::flops::UpdateWork;
 use super::footprint::{CrossChecks, Footprint, RunShape};
 use crate::env::Env;
 use crate::hyper::Hyperparameters;
@@ -42,6 +43,12 @@ pub trait Algorithm: Hyperparameters {
     /// networks in training), for the memory check before a run; by default nothing more.
     fn footprint(&self, _run: &RunShape) -> Footprint {
         Footprint::default()
+    }
+
+    /// The matrix products of its training, counted from the network shapes (`make bench` sets
+    /// their rate beside the machine's matmul rate); by default not counted.
+    fn update_work(&self, _run: &RunShape) -> Option<UpdateWork> {
+        None
     }
 
     /// Trains on `session` until its step budget is spent (a planner: evaluates itself).

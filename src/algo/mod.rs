@@ -10,6 +10,7 @@ pub mod actor_critic;
 pub mod algorithm;
 pub mod control;
 pub mod diagnostics;
+pub mod flops;
 pub mod footprint;
 pub mod off_policy;
 pub mod off_policy_config;
@@ -21,5 +22,6 @@ pub mod tabular;
 pub mod value_based;
 
 pub use algorithm::{Algorithm, Kind};
+pub use flops::UpdateWork;
 pub use footprint::{CrossChecks, Footprint, RunShape};
 pub use registry::{ALGOS, AlgoConfig, AlgoEntry, find};

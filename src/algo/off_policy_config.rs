@@ -1,6 +1,7 @@
 //! The keys every off-policy learner shares (Stable-Baselines3's `OffPolicyAlgorithm`):
 //! replay, the training rhythm and the target update.
 
+use super::flops::off_policy_rounds;
 use super::footprint::{CrossChecks, Footprint, RunShape, TRAINED_PARAMETER_BYTES};
 use super::off_policy::Replay;
 use crate::hyper::hyperparameters;
@@ -49,6 +50,17 @@ impl OffPolicyConfig {
             )
         });
         c
+    }
+
+    /// Gradient steps over the run's budget: `gradient_steps` per training round.
+    pub fn updates(&self, run: &RunShape) -> u64 {
+        let rounds = off_policy_rounds(
+            run.total_steps,
+            run.num_envs,
+            self.learning_starts,
+            self.train_freq,
+        );
+        rounds * self.gradient_steps as u64
     }
 
     /// The replay buffer (with a sum tree when `prioritized`), the `trained` parameters (with

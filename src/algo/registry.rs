@@ -8,6 +8,7 @@ use std::path::Path;
 use serde::ser::SerializeMap;
 use serde::{Deserialize, Serialize, Serializer};
 
+use super::flops::UpdateWork;
 use super::footprint::{CrossChecks, Footprint, RunShape};
 use super::{
     Algorithm, Kind, actor_critic, control, planning, policy_gradient, tabular, value_based,
@@ -78,6 +79,13 @@ macro_rules! registry {
             pub fn footprint(&self, run: &RunShape) -> Footprint {
                 match self {
                     $(AlgoConfig::$variant(cfg) => cfg.footprint(run),)*
+                }
+            }
+
+            /// The matrix products of its training (see [`Algorithm::update_work`]).
+            pub fn update_work(&self, run: &RunShape) -> Option<UpdateWork> {
+                match self {
+                    $(AlgoConfig::$variant(cfg) => cfg.update_work(run),)*
                 }
             }
 

@@ -17,7 +17,7 @@ pub use locate::line_col;
 pub use seeds::Seeds;
 pub use shard::Shard;
 
-use crate::algo::{AlgoConfig, CrossChecks, Footprint, RunShape};
+use crate::algo::{AlgoConfig, CrossChecks, Footprint, RunShape, UpdateWork};
 pub use crate::env::EnvSection;
 use crate::env::{TimeLimit, make_env};
 pub use crate::nn::Backend;
@@ -159,6 +159,13 @@ impl Experiment {
     pub fn footprint(&self) -> Footprint {
         self.with_shape(|run| self.algo.footprint(run))
             .unwrap_or_default()
+    }
+
+    /// The matrix products of its training (`None` where the algorithm does not count them).
+    pub fn update_work(&self) -> Option<UpdateWork> {
+        self.with_shape(|run| self.algo.update_work(run))
+            .ok()
+            .flatten()
     }
 
     /// The fully resolved config as TOML (what `config.toml` in a run folder holds).

@@ -82,6 +82,7 @@ const ALGO_REGISTRY_ITEMS: &[&str] = &[
     "Footprint",
     "Kind",
     "RunShape",
+    "UpdateWork",
     "find",
     "registry",
 ];

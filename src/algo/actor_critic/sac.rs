@@ -16,6 +16,7 @@ use super::collect::{Collector, CollectorState};
 use super::sac_update::{SacCheckpoint, SacNets, SacOptimizers, SacUpdate, normals, update};
 use super::saved::{self, Actor, ActorKind, ActorPolicy, MODEL_FILE};
 use crate::algo::diagnostics::{DeviceMeans, MeansState};
+use crate::algo::flops::{Pass, UpdateWork};
 use crate::algo::off_policy::{OffPolicy, Settings};
 use crate::algo::off_policy_config::OffPolicyConfig;
 use crate::algo::{Algorithm, CrossChecks, Footprint, Kind, RunShape};
@@ -77,6 +78,21 @@ impl Algorithm for SacConfig {
         let (actor, critic) = self.policy.parameters(run, 2);
         self.off_policy
             .footprint(run, false, actor + 2 * critic, 2 * critic)
+    }
+
+    /// The twin critics trained and their targets forward; the actor forward for the next
+    /// action and trained through both (frozen) critics. The temperature's step is a scalar.
+    fn update_work(&self, run: &RunShape) -> Option<UpdateWork> {
+        let (obs, act, hidden) = (run.obs_dim(), run.act_dim(), &self.policy.net_arch[..]);
+        let (critic, actor) = ((obs + act, hidden, 1), (obs, hidden, 2 * act));
+        let batch = self.off_policy.batch_size;
+        let work = UpdateWork::new(self.off_policy.updates(run))
+            .mlp(Pass::Train, 2.0, batch, critic)
+            .mlp(Pass::Forward, 2.0, batch, critic)
+            .mlp(Pass::Forward, 1.0, batch, actor)
+            .mlp(Pass::Train, 1.0, batch, actor)
+            .mlp(Pass::ThroughInput, 2.0, batch, critic);
+        Some(work)
     }
 
     fn train(&self, session: &mut Session) -> anyhow::Result<()> {

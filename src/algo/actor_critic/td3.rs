@@ -15,6 +15,7 @@ use super::noise::{ActionNoise, NoiseConfig};
 use super::saved::{self, Actor, ActorKind, ActorPolicy, MODEL_FILE};
 use super::td3_update::{Td3Checkpoint, Td3Nets, Td3Optimizers, Td3Update, update};
 use crate::algo::diagnostics::{DeviceMeans, MeansState};
+use crate::algo::flops::{Pass, UpdateWork};
 use crate::algo::off_policy::{OffPolicy, Settings};
 use crate::algo::off_policy_config::OffPolicyConfig;
 use crate::algo::{Algorithm, CrossChecks, Footprint, Kind, RunShape};
@@ -88,6 +89,10 @@ impl Algorithm for Td3Config {
         self.off_policy.footprint(run, false, nets, nets)
     }
 
+    fn update_work(&self, run: &RunShape) -> Option<UpdateWork> {
+        Some(update_work(self, 2, run))
+    }
+
     fn train(&self, session: &mut Session) -> anyhow::Result<()> {
         train(self, 2, session)
     }
@@ -129,6 +134,10 @@ impl Algorithm for DdpgConfig {
             .footprint(run, false, actor + critic, actor + critic)
     }
 
+    fn update_work(&self, run: &RunShape) -> Option<UpdateWork> {
+        Some(update_work(&self.as_td3(), 1, run))
+    }
+
     fn train(&self, session: &mut Session) -> anyhow::Result<()> {
         train(&self.as_td3(), 1, session)
     }
@@ -149,6 +158,21 @@ impl Algorithm for DdpgConfig {
             run_dir,
         )?))
     }
+}
+
+/// `n_critics` critics trained and their targets forward, the target actor forward for the
+/// next action; every `policy_delay`-th step the actor trained through the first (frozen) critic.
+fn update_work(cfg: &Td3Config, n_critics: usize, run: &RunShape) -> UpdateWork {
+    let (obs, act, hidden) = (run.obs_dim(), run.act_dim(), &cfg.policy.net_arch[..]);
+    let (critic, actor) = ((obs + act, hidden, 1), (obs, hidden, act));
+    let (batch, critics) = (cfg.off_policy.batch_size, n_critics as f64);
+    let delayed = 1.0 / cfg.policy_delay as f64;
+    UpdateWork::new(cfg.off_policy.updates(run))
+        .mlp(Pass::Train, critics, batch, critic)
+        .mlp(Pass::Forward, critics, batch, critic)
+        .mlp(Pass::Forward, 1.0, batch, actor)
+        .mlp(Pass::Train, delayed, batch, actor)
+        .mlp(Pass::ThroughInput, delayed, batch, critic)
 }
 
 const DIAGNOSTICS: [&str; 3] = ["loss_pi", "loss_q", "q_mean"];

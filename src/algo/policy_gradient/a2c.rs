@@ -13,7 +13,7 @@ use super::a2c_update::{A2cOptimizers, A2cUpdate, update};
 use super::checkpoint::OnPolicyState;
 use super::rollout::{Collector, Normalization};
 use super::{explained_variance, saved};
-use crate::algo::{Algorithm, Footprint, Kind, RunShape};
+use crate::algo::{Algorithm, Footprint, Kind, RunShape, UpdateWork};
 use crate::buffer::RolloutBuffer;
 use crate::env::Env;
 use crate::hyper::{Checker, hyperparameters};
@@ -85,6 +85,13 @@ impl Algorithm for A2cConfig {
 
     fn footprint(&self, run: &RunShape) -> Footprint {
         super::footprint(&self.policy, self.n_steps, run)
+    }
+
+    /// One update per rollout of `n_steps × num_envs` rows.
+    fn update_work(&self, run: &RunShape) -> Option<UpdateWork> {
+        let rollout = self.n_steps * run.num_envs;
+        let updates = run.total_steps.div_ceil(rollout as u64);
+        Some(super::update_work(&self.policy, run, updates, rollout))
     }
 
     fn train(&self, session: &mut Session) -> anyhow::Result<()> {

@@ -12,6 +12,7 @@ pub mod saved;
 
 use std::path::Path;
 
+use crate::algo::flops::{Pass, UpdateWork};
 use crate::algo::footprint::{Footprint, RunShape, TRAINED_PARAMETER_BYTES, mlp_parameters};
 use crate::buffer::RolloutBuffer;
 use crate::env::{Env, Space};
@@ -50,6 +51,31 @@ pub fn footprint(policy: &PolicyConfig, n_steps: usize, run: &RunShape) -> Footp
             "algo.policy.net_arch",
             nets.saturating_mul(TRAINED_PARAMETER_BYTES),
         )
+}
+
+/// `updates` minibatch steps of `batch` rows through the policy and value nets (separate, or
+/// one trunk with a head each). A Gaussian's log σ is a free parameter, not a layer.
+pub fn update_work(
+    policy: &PolicyConfig,
+    run: &RunShape,
+    updates: u64,
+    batch: usize,
+) -> UpdateWork {
+    let (obs, head) = (run.obs_dim(), run.action_outputs());
+    let work = UpdateWork::new(updates);
+    let hidden = &policy.net_arch;
+    match hidden.split_last() {
+        Some((&last, trunk)) if policy.share_features_extractor => work
+            .mlp(Pass::Train, 1.0, batch, (obs, trunk, last))
+            // The heads are trained and pass their gradient on to the trunk: three products.
+            .mlp(Pass::Forward, 3.0, batch, (last, &[], head))
+            .mlp(Pass::Forward, 3.0, batch, (last, &[], 1)),
+        _ => {
+            let (policy_net, value_net) = ((obs, &hidden[..], head), (obs, &hidden[..], 1));
+            work.mlp(Pass::Train, 1.0, batch, policy_net)
+                .mlp(Pass::Train, 1.0, batch, value_net)
+        }
+    }
 }
 
 /// Neural policies read a flat vector of floats: the env needs a `Box` observation space.

@@ -12,7 +12,7 @@ use super::checkpoint::{MinibatchOrder, OnPolicyState};
 use super::ppo_update::{PpoUpdate, update};
 use super::rollout::{Collector, Normalization};
 use super::{explained_variance, saved};
-use crate::algo::{Algorithm, CrossChecks, Footprint, Kind, RunShape};
+use crate::algo::{Algorithm, CrossChecks, Footprint, Kind, RunShape, UpdateWork};
 use crate::buffer::RolloutBuffer;
 use crate::env::Env;
 use crate::hyper::{Checker, hyperparameters};
@@ -107,6 +107,16 @@ impl Algorithm for PpoConfig {
 
     fn footprint(&self, run: &RunShape) -> Footprint {
         super::footprint(&self.policy, self.n_steps, run)
+    }
+
+    /// `n_epochs` passes over each rollout in minibatches of `batch_size` (a `target_kl` stop
+    /// takes fewer).
+    fn update_work(&self, run: &RunShape) -> Option<UpdateWork> {
+        let rollout = self.n_steps * run.num_envs;
+        let rollouts = run.total_steps.div_ceil(rollout as u64);
+        let minibatches = (self.n_epochs * rollout.div_ceil(self.batch_size)) as u64;
+        let (updates, batch) = (rollouts * minibatches, self.batch_size);
+        Some(super::update_work(&self.policy, run, updates, batch))
     }
 
     fn train(&self, session: &mut Session) -> anyhow::Result<()> {

@@ -18,6 +18,7 @@ use serde::{Deserialize, Serialize};
 use super::dqn_update::{DqnUpdate, update};
 use super::greedy::{self, GreedyPolicy, MODEL_FILE};
 use crate::algo::diagnostics::{DeviceMeans, MeansState};
+use crate::algo::flops::{Pass, UpdateWork};
 use crate::algo::footprint::mlp_parameters;
 use crate::algo::off_policy::{OffPolicy, Prioritization, Settings};
 use crate::algo::off_policy_config::OffPolicyConfig;
@@ -109,6 +110,19 @@ impl Algorithm for DqnConfig {
     fn footprint(&self, run: &RunShape) -> Footprint {
         let q = mlp_parameters(run.obs_dim(), &self.policy.net_arch, run.action_outputs());
         self.off_policy.footprint(run, self.prioritized, q, q)
+    }
+
+    /// The online net trained on a minibatch; the target net (and, double, the online net
+    /// choosing a*) forward on the next observations. Dueling streams: one value output more.
+    fn update_work(&self, run: &RunShape) -> Option<UpdateWork> {
+        let outputs = run.action_outputs() + usize::from(self.dueling);
+        let q = (run.obs_dim(), &self.policy.net_arch[..], outputs);
+        let batch = self.off_policy.batch_size;
+        let next = if self.double { 2.0 } else { 1.0 };
+        let work = UpdateWork::new(self.off_policy.updates(run))
+            .mlp(Pass::Train, 1.0, batch, q)
+            .mlp(Pass::Forward, next, batch, q);
+        Some(work)
     }
 
     fn train(&self, session: &mut Session) -> anyhow::Result<()> {
