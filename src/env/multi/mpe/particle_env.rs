@@ -127,10 +127,11 @@ impl ParticleEnv {
         self.steps
     }
 
-    /// Overwrites the whole world as if `reset()` had produced it (step count zero) and writes
-    /// every agent's observation. `world` must have this env's entities (as [`Self::world`]
-    /// returns them); only their state and properties may differ.
-    pub fn set_world(&mut self, world: World, out: &mut MultiStep) {
+    /// Overwrites the whole world and the episode's step count (0: as if `reset()` had produced
+    /// the world) and writes every agent's observation, rewards zero and flags false. `world`
+    /// must have this env's entities (as [`Self::world`] returns them); only their state and
+    /// properties may differ.
+    pub fn set_world(&mut self, world: World, steps: u32, out: &mut MultiStep) {
         let names = |w: &World| -> Vec<String> {
             (0..w.num_entities())
                 .map(|i| w.entity(i).name.clone())
@@ -143,7 +144,7 @@ impl ParticleEnv {
             self.spec.id
         );
         self.world = world;
-        self.steps = 0;
+        self.steps = steps;
         self.begin(out);
     }
 
