@@ -551,6 +551,7 @@ fn actions<'a>(
             None => return Err(format!("no action for agent {agent}")),
         }
     }
+    let values: &'a Vec<Vec<f32>> = values;
     let mut continuous = values.iter();
     Ok(discrete
         .into_iter()

@@ -330,3 +330,81 @@ impl MultiAgentEnv for ParticleEnv {
         Box::new(self.clone())
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::env::EnvOptions;
+    use crate::env::multi::registry::make_particle_env;
+
+    fn env(id: &str, continuous: bool) -> ParticleEnv {
+        let options = EnvOptions {
+            continuous_actions: Some(continuous),
+            ..EnvOptions::default()
+        };
+        make_particle_env(id, &options).unwrap()
+    }
+
+    #[test]
+    fn resets_are_reproducible_and_drawn_from_mpe2s_ranges() {
+        let mut tag = env("simple_tag_v3", false);
+        let mut out = MultiStep::new(tag.spec());
+        tag.reset(Some(7), &mut out);
+        let first = tag.world().clone();
+        tag.reset(None, &mut out);
+        assert_ne!(tag.world(), &first);
+        tag.reset(Some(7), &mut out);
+        assert_eq!(tag.world(), &first);
+        for agent in &first.agents {
+            assert!(agent.p_pos.iter().all(|x| (-1.0..1.0).contains(x)));
+            assert_eq!((agent.p_vel, agent.c.as_slice()), ([0.0; 2], &[0.0; 2][..]));
+        }
+        for obstacle in &first.landmarks {
+            assert!(obstacle.p_pos.iter().all(|x| (-0.9..0.9).contains(x)));
+        }
+        assert_eq!(tag.steps(), 0);
+    }
+
+    /// A continuous `+x` push equals the discrete one; entries outside [0, 1] are clipped.
+    #[test]
+    fn continuous_actions_decode_like_discrete_ones_after_clipping() {
+        let mut discrete = env("simple_v3", false);
+        let mut continuous = env("simple_v3", true);
+        let (mut a, mut b) = (
+            MultiStep::new(discrete.spec()),
+            MultiStep::new(continuous.spec()),
+        );
+        discrete.reset(Some(1), &mut a);
+        continuous.reset(Some(1), &mut b);
+        discrete.step(&[Action::Discrete(2)], &mut a);
+        continuous.step(&[Action::Continuous(&[0.3, -1.0, 2.0, 0.0, 0.0])], &mut b);
+        assert_eq!(a, b);
+        assert_eq!(discrete.world(), continuous.world());
+    }
+
+    #[test]
+    fn the_speaker_utters_a_one_hot_and_every_agent_is_truncated_on_max_cycles() {
+        let mut env = env("simple_speaker_listener_v4", false);
+        let mut out = MultiStep::new(env.spec());
+        env.reset(Some(2), &mut out);
+        for t in 1..=25 {
+            env.step(&[Action::Discrete(1), Action::Discrete(0)], &mut out);
+            assert_eq!(out.truncations, [t == 25; 2]);
+        }
+        assert_eq!(env.world().agents[0].c, [0.0, 1.0, 0.0]);
+        assert_eq!(out.observations[1][8..], [0.0, 1.0, 0.0]);
+        assert!(out.episode_over());
+        assert_eq!(out.rewards[0], out.rewards[1]);
+    }
+
+    #[test]
+    #[should_panic(expected = "reset first")]
+    fn stepping_an_ended_episode_panics() {
+        let mut env = env("simple_v3", false);
+        let mut out = MultiStep::new(env.spec());
+        env.reset(Some(0), &mut out);
+        for _ in 0..26 {
+            env.step(&[Action::Discrete(0)], &mut out);
+        }
+    }
+}
