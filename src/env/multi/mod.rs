@@ -95,6 +95,13 @@ pub trait MultiAgentEnv: Send + Sync {
     /// Applies one action per agent, in agent order, and writes what every agent gets back.
     fn step(&mut self, actions: &[Action<'_>], out: &mut MultiStep);
 
+    /// Named diagnostics of the current state, for a learner to record; empty where the env
+    /// has none. simple_spread: collisions, occupied landmarks and min distances, the team's
+    /// view of MPE2's `benchmark_data` ([`mpe::SimpleSpread::benchmark_data`]).
+    fn diagnostics(&self) -> Vec<(&'static str, f64)> {
+        Vec::new()
+    }
+
     /// Everything needed to continue exactly from here (for checkpoints).
     fn snapshot(&self) -> EnvSnapshot;
 

@@ -45,4 +45,9 @@ pub trait Scenario: Send + Sync + std::fmt::Debug {
 
     /// `observation(agent, world)`, appended to `out` in float64.
     fn observation(&self, agent: usize, world: &World, out: &mut Vec<f64>);
+
+    /// Named diagnostics of `world` (see [`crate::env::multi::MultiAgentEnv::diagnostics`]).
+    fn diagnostics(&self, _world: &World) -> Vec<(&'static str, f64)> {
+        Vec::new()
+    }
 }

@@ -275,6 +275,10 @@ impl MultiAgentEnv for ParticleEnv {
         self.observe(out);
     }
 
+    fn diagnostics(&self) -> Vec<(&'static str, f64)> {
+        self.scenario.diagnostics(&self.world)
+    }
+
     fn snapshot(&self) -> EnvSnapshot {
         let mut state = Vec::new();
         for i in 0..self.world.num_entities() {

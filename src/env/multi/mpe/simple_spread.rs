@@ -121,6 +121,28 @@ impl Scenario for SimpleSpread {
         reward
     }
 
+    /// The team's view of [`SimpleSpread::benchmark_data`], as the MADDPG paper reports it:
+    /// `collisions` (pairs of distinct agents in contact), `occupied_landmarks` and `min_dists`.
+    fn diagnostics(&self, world: &World) -> Vec<(&'static str, f64)> {
+        let per_agent: Vec<SpreadBenchmark> = (0..world.agents.len())
+            .map(|i| self.benchmark_data(i, world))
+            .collect();
+        // Each agent's count includes itself; each pair is counted by both of its agents.
+        let others: u32 = per_agent
+            .iter()
+            .map(|b| b.collisions.saturating_sub(1))
+            .sum();
+        let first = per_agent.first();
+        vec![
+            ("collisions", f64::from(others / 2)),
+            (
+                "occupied_landmarks",
+                first.map_or(0.0, |b| f64::from(b.occupied_landmarks)),
+            ),
+            ("min_dists", first.map_or(0.0, |b| b.min_dists)),
+        ]
+    }
+
     /// `vel, pos, landmark_j - self, other - self, other.c`.
     fn observation(&self, agent: usize, world: &World, out: &mut Vec<f64>) {
         let me = &world.agents[agent];
@@ -178,6 +200,20 @@ mod tests {
         let two = spread.benchmark_data(2, &world);
         assert_eq!((two.collisions, two.occupied_landmarks), (1, 2));
         assert_eq!(two.min_dists, zero.min_dists);
+    }
+
+    #[test]
+    fn diagnostics_count_colliding_pairs_once() {
+        let (spread, world) = world();
+        let min_dists = spread.benchmark_data(0, &world).min_dists;
+        assert_eq!(
+            spread.diagnostics(&world),
+            [
+                ("collisions", 1.0),
+                ("occupied_landmarks", 2.0),
+                ("min_dists", min_dists)
+            ]
+        );
     }
 
     #[test]
