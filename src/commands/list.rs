@@ -1,6 +1,8 @@
 //! `rl envs` and `rl algos`: what the registries hold.
 
 use crate::algo::ALGOS;
+use crate::env::EnvOptions;
+use crate::env::multi::{MULTI_AGENT_REGISTRY, make_multi_env};
 use crate::env::registry::{REGISTRY, spec_of};
 use crate::error::UsageError;
 
@@ -22,6 +24,22 @@ pub fn envs() -> String {
         if !entry.options.is_empty() {
             out += &format!("    options:     {}\n", entry.options.join(", "));
         }
+    }
+    out += "\nMulti-agent (PettingZoo's parallel API; no algorithm trains on them yet):\n";
+    for entry in MULTI_AGENT_REGISTRY {
+        let env = make_multi_env(entry.id, &EnvOptions::default())
+            .expect("every registered env builds with default options");
+        let spec = env.spec();
+        out += &format!("{}  ({}; multi-agent)\n", entry.id, entry.summary);
+        for (i, agent) in spec.agents.iter().enumerate() {
+            out += &format!(
+                "    {agent}: observation {}, action {}\n",
+                spec.observation_spaces[i].describe(),
+                spec.action_spaces[i].describe()
+            );
+        }
+        out += &format!("    episode:     max_cycles = {}\n", spec.max_cycles);
+        out += &format!("    options:     {}\n", entry.options.join(", "));
     }
     out
 }

@@ -14,6 +14,7 @@ use serde::de::IgnoredAny;
 use super::locate::{line_col, path_at, position_of};
 use super::{EnvSection, Experiment, ExperimentSection};
 use crate::algo::{ALGOS, Kind, RunShape, find};
+use crate::env::multi::{is_multi_agent, make_multi_env};
 use crate::env::{TimeLimit, make_env};
 use crate::error::UsageError;
 use crate::hyper::Checker;
@@ -285,6 +286,10 @@ fn check(exp: &Experiment) -> Vec<(String, String)> {
     );
     c.extend(env_check);
     let mut errors = c.into_errors();
+    if is_multi_agent(&exp.env.id) {
+        errors.extend(check_multi_agent(exp));
+        return errors;
+    }
     match make_env(&exp.env.id, &exp.env.options()) {
         Err(e) => errors.push((format!("env.{}", e.key), e.message)),
         Ok(env) => {
@@ -306,6 +311,31 @@ fn check(exp: &Experiment) -> Vec<(String, String)> {
             }
         }
     }
+    errors
+}
+
+/// A multi-agent env's options, then the refusal: every registered algorithm is single-agent
+/// (the multi-agent learners will pass their own check here).
+fn check_multi_agent(exp: &Experiment) -> Vec<(String, String)> {
+    let id = &exp.env.id;
+    if let Err(e) = make_multi_env(id, &exp.env.options()) {
+        return vec![(format!("env.{}", e.key), e.message)];
+    }
+    let mut errors = Vec::new();
+    if exp.env.max_episode_steps.is_some() {
+        errors.push((
+            "env.max_episode_steps".to_string(),
+            format!("does not apply to the multi-agent env {id}; its episode length is max_cycles"),
+        ));
+    }
+    errors.push((
+        "algo.name".to_string(),
+        format!(
+            "`{}` is a single-agent algorithm and `{id}` a multi-agent env (PettingZoo's parallel \
+             API); rl has no multi-agent algorithm yet",
+            exp.algo.name()
+        ),
+    ));
     errors
 }
 

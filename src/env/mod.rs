@@ -4,10 +4,12 @@
 //! Internal state is kept in the precision gymnasium uses (mostly float64); observations are f32.
 //! A discrete observation (toy-text envs) is written as one f32 holding the state index.
 //! The exception is [`linear`]: rl's own linear-quadratic envs, on which LQR is exact.
+//! Multi-agent envs (PettingZoo's parallel API, MPE2's particle envs) live in [`multi`].
 
 pub mod classic;
 pub mod linear;
 pub mod model;
+pub mod multi;
 pub mod normalize;
 pub mod registry;
 mod section;

@@ -4,6 +4,7 @@ use serde::{Deserialize, Serialize};
 
 use super::classic::{Acrobot, CartPole, MountainCar, MountainCarContinuous, Pendulum};
 use super::linear::LinearEnv;
+use super::multi::{MULTI_AGENT_REGISTRY, is_multi_agent};
 use super::toy_text::{DiscreteEnv, frozen_lake_map};
 use super::{Env, EnvSpec};
 
@@ -24,6 +25,66 @@ pub struct EnvOptions {
     /// Pendulum: gravity (default 10.0).
     #[serde(skip_serializing_if = "Option::is_none")]
     pub g: Option<f64>,
+    /// simple_spread (agents and landmarks, default 3) and simple_adversary (good agents and
+    /// landmarks, default 2): MPE2's `N`.
+    #[serde(rename = "N", skip_serializing_if = "Option::is_none")]
+    pub n: Option<usize>,
+    /// simple_spread and simple_reference: weight of the agent's own reward against the
+    /// shared one (default 0.5).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub local_ratio: Option<f64>,
+    /// Particle envs: steps per episode; every agent is truncated on this step (default 25).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub max_cycles: Option<u32>,
+    /// Particle envs: `Box(0, 1)` actions instead of `Discrete` (default false).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub continuous_actions: Option<bool>,
+    /// simple_tag: prey (default 1).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub num_good: Option<usize>,
+    /// simple_tag: predators (default 3).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub num_adversaries: Option<usize>,
+    /// simple_tag: obstacles (default 2).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub num_obstacles: Option<usize>,
+}
+
+impl EnvOptions {
+    /// Every option key with whether it is given.
+    fn given(&self) -> [(&'static str, bool); 11] {
+        [
+            ("map_name", self.map_name.is_some()),
+            ("is_slippery", self.is_slippery.is_some()),
+            ("desc", self.desc.is_some()),
+            ("g", self.g.is_some()),
+            ("N", self.n.is_some()),
+            ("local_ratio", self.local_ratio.is_some()),
+            ("max_cycles", self.max_cycles.is_some()),
+            ("continuous_actions", self.continuous_actions.is_some()),
+            ("num_good", self.num_good.is_some()),
+            ("num_adversaries", self.num_adversaries.is_some()),
+            ("num_obstacles", self.num_obstacles.is_some()),
+        ]
+    }
+
+    /// An error for the first given option that `entry` does not take.
+    pub fn check_applicable(&self, entry: &Registered) -> Result<(), OptionError> {
+        for (key, given) in self.given() {
+            if given && !entry.options.contains(&key) {
+                let takes = if entry.options.is_empty() {
+                    "it takes no options".to_string()
+                } else {
+                    format!("it takes: {}", entry.options.join(", "))
+                };
+                return Err(OptionError {
+                    key,
+                    message: format!("option `{key}` does not apply to {}; {takes}", entry.id),
+                });
+            }
+        }
+        Ok(())
+    }
 }
 
 /// An option that the chosen env does not accept or a value it rejects.
@@ -103,8 +164,21 @@ pub const REGISTRY: &[Registered] = &[
 
 /// Builds the base env `id` (no time limit; see [`super::TimeLimit`]) with `options`.
 pub fn make_env(id: &str, options: &EnvOptions) -> Result<Box<dyn Env>, OptionError> {
+    if is_multi_agent(id) {
+        return Err(OptionError {
+            key: "id",
+            message: format!(
+                "`{id}` is a multi-agent env (PettingZoo's parallel API); it needs a \
+                 multi-agent algorithm, and rl has none yet"
+            ),
+        });
+    }
     let Some(entry) = REGISTRY.iter().find(|r| r.id == id) else {
-        let ids: Vec<&str> = REGISTRY.iter().map(|r| r.id).collect();
+        let ids: Vec<&str> = REGISTRY
+            .iter()
+            .chain(MULTI_AGENT_REGISTRY)
+            .map(|r| r.id)
+            .collect();
         return Err(OptionError {
             key: "id",
             message: format!(
@@ -114,24 +188,7 @@ pub fn make_env(id: &str, options: &EnvOptions) -> Result<Box<dyn Env>, OptionEr
             ),
         });
     };
-    for (key, given) in [
-        ("map_name", options.map_name.is_some()),
-        ("is_slippery", options.is_slippery.is_some()),
-        ("desc", options.desc.is_some()),
-        ("g", options.g.is_some()),
-    ] {
-        if given && !entry.options.contains(&key) {
-            let takes = if entry.options.is_empty() {
-                "it takes no options".to_string()
-            } else {
-                format!("it takes: {}", entry.options.join(", "))
-            };
-            return Err(OptionError {
-                key,
-                message: format!("option `{key}` does not apply to {id}; {takes}"),
-            });
-        }
-    }
+    options.check_applicable(entry)?;
     Ok(match id {
         "CartPole-v1" => Box::new(CartPole::new()),
         "Pendulum-v1" => {

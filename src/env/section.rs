@@ -32,6 +32,27 @@ pub struct EnvSection {
     /// Pendulum: gravity.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub g: Option<f64>,
+    /// simple_spread, simple_adversary: MPE2's `N`.
+    #[serde(rename = "N", default, skip_serializing_if = "Option::is_none")]
+    pub n: Option<usize>,
+    /// simple_spread, simple_reference: the local reward's weight.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub local_ratio: Option<f64>,
+    /// Particle envs: steps per episode.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub max_cycles: Option<u32>,
+    /// Particle envs: `Box(0, 1)` actions instead of `Discrete`.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub continuous_actions: Option<bool>,
+    /// simple_tag: prey.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub num_good: Option<usize>,
+    /// simple_tag: predators.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub num_adversaries: Option<usize>,
+    /// simple_tag: obstacles.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub num_obstacles: Option<usize>,
 }
 
 impl EnvSection {
@@ -42,6 +63,13 @@ impl EnvSection {
             is_slippery: self.is_slippery,
             desc: self.desc.clone(),
             g: self.g,
+            n: self.n,
+            local_ratio: self.local_ratio,
+            max_cycles: self.max_cycles,
+            continuous_actions: self.continuous_actions,
+            num_good: self.num_good,
+            num_adversaries: self.num_adversaries,
+            num_obstacles: self.num_obstacles,
         }
     }
 }

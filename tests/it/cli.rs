@@ -367,6 +367,45 @@ fn validate_prints_the_resolved_config() {
 }
 
 #[test]
+fn multi_agent_envs_are_refused_to_single_agent_algorithms_after_their_options_are_checked() {
+    let spread = GOOD.replace(
+        r#"id = "CliffWalking-v0""#,
+        "id = \"simple_spread_v3\"\nN = 4\nlocal_ratio = 0.25",
+    );
+    assert_rejected(
+        Some(&spread),
+        &[],
+        &[
+            "algo.name",
+            "`q_learning` is a single-agent algorithm",
+            "multi-agent env",
+        ],
+    );
+    let bad_n = spread.replace("N = 4", "N = 0");
+    assert_rejected(Some(&bad_n), &[], &["env.N", "must be >= 1"]);
+    let tag = GOOD.replace(
+        r#"id = "CliffWalking-v0""#,
+        "id = \"simple_tag_v3\"\nnum_adversaries = 0",
+    );
+    assert_rejected(Some(&tag), &[], &["env.num_adversaries", "must be >= 1"]);
+    let misplaced = GOOD.replace(r#"id = "CliffWalking-v0""#, "id = \"simple_v3\"\nN = 2");
+    assert_rejected(
+        Some(&misplaced),
+        &[],
+        &["env.N", "does not apply to simple_v3"],
+    );
+    let on_single = GOOD.replace(
+        r#"id = "CliffWalking-v0""#,
+        "id = \"CliffWalking-v0\"\nmax_cycles = 10",
+    );
+    assert_rejected(
+        Some(&on_single),
+        &[],
+        &["env.max_cycles", "does not apply to CliffWalking-v0"],
+    );
+}
+
+#[test]
 fn listings() {
     let dir = tempfile::tempdir().unwrap();
     let envs = String::from_utf8(rl(&["envs"], dir.path()).stdout).unwrap();
@@ -381,6 +420,24 @@ fn listings() {
         assert!(envs.contains(id), "{id} missing from rl envs");
     }
     assert!(envs.contains("Box(-2.0, 2.0, (1,), float32)"), "{envs}");
+    for id in [
+        "simple_v3",
+        "simple_spread_v3",
+        "simple_adversary_v3",
+        "simple_tag_v3",
+        "simple_speaker_listener_v4",
+        "simple_reference_v3",
+    ] {
+        assert!(
+            envs.contains(&format!("{id}  (")),
+            "{id} missing from rl envs"
+        );
+    }
+    assert!(envs.contains("multi-agent"), "{envs}");
+    assert!(
+        envs.contains("agent_0: observation Box(-inf, inf, (18,), float32), action Discrete(5)"),
+        "{envs}"
+    );
     let algos = String::from_utf8(rl(&["algos"], dir.path()).stdout).unwrap();
     assert!(
         algos.contains("sarsa_lambda")

@@ -11,6 +11,7 @@ mod fixtures;
 mod fuzz;
 mod golden;
 mod learning;
+mod mpe_fixtures;
 mod neural;
 mod off_policy;
 mod report;
