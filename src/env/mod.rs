@@ -3,8 +3,10 @@
 //! Every environment reproduces gymnasium 1.x step for step (see `../shared/fixtures/gymnasium`).
 //! Internal state is kept in the precision gymnasium uses (mostly float64); observations are f32.
 //! A discrete observation (toy-text envs) is written as one f32 holding the state index.
-//! The exception is [`linear`]: rl's own linear-quadratic envs, on which LQR is exact.
+//! The exceptions are [`linear`] (rl's own linear-quadratic envs, on which LQR is exact) and
+//! [`bandit`] (multi-armed bandits).
 
+pub mod bandit;
 pub mod classic;
 pub mod linear;
 pub mod model;
@@ -128,6 +130,12 @@ pub trait Env: Send + Sync {
     /// The exact linear-quadratic model, where the env has one (rl's linear envs): planners
     /// then use its derivatives instead of finite differences.
     fn linear_quadratic(&self) -> Option<LinearQuadratic<'_>> {
+        None
+    }
+
+    /// The true mean reward of each arm of a multi-armed bandit (None for other envs), from
+    /// which learners record their pseudo-regret.
+    fn bandit_means(&self) -> Option<&[f64]> {
         None
     }
 

@@ -2,6 +2,7 @@
 
 use serde::{Deserialize, Serialize};
 
+use super::bandit::{BanditEnv, Rewards};
 use super::classic::{Acrobot, CartPole, MountainCar, MountainCarContinuous, Pendulum};
 use super::linear::LinearEnv;
 use super::toy_text::{DiscreteEnv, frozen_lake_map};
@@ -24,6 +25,16 @@ pub struct EnvOptions {
     /// Pendulum: gravity (default 10.0).
     #[serde(skip_serializing_if = "Option::is_none")]
     pub g: Option<f64>,
+    /// Bandits: the number of arms K ≥ 2 (default 10), their means drawn per run.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub arms: Option<usize>,
+    /// Bandits: the arms' true means (fixes K; Bernoulli means in [0, 1]).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub means: Option<Vec<f64>>,
+    /// Bandits without `means`: the seed their means are drawn from (the runner sets the run's
+    /// seed; not a config key).
+    #[serde(skip)]
+    pub instance_seed: Option<u64>,
 }
 
 /// An option that the chosen env does not accept or a value it rejects.
@@ -90,6 +101,16 @@ pub const REGISTRY: &[Registered] = &[
         summary: "pick up and drop off a passenger",
     },
     Registered {
+        id: "BernoulliBandit-v0",
+        options: &["arms", "means"],
+        summary: "rl's own: K-armed bandit paying 1 with probability μᵢ (means given or drawn U(0, 1) per run)",
+    },
+    Registered {
+        id: "GaussianBandit-v0",
+        options: &["arms", "means"],
+        summary: "rl's own: K-armed bandit paying N(μᵢ, 1); means drawn N(0, 1) per run is S&B's 10-armed testbed",
+    },
+    Registered {
         id: "DoubleIntegrator-v0",
         options: &[],
         summary: "rl's own, not gymnasium: push a mass to rest at the origin; linear, quadratic cost",
@@ -119,6 +140,8 @@ pub fn make_env(id: &str, options: &EnvOptions) -> Result<Box<dyn Env>, OptionEr
         ("is_slippery", options.is_slippery.is_some()),
         ("desc", options.desc.is_some()),
         ("g", options.g.is_some()),
+        ("arms", options.arms.is_some()),
+        ("means", options.means.is_some()),
     ] {
         if given && !entry.options.contains(&key) {
             let takes = if entry.options.is_empty() {
@@ -174,6 +197,21 @@ pub fn make_env(id: &str, options: &EnvOptions) -> Result<Box<dyn Env>, OptionEr
             options.is_slippery.unwrap_or(false),
         )),
         "Taxi-v3" => Box::new(DiscreteEnv::taxi()),
+        "BernoulliBandit-v0" | "GaussianBandit-v0" => {
+            let rewards = if id == "BernoulliBandit-v0" {
+                Rewards::Bernoulli
+            } else {
+                Rewards::Gaussian
+            };
+            let means = BanditEnv::means_for(
+                rewards,
+                options.arms,
+                options.means.as_deref(),
+                options.instance_seed.unwrap_or(0),
+            )
+            .map_err(|(key, message)| OptionError { key, message })?;
+            Box::new(BanditEnv::new(id, rewards, means))
+        }
         "DoubleIntegrator-v0" => Box::new(LinearEnv::double_integrator()),
         "CartPoleLinear-v0" => Box::new(LinearEnv::cartpole_linear()),
         _ => unreachable!("every registered id has a constructor"),

@@ -32,6 +32,16 @@ pub struct EnvSection {
     /// Pendulum: gravity.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub g: Option<f64>,
+    /// Bandits: the number of arms K (default 10; means drawn per run).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub arms: Option<usize>,
+    /// Bandits: the arms' true means (fixes K).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub means: Option<Vec<f64>>,
+    /// The run seed a bandit without `means` draws its means from: set per seed by
+    /// [`EnvSection::for_run`], never read from a file.
+    #[serde(skip)]
+    pub instance_seed: Option<u64>,
 }
 
 impl EnvSection {
@@ -42,6 +52,18 @@ impl EnvSection {
             is_slippery: self.is_slippery,
             desc: self.desc.clone(),
             g: self.g,
+            arms: self.arms,
+            means: self.means.clone(),
+            instance_seed: self.instance_seed,
+        }
+    }
+
+    /// This section as run seed `seed` makes its envs: a problem drawn per run (a bandit's
+    /// means) is drawn from that seed, the same in the training and evaluation envs.
+    pub fn for_run(&self, seed: u64) -> Self {
+        Self {
+            instance_seed: Some(seed),
+            ..self.clone()
         }
     }
 }

@@ -74,6 +74,10 @@ impl Env for TimeLimit {
         self.env.model()
     }
 
+    fn bandit_means(&self) -> Option<&[f64]> {
+        self.env.bandit_means()
+    }
+
     fn linear_quadratic(&self) -> Option<LinearQuadratic<'_>> {
         self.env.linear_quadratic()
     }
