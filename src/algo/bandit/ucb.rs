@@ -48,12 +48,14 @@ impl Algorithm for UcbConfig {
     }
 }
 
-/// The learner's state: sample means x̄ⱼ, pulls nⱼ, and the indices of the last choice.
+/// The learner's state: sample means x̄ⱼ, pulls nⱼ (and 1/√nⱼ, so that a choice takes one
+/// square root), and the indices of the last choice.
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
 pub struct Ucb {
     c: f64,
     mean: Vec<f64>,
     n: Vec<u64>,
+    inv_sqrt_n: Vec<f64>,
     pulls: u64,
     #[serde(skip)]
     index: Vec<f64>,
@@ -65,6 +67,7 @@ impl Ucb {
             c,
             mean: vec![0.0; arms],
             n: vec![0; arms],
+            inv_sqrt_n: vec![0.0; arms],
             pulls: 0,
             index: vec![0.0; arms],
         }
@@ -72,8 +75,12 @@ impl Ucb {
 
     /// x̄ⱼ + c √(ln n / nⱼ) of a pulled arm j.
     pub fn index_of(&self, j: usize) -> f64 {
-        let ln_n = (self.pulls as f64).ln();
-        self.mean[j] + self.c * (ln_n / self.n[j] as f64).sqrt()
+        self.mean[j] + self.bonus_scale() * self.inv_sqrt_n[j]
+    }
+
+    /// c √(ln n).
+    fn bonus_scale(&self) -> f64 {
+        self.c * (self.pulls as f64).ln().sqrt()
     }
 }
 
@@ -83,10 +90,14 @@ impl Agent for Ucb {
         if let Some(j) = self.n.iter().position(|&n| n == 0) {
             return j;
         }
-        let c_ln_n = self.c * self.c * (self.pulls as f64).ln();
+        let scale = self.bonus_scale();
         self.index.resize(self.mean.len(), 0.0);
-        for (i, (m, n)) in self.index.iter_mut().zip(self.mean.iter().zip(&self.n)) {
-            *i = m + (c_ln_n / *n as f64).sqrt();
+        for (i, (m, s)) in self
+            .index
+            .iter_mut()
+            .zip(self.mean.iter().zip(&self.inv_sqrt_n))
+        {
+            *i = m + scale * s;
         }
         argmax_random_tie(&self.index, rng)
     }
@@ -94,7 +105,9 @@ impl Agent for Ucb {
     fn update(&mut self, arm: usize, reward: f64) {
         self.pulls += 1;
         self.n[arm] += 1;
-        self.mean[arm] += (reward - self.mean[arm]) / self.n[arm] as f64;
+        let n = self.n[arm] as f64;
+        self.mean[arm] += (reward - self.mean[arm]) / n;
+        self.inv_sqrt_n[arm] = 1.0 / n.sqrt();
     }
 
     fn greedy(&self) -> (usize, f64) {
