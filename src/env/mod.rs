@@ -7,7 +7,9 @@
 //! [`bandit`] (multi-armed bandits).
 
 pub mod bandit;
+pub mod bit_flipping;
 pub mod classic;
+pub mod goal;
 pub mod linear;
 pub mod model;
 pub mod normalize;
@@ -136,6 +138,12 @@ pub trait Env: Send + Sync {
     /// The true mean reward of each arm of a multi-armed bandit (None for other envs), from
     /// which learners record their pseudo-regret.
     fn bandit_means(&self) -> Option<&[f64]> {
+        None
+    }
+
+    /// The goal structure of a goal-conditioned env (None for other envs), for hindsight
+    /// experience replay.
+    fn goal_env(&self) -> Option<&dyn goal::GoalEnv> {
         None
     }
 

@@ -3,6 +3,7 @@
 use serde::{Deserialize, Serialize};
 
 use super::bandit::{BanditEnv, Rewards};
+use super::bit_flipping::{BitFlipping, MAX_BITS};
 use super::classic::{Acrobot, CartPole, MountainCar, MountainCarContinuous, Pendulum};
 use super::linear::LinearEnv;
 use super::toy_text::{DiscreteEnv, frozen_lake_map};
@@ -31,6 +32,12 @@ pub struct EnvOptions {
     /// Bandits: the arms' true means (fixes K; Bernoulli means in [0, 1]).
     #[serde(skip_serializing_if = "Option::is_none")]
     pub means: Option<Vec<f64>>,
+    /// BitFlipping: the number of bits n (default 10).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub n_bits: Option<usize>,
+    /// BitFlipping: a uniformly random goal each episode (default false: all ones).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub random_goal: Option<bool>,
     /// Bandits without `means`: the seed their means are drawn from (the runner sets the run's
     /// seed; not a config key).
     #[serde(skip)]
@@ -111,6 +118,11 @@ pub const REGISTRY: &[Registered] = &[
         summary: "rl's own: K-armed bandit paying N(μᵢ, 1); means drawn N(0, 1) per run is S&B's 10-armed testbed",
     },
     Registered {
+        id: "BitFlipping-v0",
+        options: &["n_bits", "random_goal"],
+        summary: "rl's own, as SB3's: flip n bits to a goal (fixed or random), reward 0 on success else -1; a goal env",
+    },
+    Registered {
         id: "DoubleIntegrator-v0",
         options: &[],
         summary: "rl's own, not gymnasium: push a mass to rest at the origin; linear, quadratic cost",
@@ -142,6 +154,8 @@ pub fn make_env(id: &str, options: &EnvOptions) -> Result<Box<dyn Env>, OptionEr
         ("g", options.g.is_some()),
         ("arms", options.arms.is_some()),
         ("means", options.means.is_some()),
+        ("n_bits", options.n_bits.is_some()),
+        ("random_goal", options.random_goal.is_some()),
     ] {
         if given && !entry.options.contains(&key) {
             let takes = if entry.options.is_empty() {
@@ -211,6 +225,16 @@ pub fn make_env(id: &str, options: &EnvOptions) -> Result<Box<dyn Env>, OptionEr
             )
             .map_err(|(key, message)| OptionError { key, message })?;
             Box::new(BanditEnv::new(id, rewards, means))
+        }
+        "BitFlipping-v0" => {
+            let n = options.n_bits.unwrap_or(10);
+            if !(2..=MAX_BITS).contains(&n) {
+                return Err(OptionError {
+                    key: "n_bits",
+                    message: format!("n_bits must lie in 2..={MAX_BITS}, got {n}"),
+                });
+            }
+            Box::new(BitFlipping::new(n, options.random_goal.unwrap_or(false)))
         }
         "DoubleIntegrator-v0" => Box::new(LinearEnv::double_integrator()),
         "CartPoleLinear-v0" => Box::new(LinearEnv::cartpole_linear()),

@@ -38,6 +38,12 @@ pub struct EnvSection {
     /// Bandits: the arms' true means (fixes K).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub means: Option<Vec<f64>>,
+    /// BitFlipping: the number of bits (default 10).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub n_bits: Option<usize>,
+    /// BitFlipping: a random goal per episode (default false: all ones).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub random_goal: Option<bool>,
     /// The run seed a bandit without `means` draws its means from: set per seed by
     /// [`EnvSection::for_run`], never read from a file.
     #[serde(skip)]
@@ -54,6 +60,8 @@ impl EnvSection {
             g: self.g,
             arms: self.arms,
             means: self.means.clone(),
+            n_bits: self.n_bits,
+            random_goal: self.random_goal,
             instance_seed: self.instance_seed,
         }
     }

@@ -78,6 +78,10 @@ impl Env for TimeLimit {
         self.env.bandit_means()
     }
 
+    fn goal_env(&self) -> Option<&dyn crate::env::goal::GoalEnv> {
+        self.env.goal_env()
+    }
+
     fn linear_quadratic(&self) -> Option<LinearQuadratic<'_>> {
         self.env.linear_quadratic()
     }
