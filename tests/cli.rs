@@ -335,6 +335,25 @@ fn bandits_reject_bad_input() {
     );
 }
 
+/// Hindsight experience replay (issue 19): a negative `n_sampled_goal`, HER on an env without
+/// goals, HER with n-step returns, too few bits.
+#[test]
+fn hindsight_rejects_bad_input() {
+    let her = std::fs::read_to_string(common::experiment("dqn_her_bitflip.toml")).unwrap();
+    assert_rejected(
+        Some(&her),
+        &["--set", "algo.n_sampled_goal=-1"],
+        &["algo.n_sampled_goal"],
+    );
+    let cartpole = her
+        .replace("BitFlipping-v0", "CartPole-v1")
+        .replace("n_bits = 10", "")
+        .replace("random_goal = false", "");
+    assert_rejected(Some(&cartpole), &[], &["algo.her", "goal env", "CartPole-v1"]);
+    assert_rejected(Some(&her), &["--set", "algo.n_step=3"], &["algo.n_step", "her"]);
+    assert_rejected(Some(&her), &["--set", "env.n_bits=1"], &["env.n_bits"]);
+}
+
 /// The value-based and maximum-entropy methods of issue 20: a temperature ≤ 0, an action space
 /// the method cannot act in, and a dataset expert that is missing or ran on another env.
 #[test]
