@@ -349,8 +349,16 @@ fn hindsight_rejects_bad_input() {
         .replace("BitFlipping-v0", "CartPole-v1")
         .replace("n_bits = 10", "")
         .replace("random_goal = false", "");
-    assert_rejected(Some(&cartpole), &[], &["algo.her", "goal env", "CartPole-v1"]);
-    assert_rejected(Some(&her), &["--set", "algo.n_step=3"], &["algo.n_step", "her"]);
+    assert_rejected(
+        Some(&cartpole),
+        &[],
+        &["algo.her", "goal env", "CartPole-v1"],
+    );
+    assert_rejected(
+        Some(&her),
+        &["--set", "algo.n_step=3"],
+        &["algo.n_step", "her"],
+    );
     assert_rejected(Some(&her), &["--set", "env.n_bits=1"], &["env.n_bits"]);
 }
 
