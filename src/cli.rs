@@ -185,6 +185,10 @@ pub struct PlotArgs {
     /// Trailing moving average over this many evaluations (1: none).
     #[arg(long, default_value_t = 1)]
     pub smooth: usize,
+    /// The curve.csv column on the y axis: the eval return, or a diagnostic such as a
+    /// bandit's `regret`, `optimal_pct` or `reward_mean` (rows without a value are skipped).
+    #[arg(long, default_value = "eval_return_mean")]
+    pub y: String,
 }
 
 #[derive(Debug, clap::Args)]

@@ -22,6 +22,8 @@ pub enum Stream {
     Init = 4,
     /// Minibatch order and replay sampling.
     Minibatch = 5,
+    /// The problem instance of an env drawn per run (a bandit's arm means).
+    Instance = 6,
 }
 
 /// The generator of `stream` for run seed `seed`.

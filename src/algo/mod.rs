@@ -8,6 +8,7 @@
 
 pub mod actor_critic;
 pub mod algorithm;
+pub mod bandit;
 pub mod control;
 pub mod diagnostics;
 pub mod flops;

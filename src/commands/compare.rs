@@ -28,6 +28,16 @@ pub fn plot(args: &PlotArgs) -> Result<String, UsageError> {
             .collect();
         experiments.retain(|e| best.contains(&e.name.as_str()));
     }
-    plot::plot(&experiments, &args.output, args.x, args.smooth)?;
+    if args.y != "eval_return_mean" {
+        for seed in experiments.iter_mut().flat_map(|e| e.seeds.iter_mut()) {
+            if seed.curve.is_some() {
+                let (curve, wall_s) =
+                    results::read_column(&seed.dir.join("curve.csv"), &args.y, true)?;
+                seed.curve = Some(curve);
+                seed.wall_s = wall_s;
+            }
+        }
+    }
+    plot::plot(&experiments, &args.output, args.x, args.smooth, &args.y)?;
     Ok(format!("wrote {}\n", args.output.display()))
 }

@@ -3,7 +3,7 @@
 use crate::cli::EvalArgs;
 use crate::config;
 use crate::error::UsageError;
-use crate::record::ReturnStats;
+use crate::record::{Meta, ReturnStats};
 use crate::rng::{self, Stream};
 use crate::session::{Evaluator, eval_env};
 
@@ -23,7 +23,12 @@ pub fn eval(args: &EvalArgs) -> Result<String, UsageError> {
         return Err(UsageError::new("--episodes must be at least 1"));
     }
     let failed = |e: anyhow::Error| UsageError::new(format!("{}: {e:#}", dir.display()));
-    let env = eval_env(&exp.env, exp.experiment.eval_max_episode_steps).map_err(failed)?;
+    // A problem drawn per run (a bandit's means) is the run's own, drawn from its seed.
+    let section = match Meta::read(&dir.join("meta.json")) {
+        Ok(meta) => exp.env.for_run(meta.seed),
+        Err(_) => exp.env.clone(),
+    };
+    let env = eval_env(&section, exp.experiment.eval_max_episode_steps).map_err(failed)?;
     let mut policy = exp
         .algo
         .policy(

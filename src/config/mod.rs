@@ -128,7 +128,7 @@ impl Experiment {
             eval_every: self.eval_every(),
             eval_episodes: e.eval_episodes,
             eval_max_episode_steps: e.eval_max_episode_steps,
-            env: self.env.clone(),
+            env: self.env.for_run(seed),
             device,
             checkpoint_every: e.checkpoint_every,
             checkpoint_replay: e.checkpoint_replay,

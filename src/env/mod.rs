@@ -3,10 +3,14 @@
 //! Every environment reproduces gymnasium 1.x step for step (see `../shared/fixtures/gymnasium`).
 //! Internal state is kept in the precision gymnasium uses (mostly float64); observations are f32.
 //! A discrete observation (toy-text envs) is written as one f32 holding the state index.
-//! The exception is [`linear`]: rl's own linear-quadratic envs, on which LQR is exact.
-//! Multi-agent envs (PettingZoo's parallel API, MPE2's particle envs) live in [`multi`].
+//! The exceptions are [`linear`] (rl's own linear-quadratic envs, on which LQR is exact) and
+//! [`bandit`] (multi-armed bandits). Multi-agent envs (PettingZoo's parallel API, MPE2's
+//! particle envs) live in [`multi`].
 
+pub mod bandit;
+pub mod bit_flipping;
 pub mod classic;
+pub mod goal;
 pub mod linear;
 pub mod model;
 pub mod multi;
@@ -130,6 +134,18 @@ pub trait Env: Send + Sync {
     /// The exact linear-quadratic model, where the env has one (rl's linear envs): planners
     /// then use its derivatives instead of finite differences.
     fn linear_quadratic(&self) -> Option<LinearQuadratic<'_>> {
+        None
+    }
+
+    /// The true mean reward of each arm of a multi-armed bandit (None for other envs), from
+    /// which learners record their pseudo-regret.
+    fn bandit_means(&self) -> Option<&[f64]> {
+        None
+    }
+
+    /// The goal structure of a goal-conditioned env (None for other envs), for hindsight
+    /// experience replay.
+    fn goal_env(&self) -> Option<&dyn goal::GoalEnv> {
         None
     }
 

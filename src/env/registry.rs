@@ -2,6 +2,8 @@
 
 use serde::{Deserialize, Serialize};
 
+use super::bandit::{BanditEnv, Rewards};
+use super::bit_flipping::{BitFlipping, MAX_BITS};
 use super::classic::{Acrobot, CartPole, MountainCar, MountainCarContinuous, Pendulum};
 use super::linear::LinearEnv;
 use super::multi::{MULTI_AGENT_REGISTRY, is_multi_agent};
@@ -48,11 +50,27 @@ pub struct EnvOptions {
     /// simple_tag: obstacles (default 2).
     #[serde(skip_serializing_if = "Option::is_none")]
     pub num_obstacles: Option<usize>,
+    /// Bandits: the number of arms K ≥ 2 (default 10), their means drawn per run.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub arms: Option<usize>,
+    /// Bandits: the arms' true means (fixes K; Bernoulli means in [0, 1]).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub means: Option<Vec<f64>>,
+    /// BitFlipping: the number of bits n (default 10).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub n_bits: Option<usize>,
+    /// BitFlipping: a uniformly random goal each episode (default false: all ones).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub random_goal: Option<bool>,
+    /// Bandits without `means`: the seed their means are drawn from (the runner sets the run's
+    /// seed; not a config key).
+    #[serde(skip)]
+    pub instance_seed: Option<u64>,
 }
 
 impl EnvOptions {
     /// Every option key with whether it is given.
-    fn given(&self) -> [(&'static str, bool); 11] {
+    fn given(&self) -> [(&'static str, bool); 15] {
         [
             ("map_name", self.map_name.is_some()),
             ("is_slippery", self.is_slippery.is_some()),
@@ -65,6 +83,10 @@ impl EnvOptions {
             ("num_good", self.num_good.is_some()),
             ("num_adversaries", self.num_adversaries.is_some()),
             ("num_obstacles", self.num_obstacles.is_some()),
+            ("arms", self.arms.is_some()),
+            ("means", self.means.is_some()),
+            ("n_bits", self.n_bits.is_some()),
+            ("random_goal", self.random_goal.is_some()),
         ]
     }
 
@@ -151,6 +173,21 @@ pub const REGISTRY: &[Registered] = &[
         summary: "pick up and drop off a passenger",
     },
     Registered {
+        id: "BernoulliBandit-v0",
+        options: &["arms", "means"],
+        summary: "rl's own: K-armed bandit paying 1 with probability μᵢ (means given or drawn U(0, 1) per run)",
+    },
+    Registered {
+        id: "GaussianBandit-v0",
+        options: &["arms", "means"],
+        summary: "rl's own: K-armed bandit paying N(μᵢ, 1); means drawn N(0, 1) per run is S&B's 10-armed testbed",
+    },
+    Registered {
+        id: "BitFlipping-v0",
+        options: &["n_bits", "random_goal"],
+        summary: "rl's own, as SB3's: flip n bits to a goal (fixed or random), reward 0 on success else -1; a goal env",
+    },
+    Registered {
         id: "DoubleIntegrator-v0",
         options: &[],
         summary: "rl's own, not gymnasium: push a mass to rest at the origin; linear, quadratic cost",
@@ -231,6 +268,31 @@ pub fn make_env(id: &str, options: &EnvOptions) -> Result<Box<dyn Env>, OptionEr
             options.is_slippery.unwrap_or(false),
         )),
         "Taxi-v3" => Box::new(DiscreteEnv::taxi()),
+        "BernoulliBandit-v0" | "GaussianBandit-v0" => {
+            let rewards = if id == "BernoulliBandit-v0" {
+                Rewards::Bernoulli
+            } else {
+                Rewards::Gaussian
+            };
+            let means = BanditEnv::means_for(
+                rewards,
+                options.arms,
+                options.means.as_deref(),
+                options.instance_seed.unwrap_or(0),
+            )
+            .map_err(|(key, message)| OptionError { key, message })?;
+            Box::new(BanditEnv::new(id, rewards, means))
+        }
+        "BitFlipping-v0" => {
+            let n = options.n_bits.unwrap_or(10);
+            if !(2..=MAX_BITS).contains(&n) {
+                return Err(OptionError {
+                    key: "n_bits",
+                    message: format!("n_bits must lie in 2..={MAX_BITS}, got {n}"),
+                });
+            }
+            Box::new(BitFlipping::new(n, options.random_goal.unwrap_or(false)))
+        }
         "DoubleIntegrator-v0" => Box::new(LinearEnv::double_integrator()),
         "CartPoleLinear-v0" => Box::new(LinearEnv::cartpole_linear()),
         _ => unreachable!("every registered id has a constructor"),

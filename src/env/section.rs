@@ -53,6 +53,22 @@ pub struct EnvSection {
     /// simple_tag: obstacles.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub num_obstacles: Option<usize>,
+    /// Bandits: the number of arms K (default 10; means drawn per run).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub arms: Option<usize>,
+    /// Bandits: the arms' true means (fixes K).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub means: Option<Vec<f64>>,
+    /// BitFlipping: the number of bits (default 10).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub n_bits: Option<usize>,
+    /// BitFlipping: a random goal per episode (default false: all ones).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub random_goal: Option<bool>,
+    /// The run seed a bandit without `means` draws its means from: set per seed by
+    /// [`EnvSection::for_run`], never read from a file.
+    #[serde(skip)]
+    pub instance_seed: Option<u64>,
 }
 
 impl EnvSection {
@@ -70,6 +86,20 @@ impl EnvSection {
             num_good: self.num_good,
             num_adversaries: self.num_adversaries,
             num_obstacles: self.num_obstacles,
+            arms: self.arms,
+            means: self.means.clone(),
+            n_bits: self.n_bits,
+            random_goal: self.random_goal,
+            instance_seed: self.instance_seed,
+        }
+    }
+
+    /// This section as run seed `seed` makes its envs: a problem drawn per run (a bandit's
+    /// means) is drawn from that seed, the same in the training and evaluation envs.
+    pub fn for_run(&self, seed: u64) -> Self {
+        Self {
+            instance_seed: Some(seed),
+            ..self.clone()
         }
     }
 }

@@ -74,6 +74,14 @@ impl Env for TimeLimit {
         self.env.model()
     }
 
+    fn bandit_means(&self) -> Option<&[f64]> {
+        self.env.bandit_means()
+    }
+
+    fn goal_env(&self) -> Option<&dyn crate::env::goal::GoalEnv> {
+        self.env.goal_env()
+    }
+
     fn linear_quadratic(&self) -> Option<LinearQuadratic<'_>> {
         self.env.linear_quadratic()
     }

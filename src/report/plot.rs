@@ -103,12 +103,14 @@ pub fn moving_average(values: &[f64], k: usize) -> Vec<f64> {
         .collect()
 }
 
-/// Draws `experiments` into `path` (`.png` or `.svg`).
+/// Draws `experiments` into `path` (`.png` or `.svg`), their curves of column `y`
+/// (`eval_return_mean` or a diagnostic the caller read into them).
 pub fn plot(
     experiments: &[ExperimentResults],
     path: &Path,
     x_axis: XAxis,
     smooth: usize,
+    y: &str,
 ) -> Result<(), UsageError> {
     let svg = match path.extension().and_then(|e| e.to_str()) {
         Some("svg") => true,
@@ -125,7 +127,11 @@ pub fn plot(
         let Some(s) = series(e, x_axis, smooth) else {
             continue;
         };
-        let threshold = e.reward_threshold.flatten();
+        // The solve threshold is a return: drawn beside returns only.
+        let threshold = e
+            .reward_threshold
+            .flatten()
+            .filter(|_| y == "eval_return_mean");
         match panels.iter_mut().find(|p| p.env == e.env) {
             Some(p) => {
                 p.series.push(s);
@@ -152,7 +158,7 @@ pub fn plot(
         draw(
             SVGBackend::new(path, size).into_drawing_area(),
             &panels,
-            x_axis,
+            (x_axis, y),
             (rows, cols),
         )
         .map_err(failed)
@@ -160,7 +166,7 @@ pub fn plot(
         draw(
             BitMapBackend::new(path, size).into_drawing_area(),
             &panels,
-            x_axis,
+            (x_axis, y),
             (rows, cols),
         )
         .map_err(failed)
@@ -177,9 +183,13 @@ struct Panel {
 fn draw<DB: DrawingBackend>(
     root: DrawingArea<DB, Shift>,
     panels: &[Panel],
-    x_axis: XAxis,
+    (x_axis, y): (XAxis, &str),
     grid: (u32, u32),
 ) -> Result<(), String> {
+    let y_desc = match y {
+        "eval_return_mean" => "eval return (mean over seeds, 95% CI)".to_string(),
+        column => format!("{column} (mean over seeds, 95% CI)"),
+    };
     let err = |e: DrawingAreaErrorKind<DB::ErrorType>| e.to_string();
     root.fill(&WHITE).map_err(err)?;
     let areas = root.split_evenly((grid.0 as usize, grid.1 as usize));
@@ -216,7 +226,7 @@ fn draw<DB: DrawingBackend>(
                 XAxis::Steps => "env steps",
                 XAxis::Wall => "training seconds",
             })
-            .y_desc("eval return (mean over seeds, 95% CI)")
+            .y_desc(y_desc.as_str())
             .x_label_formatter(&|x| compact(*x, 1e3))
             .y_label_formatter(&|y| compact(*y, 1e4))
             .light_line_style(BLACK.mix(0.03))

@@ -226,6 +226,17 @@ fn read_seed(dir: PathBuf) -> Result<SeedResult, UsageError> {
 /// Reads `step`, `eval_return_mean` and `wall_s` of every row; any malformed row is an error
 /// naming its line.
 pub fn read_curve(path: &Path) -> Result<(Curve, Vec<f64>), UsageError> {
+    read_column(path, "eval_return_mean", false)
+}
+
+/// As [`read_curve`] with the values of column `y` (an algorithm's diagnostic such as a
+/// bandit's `regret`) in place of the returns; with `skip_empty`, rows whose `y` cell is empty
+/// (not available yet) are left out.
+pub fn read_column(
+    path: &Path,
+    y: &str,
+    skip_empty: bool,
+) -> Result<(Curve, Vec<f64>), UsageError> {
     let bad = |what: String| UsageError::new(format!("{}: {what}", path.display()));
     let text = std::fs::read_to_string(path).map_err(|e| bad(format!("cannot read: {e}")))?;
     // rl writes whole rows, each ending in a newline: anything else was cut off mid-row.
@@ -246,7 +257,12 @@ pub fn read_curve(path: &Path) -> Result<(Curve, Vec<f64>), UsageError> {
             .position(|h| h == name)
             .ok_or_else(|| bad(format!("no `{name}` column; not a curve.csv")))
     };
-    let (step_col, return_col) = (column("step")?, column("eval_return_mean")?);
+    let step_col = column("step")?;
+    column("eval_return_mean")?;
+    let y_col = header.iter().position(|h| h == y).ok_or_else(|| {
+        let columns: Vec<&str> = header.iter().collect();
+        bad(format!("no `{y}` column; it has {}", columns.join(", ")))
+    })?;
     let wall_col = column("wall_s")?;
     let mut curve = Curve {
         steps: Vec::new(),
@@ -272,8 +288,11 @@ pub fn read_curve(path: &Path) -> Result<(Curve, Vec<f64>), UsageError> {
         if curve.steps.last().is_some_and(|last| step <= *last) {
             return Err(bad(format!("line {line}: steps must increase")));
         }
+        if skip_empty && record.get(y_col).is_some_and(str::is_empty) {
+            continue;
+        }
         curve.steps.push(step);
-        curve.returns.push(number(return_col, "eval_return_mean")?);
+        curve.returns.push(number(y_col, y)?);
         wall_s.push(number(wall_col, "wall_s")?);
     }
     if curve.steps.is_empty() {

@@ -41,7 +41,8 @@ pub enum OnNonFinite {
 }
 
 impl RunSpec {
-    /// A run of `total_steps` on `env` with seed `seed` on flex, evaluated `eval_episodes`
+    /// A run of `total_steps` on `env` (a problem drawn per run drawn from `seed`) with seed
+    /// `seed` on flex, evaluated `eval_episodes`
     /// episodes every `eval_every` steps, without checkpoints (for tests and library use).
     pub fn new(seed: u64, env: EnvSection, total_steps: u64, eval_every: u64) -> Self {
         Self {
@@ -50,7 +51,7 @@ impl RunSpec {
             eval_every: eval_every.max(1),
             eval_episodes: 10,
             eval_max_episode_steps: 1000,
-            env,
+            env: env.for_run(seed),
             device: Device::flex(),
             checkpoint_every: None,
             checkpoint_replay: true,

@@ -301,6 +301,67 @@ fn algorithm_that_cannot_run_on_the_env() {
     assert_rejected(Some(&text), &[], &["env.id", "discrete observations"]);
 }
 
+/// Bandits (issue 19): fewer than two arms, a Bernoulli mean outside [0, 1], a bandit learner
+/// on another env, Beta-Bernoulli Thompson sampling on real-valued rewards.
+#[test]
+fn bandits_reject_bad_input() {
+    let shipped = |name| std::fs::read_to_string(common::experiment(name)).unwrap();
+    let testbed = shipped("testbed_10arm.toml");
+    assert_rejected(Some(&testbed), &["--set", "env.arms=1"], &["env.arms", "2"]);
+    let ucb = shipped("ucb_bandit.toml");
+    assert_rejected(
+        Some(&ucb),
+        &["--set", "env.means=[0.5]"],
+        &["env.means", "2"],
+    );
+    assert_rejected(
+        Some(&ucb),
+        &["--set", "env.means=[0.5, 1.5]"],
+        &["env.means", "[0, 1]"],
+    );
+    assert_rejected(
+        Some(&ucb),
+        &["--set", "env.id=CartPole-v1"],
+        &["env.", "CartPole-v1"],
+    );
+    let cartpole = ucb
+        .replace("BernoulliBandit-v0", "CartPole-v1")
+        .replace("means = [0.9, 0.8, 0.7, 0.6, 0.5]", "");
+    assert_rejected(Some(&cartpole), &[], &["env.id", "ucb", "bandit env"]);
+    assert_rejected(
+        Some(&shipped("thompson_bandit.toml")),
+        &["--set", "env.id=GaussianBandit-v0"],
+        &["algo.likelihood", "gaussian"],
+    );
+}
+
+/// Hindsight experience replay (issue 19): a negative `n_sampled_goal`, HER on an env without
+/// goals, HER with n-step returns, too few bits.
+#[test]
+fn hindsight_rejects_bad_input() {
+    let her = std::fs::read_to_string(common::experiment("dqn_her_bitflip.toml")).unwrap();
+    assert_rejected(
+        Some(&her),
+        &["--set", "algo.n_sampled_goal=-1"],
+        &["algo.n_sampled_goal"],
+    );
+    let cartpole = her
+        .replace("BitFlipping-v0", "CartPole-v1")
+        .replace("n_bits = 10", "")
+        .replace("random_goal = false", "");
+    assert_rejected(
+        Some(&cartpole),
+        &[],
+        &["algo.her", "goal env", "CartPole-v1"],
+    );
+    assert_rejected(
+        Some(&her),
+        &["--set", "algo.n_step=3"],
+        &["algo.n_step", "her"],
+    );
+    assert_rejected(Some(&her), &["--set", "env.n_bits=1"], &["env.n_bits"]);
+}
+
 /// The value-based and maximum-entropy methods of issue 20: a temperature ≤ 0, an action space
 /// the method cannot act in, and a dataset expert that is missing or ran on another env.
 #[test]

@@ -41,6 +41,15 @@ fn budget(algo: &str) -> (&'static str, Vec<&'static str>) {
                 "experiment.eval_episodes=5",
             ],
         ),
+        // Bandits: 200 seeds each when shipped; a few short ones here.
+        "epsilon_greedy" | "ucb" | "thompson" | "gradient_bandit" => (
+            "0..3",
+            vec![
+                "experiment.total_steps=2000",
+                "experiment.eval_every=500",
+                "experiment.eval_episodes=5",
+            ],
+        ),
         "random_shooting" | "cem" | "mcts" | "lqr" | "ilqr" => (
             "0..2",
             vec!["experiment.eval_episodes=1", "env.max_episode_steps=12"],

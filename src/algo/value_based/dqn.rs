@@ -8,7 +8,8 @@
 //! ℓ Huber or squared error, k = `n_step` (Sutton 1988), `dueling` heads (Wang et al. 2016) and
 //! `prioritized` replay with importance weights w (Schaul et al. 2016); one gradient step is
 //! [`update`]. Exploration is ε-greedy with a linear schedule; actions are uniform until
-//! `learning_starts`.
+//! `learning_starts`. With `her` on a goal env, each finished episode is also replayed with
+//! achieved goals (hindsight experience replay, Andrychowicz et al. 2017; see [`Hindsight`]).
 
 use std::path::Path;
 
@@ -24,7 +25,7 @@ use crate::algo::off_policy::{OffPolicy, Prioritization, Settings};
 use crate::algo::off_policy_config::OffPolicyConfig;
 use crate::algo::schedule::EpsilonGreedy;
 use crate::algo::{Algorithm, CrossChecks, Footprint, Kind, RunShape};
-use crate::buffer::NStep;
+use crate::buffer::{GoalStrategy, Hindsight, NStep};
 use crate::env::vector::VecEnvSnapshot;
 use crate::env::{Env, Space};
 use crate::hyper::{Checker, hyperparameters};
@@ -79,13 +80,23 @@ hyperparameters! {
         per_beta0: f64 = 0.4, in_closed(0.0, 1.0);
         /// ε added to |δ| so every priority is positive
         per_eps: f64 = 1e-6, positive;
+        /// hindsight experience replay on a goal env: each episode replayed with achieved goals
+        her: bool = false;
+        /// HER: relabelled copies of each transition (k ≥ 0)
+        n_sampled_goal: i64 = 4, non_negative;
+        /// HER: the goals, "future", "final" or "episode"
+        goal_selection_strategy: GoalStrategy = GoalStrategy::Future;
         [policy]: QNetworkConfig;
     }
-    check: Self::check_dueling;
+    check: Self::consistency;
 }
 
 impl DqnConfig {
-    fn check_dueling(&self, c: &mut Checker) {
+    fn consistency(&self, c: &mut Checker) {
+        c.require("n_step", !self.her || self.n_step == 1, || {
+            "hindsight relabelling replays one-step transitions: set n_step = 1 with her = true"
+                .into()
+        });
         c.require(
             "policy.net_arch",
             !self.dueling || !self.policy.net_arch.is_empty(),
@@ -100,7 +111,17 @@ impl Algorithm for DqnConfig {
     const KIND: Kind = Kind::Learner;
 
     fn check_env(&self, env: &dyn Env, _: usize) -> Result<(), (&'static str, String)> {
-        super::check_env(Self::NAME, env)
+        super::check_env(Self::NAME, env)?;
+        if self.her && env.goal_env().is_none() {
+            return Err((
+                "algo.her",
+                format!(
+                    "hindsight experience replay needs a goal env (BitFlipping-v0); {} has no goals",
+                    env.spec().id
+                ),
+            ));
+        }
+        Ok(())
     }
 
     fn check_run(&self, run: &RunShape) -> CrossChecks {
@@ -153,6 +174,8 @@ struct DqnState {
     n_step: NStep,
     envs: VecEnvSnapshot,
     stats: MeansState,
+    #[serde(default)]
+    hindsight: Option<Hindsight>,
 }
 
 pub fn train(cfg: &DqnConfig, session: &mut Session) -> anyhow::Result<()> {
@@ -194,6 +217,18 @@ pub fn train(cfg: &DqnConfig, session: &mut Session) -> anyhow::Result<()> {
     ];
     let mut off = OffPolicy::new(session, settings, obs_dim, 1, diagnostics);
     let mut n_step = NStep::new(cfg.n_step, cfg.off_policy.gamma, n_envs, obs_dim, 1);
+    // HER relabels with the goal structure of an env of the run's kind.
+    let goal_env = session.make_env()?;
+    let goals = goal_env.goal_env().filter(|_| cfg.her);
+    let mut hindsight = goals.map(|g| {
+        let k = usize::try_from(cfg.n_sampled_goal).unwrap_or(0);
+        Hindsight::new(
+            cfg.goal_selection_strategy,
+            k,
+            n_envs,
+            (obs_dim, 1, g.goal_dim()),
+        )
+    });
     // SB3 counts the target interval in vector-env steps.
     let target_every = (cfg.target_update_interval / n_envs as u64).max(1);
     session.set_diagnostics(&DIAGNOSTICS)?;
@@ -204,6 +239,7 @@ pub fn train(cfg: &DqnConfig, session: &mut Session) -> anyhow::Result<()> {
         q_target = state.q_target.restore(q_target)?;
         optimizer = state.optimizer.restore(optimizer)?;
         n_step = state.n_step;
+        hindsight = state.hindsight;
         envs.restore(&state.envs);
         stats.restore(state.stats, &device);
     }
@@ -251,6 +287,17 @@ pub fn train(cfg: &DqnConfig, session: &mut Session) -> anyhow::Result<()> {
                 truncated[e],
                 |t| off.replay.add(t),
             );
+            if let (Some(her), Some(goals)) = (hindsight.as_mut(), goals) {
+                her.push(
+                    e,
+                    &obs[e * obs_dim..(e + 1) * obs_dim],
+                    &[actions[e] as f32],
+                    next,
+                );
+                if terminated[e] || truncated[e] {
+                    her.finish(e, goals, &mut off.sampler, |t| off.replay.add(t));
+                }
+            }
         }
         obs.copy_from_slice(envs.observations());
         off.step += n_envs as u64;
@@ -297,6 +344,7 @@ pub fn train(cfg: &DqnConfig, session: &mut Session) -> anyhow::Result<()> {
                 n_step: n_step.clone(),
                 envs: envs.snapshot(),
                 stats: stats.state(),
+                hindsight: hindsight.clone(),
             })
         })?;
     }
