@@ -10,7 +10,7 @@ use serde::{Deserialize, Serialize, Serializer};
 
 use super::footprint::{CrossChecks, Footprint, RunShape};
 use super::{
-    Algorithm, Kind, actor_critic, control, planning, policy_gradient, tabular, value_based,
+    Algorithm, Kind, actor_critic, control, planning, policy_gradient, skills, tabular, value_based,
 };
 use crate::env::Env;
 use crate::hyper::{Checker, Hyperparameters};
@@ -137,6 +137,7 @@ registry! {
     Ddpg(actor_critic::td3::DdpgConfig),
     Td3(actor_critic::td3::Td3Config),
     Sac(actor_critic::sac::SacConfig),
+    Diayn(skills::diayn::DiaynConfig),
 }
 
 /// One registered algorithm.
