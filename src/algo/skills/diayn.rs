@@ -80,14 +80,17 @@ impl Algorithm for DiaynConfig {
 
     fn footprint(&self, run: &RunShape) -> Footprint {
         let (obs, act, k) = (run.obs_dim(), run.act_dim(), self.num_skills);
+        let input = obs.saturating_add(k);
         let hidden = &self.sac.policy.net_arch;
-        let actor = mlp_parameters(obs + k, hidden, 2 * act);
-        let critic = mlp_parameters(obs + k + act, hidden, 1);
+        let actor = mlp_parameters(input, hidden, 2 * act);
+        let critics = mlp_parameters(input.saturating_add(act), hidden, 1).saturating_mul(2);
         let disc = mlp_parameters(obs, &self.disc_net_arch, k);
-        let replay = Replay::bytes(self.sac.off_policy.buffer_size, obs + k, act, false);
-        let nets = (actor + 2 * critic + disc)
+        let replay = Replay::bytes(self.sac.off_policy.buffer_size, input, act, false);
+        let nets = actor
+            .saturating_add(critics)
+            .saturating_add(disc)
             .saturating_mul(TRAINED_PARAMETER_BYTES)
-            .saturating_add(2 * critic * 4);
+            .saturating_add(critics.saturating_mul(4));
         Footprint::default()
             .with("replay buffer", "algo.buffer_size, algo.num_skills", replay)
             .with(
