@@ -332,7 +332,10 @@ fn value_and_max_entropy_methods_reject_bad_input() {
     for (set, expected) in [
         ("algo.num_skills=1", &["algo.num_skills", "at least 2"][..]),
         ("algo.ent_coef=0", &["algo.ent_coef", "> 0"]),
-        ("env.id=CartPole-v1", &["env.id", "diayn", "continuous action box"]),
+        (
+            "env.id=CartPole-v1",
+            &["env.id", "diayn", "continuous action box"],
+        ),
     ] {
         assert_rejected(Some(&diayn), &["--set", set], expected);
     }
