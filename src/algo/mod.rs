@@ -19,6 +19,7 @@ pub mod planning;
 pub mod policy_gradient;
 pub mod registry;
 pub mod schedule;
+pub mod skills;
 pub mod tabular;
 pub mod value_based;
 

@@ -11,7 +11,8 @@ use serde::{Deserialize, Serialize, Serializer};
 use super::flops::UpdateWork;
 use super::footprint::{CrossChecks, Footprint, RunShape};
 use super::{
-    Algorithm, Kind, actor_critic, bandit, control, planning, policy_gradient, tabular, value_based,
+    Algorithm, Kind, actor_critic, bandit, control, planning, policy_gradient, skills, tabular,
+    value_based,
 };
 use crate::env::Env;
 use crate::hyper::{Checker, Hyperparameters};
@@ -145,6 +146,7 @@ registry! {
     Ddpg(actor_critic::td3::DdpgConfig),
     Td3(actor_critic::td3::Td3Config),
     Sac(actor_critic::sac::SacConfig),
+    Diayn(skills::diayn::DiaynConfig),
     EpsilonGreedy(bandit::epsilon_greedy::EpsilonGreedyConfig),
     Ucb(bandit::ucb::UcbConfig),
     Thompson(bandit::thompson::ThompsonConfig),

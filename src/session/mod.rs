@@ -272,16 +272,17 @@ impl<'a> Session<'a> {
         policy: &mut dyn Policy,
         diagnostics: &[f64],
     ) -> anyhow::Result<()> {
-        self.evaluate_with(step, policy, |_| diagnostics.to_vec())
+        self.evaluate_with(step, policy, |_, _| diagnostics.to_vec())
     }
 
-    /// As [`Session::evaluate`], with diagnostics read from the policy after its episodes
-    /// (e.g. a planner's time per planning step).
+    /// As [`Session::evaluate`], with diagnostics read from the policy and the episodes'
+    /// returns after its episodes (e.g. a planner's time per planning step, the best skill's
+    /// return).
     pub fn evaluate_with<P: Policy + ?Sized>(
         &mut self,
         step: u64,
         policy: &mut P,
-        diagnostics: impl FnOnce(&P) -> Vec<f64>,
+        diagnostics: impl FnOnce(&P, &[f64]) -> Vec<f64>,
     ) -> anyhow::Result<()> {
         if self.last_eval.is_some_and(|(s, _)| s == step) {
             return Ok(());
@@ -310,7 +311,7 @@ impl<'a> Session<'a> {
         if let Some(&r) = returns.iter().find(|r| !r.is_finite()) {
             self.non_finite(step, "an evaluation return", r)?;
         }
-        let diagnostics = diagnostics(policy);
+        let diagnostics = diagnostics(policy, &returns);
         let stats = ReturnStats::of(&returns);
         let train_return_mean = (!self.recent_returns.is_empty())
             .then(|| self.recent_returns.iter().sum::<f64>() / self.recent_returns.len() as f64);

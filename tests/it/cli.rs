@@ -363,7 +363,8 @@ fn hindsight_rejects_bad_input() {
 }
 
 /// The value-based and maximum-entropy methods of issue 20: a temperature ≤ 0, an action space
-/// the method cannot act in, and a dataset expert that is missing or ran on another env.
+/// the method cannot act in, fewer than two skills, and a dataset expert that is missing or ran
+/// on another env.
 #[test]
 fn value_and_max_entropy_methods_reject_bad_input() {
     let shipped = |name| std::fs::read_to_string(common::experiment(name)).unwrap();
@@ -388,6 +389,17 @@ fn value_and_max_entropy_methods_reject_bad_input() {
         &["--set", "env.id=CartPole-v1"],
         &["env.id", "naf", "continuous action box"],
     );
+    let diayn = shipped("diayn_mountaincar_continuous.toml");
+    for (set, expected) in [
+        ("algo.num_skills=1", &["algo.num_skills", "at least 2"][..]),
+        ("algo.ent_coef=0", &["algo.ent_coef", "> 0"]),
+        (
+            "env.id=CartPole-v1",
+            &["env.id", "diayn", "continuous action box"],
+        ),
+    ] {
+        assert_rejected(Some(&diayn), &["--set", set], expected);
+    }
     let fqi = shipped("fqi_cartpole.toml");
     assert_rejected(
         Some(&fqi),

@@ -67,6 +67,49 @@ fn td3_and_ddpg_learn_pendulum() {
     }
 }
 
+/// DIAYN's discriminator tells 4 skills apart on Pendulum-v1 (200-step episodes, so every skill
+/// has run several times) within 4k steps, from the skills' states alone: accuracy ≥ 0.5, twice
+/// chance (0.25), and a positive mean pseudo-reward log q(z|s) − log p(z) (better than chance).
+/// The saved skill-conditioned policy replays with `rl eval`.
+#[test]
+fn diayn_learns_distinguishable_skills_and_replays_with_rl_eval() {
+    let out = tempfile::tempdir().unwrap();
+    run_experiment(
+        "diayn_mountaincar_continuous.toml",
+        out.path(),
+        &[
+            "--seeds",
+            "0",
+            "--set",
+            "env.id=Pendulum-v1",
+            "--set",
+            "algo.num_skills=4",
+            "--set",
+            "experiment.total_steps=4000",
+            "--set",
+            "experiment.eval_every=2000",
+            "--set",
+            "experiment.eval_episodes=4",
+        ],
+    );
+    let seed = out.path().join("diayn_mountaincar_continuous/seed_0");
+    let accuracy = final_value(&seed, "disc_accuracy");
+    assert!(accuracy >= 0.5, "discriminator accuracy {accuracy} < 0.5");
+    let reward = final_value(&seed, "pseudo_reward");
+    assert!(reward > 0.0, "mean pseudo-reward {reward} ≤ 0");
+    assert!(final_value(&seed, "best_skill_return") >= final_eval(&seed));
+    let result = rl(
+        &["eval", seed.to_str().unwrap(), "--episodes", "4"],
+        out.path(),
+    );
+    assert!(
+        result.status.success(),
+        "{}",
+        String::from_utf8_lossy(&result.stderr)
+    );
+    assert!(String::from_utf8_lossy(&result.stdout).contains("diayn on Pendulum-v1"));
+}
+
 /// Value-based methods need discrete actions; actor-critics need a continuous box.
 #[test]
 fn action_spaces_are_checked_with_a_located_error() {

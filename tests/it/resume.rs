@@ -259,6 +259,25 @@ fn sac_with_gsde_killed_between_checkpoints_resumes_to_the_same_curve() {
 }
 
 #[test]
+fn diayn_killed_between_checkpoints_resumes_to_the_same_curve() {
+    // SAC's networks and optimisers, the discriminator and its optimiser, each env's skill
+    // (100-step episodes: skills are redrawn on both sides of the checkpoints).
+    let args = [
+        &ACTOR_CRITIC_BUDGET[..],
+        &[
+            "--set",
+            "env.max_episode_steps=100",
+            "--set",
+            "algo.num_skills=3",
+            "--set",
+            "algo.disc_net_arch=[16]",
+        ],
+    ]
+    .concat();
+    check("diayn_mountaincar_continuous", &args, "KILL", "running");
+}
+
+#[test]
 fn td3_with_ou_noise_stopped_by_ctrl_c_resumes_to_the_same_curve() {
     // Target actor, delayed updates, the Ornstein-Uhlenbeck state.
     let args = [

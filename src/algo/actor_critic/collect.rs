@@ -1,6 +1,7 @@
 //! Collecting off-policy experience: one step of every env with actions in the normalised box,
 //! each transition stored with its final observation when the episode ended, so that
-//! truncations bootstrap and terminations do not.
+//! truncations bootstrap and terminations do not. A skill-conditioned learner (DIAYN) stores
+//! each observation with its env's conditioning vector appended.
 
 use serde::{Deserialize, Serialize};
 
@@ -22,6 +23,9 @@ pub struct Collector {
     pub obs: Vec<f32>,
     pub action_box: ActionBox,
     env_actions: Vec<f32>,
+    /// The stored observation and next observation of one transition, conditioning appended.
+    stored_obs: Vec<f32>,
+    stored_next: Vec<f32>,
     gamma: f32,
 }
 
@@ -35,6 +39,8 @@ impl Collector {
             env_actions: vec![0.0; envs.num_envs() * action_box.dim()],
             action_box,
             envs,
+            stored_obs: Vec::new(),
+            stored_next: Vec::new(),
             gamma: gamma as f32,
         })
     }
@@ -70,12 +76,26 @@ impl Collector {
         session: &mut Session,
         step: &mut u64,
     ) -> anyhow::Result<Vec<bool>> {
+        self.step_conditioned(actions, &[], replay, session, step)
+    }
+
+    /// As [`Collector::step`], storing each observation and next observation of env `e` with
+    /// row `e` of `condition` (`num_envs` rows, possibly empty) appended: [s, c_e].
+    pub fn step_conditioned(
+        &mut self,
+        actions: &[f32],
+        condition: &[f32],
+        replay: &mut Replay,
+        session: &mut Session,
+        step: &mut u64,
+    ) -> anyhow::Result<Vec<bool>> {
         if let Some(&a) = actions.iter().find(|a| !a.is_finite()) {
             session.non_finite(*step, "an action", f64::from(a))?;
         }
         self.action_box.to_env(actions, &mut self.env_actions);
         self.envs.step_continuous(&self.env_actions);
         let (o, d) = (self.obs_dim(), self.act_dim());
+        let c = condition.len() / self.num_envs();
         let mut ended = Vec::with_capacity(self.num_envs());
         for e in 0..self.num_envs() {
             let (terminated, truncated) = (self.envs.terminated()[e], self.envs.truncated()[e]);
@@ -84,11 +104,19 @@ impl Collector {
             } else {
                 self.envs.observation(e)
             };
+            let conditioning = &condition[e * c..(e + 1) * c];
+            self.stored_obs.clear();
+            self.stored_obs
+                .extend_from_slice(&self.obs[e * o..(e + 1) * o]);
+            self.stored_obs.extend_from_slice(conditioning);
+            self.stored_next.clear();
+            self.stored_next.extend_from_slice(next_obs);
+            self.stored_next.extend_from_slice(conditioning);
             replay.add(&Transition {
-                obs: &self.obs[e * o..(e + 1) * o],
+                obs: &self.stored_obs,
                 action: &actions[e * d..(e + 1) * d],
                 reward: self.envs.rewards()[e] as f32,
-                next_obs,
+                next_obs: &self.stored_next,
                 terminated,
                 truncated,
                 discount: self.gamma,

@@ -120,6 +120,19 @@ pub fn load(
     env: &dyn Env,
     run_dir: &Path,
 ) -> anyhow::Result<ActorPolicy> {
+    load_conditioned(nets, kind, backend, env, run_dir, 0)
+}
+
+/// As [`load`], for an actor whose input is the observation with `condition` more values
+/// appended (DIAYN's one-hot skill).
+pub fn load_conditioned(
+    nets: &ActorCriticNets,
+    kind: ActorKind,
+    backend: Backend,
+    env: &dyn Env,
+    run_dir: &Path,
+    condition: usize,
+) -> anyhow::Result<ActorPolicy> {
     let spec = env.spec();
     let action_box = ActionBox::of(&spec.action_space).with_context(|| {
         format!(
@@ -128,7 +141,7 @@ pub fn load(
         )
     })?;
     let device = plain_device(backend)?;
-    let obs_dim = spec.observation_space.flat_dim();
+    let obs_dim = spec.observation_space.flat_dim() + condition;
     let path = run_dir.join(MODEL_FILE);
     let actor = match Actor::blank(kind, obs_dim, action_box.dim(), nets, &device) {
         Actor::Deterministic(a) => a.try_load_file(&path).map(Actor::Deterministic),

@@ -181,7 +181,7 @@ pub fn planner(cfg: &IlqrConfig, env: &dyn Env) -> IlqrMpc {
 pub fn train(cfg: &IlqrConfig, session: &mut Session) -> anyhow::Result<()> {
     let mut planner = planner(cfg, &session.make_env()?);
     session.set_diagnostics(&crate::algo::planning::DIAGNOSTICS)?;
-    session.evaluate_with(0, &mut planner, |p| {
+    session.evaluate_with(0, &mut planner, |p, _| {
         vec![p.stats.mean_plan_ms(), p.stats.mean_sim_steps()]
     })
 }

@@ -188,7 +188,7 @@ pub fn planner(cfg: &LqrConfig, env: &dyn Env) -> anyhow::Result<Regulator> {
 pub fn train(cfg: &LqrConfig, session: &mut Session) -> anyhow::Result<()> {
     let mut regulator = planner(cfg, &session.make_env()?)?;
     session.set_diagnostics(&["plan_ms", "predicted_return"])?;
-    session.evaluate_with(0, &mut regulator, |r| {
+    session.evaluate_with(0, &mut regulator, |r, _| {
         let predicted =
             r.predicted_returns.iter().sum::<f64>() / r.predicted_returns.len().max(1) as f64;
         vec![r.stats.mean_plan_ms(), predicted]

@@ -94,7 +94,7 @@ pub fn planner(cfg: &CemConfig, env: &dyn Env, rng: Rng) -> CemMpc {
 pub fn train(cfg: &CemConfig, session: &mut Session) -> anyhow::Result<()> {
     let mut planner = planner(cfg, &session.make_env()?, session.rng(Stream::Explore));
     session.set_diagnostics(&DIAGNOSTICS)?;
-    session.evaluate_with(0, &mut planner, |p| {
+    session.evaluate_with(0, &mut planner, |p, _| {
         vec![p.stats().mean_plan_ms(), p.stats().mean_sim_steps()]
     })
 }

@@ -66,7 +66,7 @@ pub fn planner(cfg: &RandomShootingConfig, env: &dyn Env, rng: Rng) -> RandomSho
 pub fn train(cfg: &RandomShootingConfig, session: &mut Session) -> anyhow::Result<()> {
     let mut planner = planner(cfg, &session.make_env()?, session.rng(Stream::Explore));
     session.set_diagnostics(&DIAGNOSTICS)?;
-    session.evaluate_with(0, &mut planner, |p| {
+    session.evaluate_with(0, &mut planner, |p, _| {
         vec![p.stats().mean_plan_ms(), p.stats().mean_sim_steps()]
     })
 }
