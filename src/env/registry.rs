@@ -5,7 +5,7 @@ use serde::{Deserialize, Serialize};
 use super::classic::{Acrobot, CartPole, MountainCar, MountainCarContinuous, Pendulum};
 use super::linear::LinearEnv;
 use super::multi::{MULTI_AGENT_REGISTRY, is_multi_agent};
-use super::toy_text::{DiscreteEnv, frozen_lake_map};
+use super::toy_text::{DiscreteEnv, Maze, frozen_lake_map};
 use super::{Env, EnvSpec};
 
 /// Per-env options of `[env]` (gymnasium's `make` kwargs). Each applies to some envs only.
@@ -48,11 +48,15 @@ pub struct EnvOptions {
     /// simple_tag: obstacles (default 2).
     #[serde(skip_serializing_if = "Option::is_none")]
     pub num_obstacles: Option<usize>,
+    /// BlockingMaze (default 1000) and ShortcutMaze (default 3000): env steps, counted across
+    /// episodes, after which the walls change (S&B Examples 8.2 and 8.3).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub change_at: Option<u64>,
 }
 
 impl EnvOptions {
     /// Every option key with whether it is given.
-    fn given(&self) -> [(&'static str, bool); 11] {
+    fn given(&self) -> [(&'static str, bool); 12] {
         [
             ("map_name", self.map_name.is_some()),
             ("is_slippery", self.is_slippery.is_some()),
@@ -65,6 +69,7 @@ impl EnvOptions {
             ("num_good", self.num_good.is_some()),
             ("num_adversaries", self.num_adversaries.is_some()),
             ("num_obstacles", self.num_obstacles.is_some()),
+            ("change_at", self.change_at.is_some()),
         ]
     }
 
@@ -151,6 +156,21 @@ pub const REGISTRY: &[Registered] = &[
         summary: "pick up and drop off a passenger",
     },
     Registered {
+        id: "DynaMaze-v0",
+        options: &[],
+        summary: "rl's own, not gymnasium: S&B Figure 8.2's 6x9 maze, reward 1 at the goal (shortest path 14)",
+    },
+    Registered {
+        id: "BlockingMaze-v0",
+        options: &["change_at"],
+        summary: "rl's own, not gymnasium: S&B Example 8.2, the path is blocked after change_at (1000) steps",
+    },
+    Registered {
+        id: "ShortcutMaze-v0",
+        options: &["change_at"],
+        summary: "rl's own, not gymnasium: S&B Example 8.3, a shortcut opens after change_at (3000) steps",
+    },
+    Registered {
         id: "DoubleIntegrator-v0",
         options: &[],
         summary: "rl's own, not gymnasium: push a mass to rest at the origin; linear, quadratic cost",
@@ -231,6 +251,9 @@ pub fn make_env(id: &str, options: &EnvOptions) -> Result<Box<dyn Env>, OptionEr
             options.is_slippery.unwrap_or(false),
         )),
         "Taxi-v3" => Box::new(DiscreteEnv::taxi()),
+        "DynaMaze-v0" => Box::new(Maze::dyna_maze()),
+        "BlockingMaze-v0" => Box::new(Maze::blocking_maze(options.change_at.unwrap_or(1000))),
+        "ShortcutMaze-v0" => Box::new(Maze::shortcut_maze(options.change_at.unwrap_or(3000))),
         "DoubleIntegrator-v0" => Box::new(LinearEnv::double_integrator()),
         "CartPoleLinear-v0" => Box::new(LinearEnv::cartpole_linear()),
         _ => unreachable!("every registered id has a constructor"),

@@ -53,6 +53,9 @@ pub struct EnvSection {
     /// simple_tag: obstacles.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub num_obstacles: Option<usize>,
+    /// BlockingMaze, ShortcutMaze: env steps after which the walls change.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub change_at: Option<u64>,
 }
 
 impl EnvSection {
@@ -70,6 +73,7 @@ impl EnvSection {
             num_good: self.num_good,
             num_adversaries: self.num_adversaries,
             num_obstacles: self.num_obstacles,
+            change_at: self.change_at,
         }
     }
 }
