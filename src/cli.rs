@@ -7,7 +7,7 @@ use clap::{ArgAction, Parser, Subcommand};
 use crate::nn::Backend;
 use crate::report::compare::{Format, Metric};
 use crate::report::gate::Metric as GateMetric;
-use crate::report::plot::XAxis;
+use crate::report::plot::{XAxis, YAxis};
 use crate::report::verdicts::ReportFormat;
 
 /// Reinforcement-learning experiment runner: TOML experiments, gymnasium-exact environments,
@@ -176,6 +176,10 @@ pub struct PlotArgs {
     /// The x axis.
     #[arg(long, value_enum, default_value = "steps")]
     pub x: XAxis,
+    /// The y axis: curve.csv's eval return, or from episodes.csv each training episode's length
+    /// by episode number or the cumulative training return.
+    #[arg(long, value_enum, default_value = "eval-return")]
+    pub y: YAxis,
     /// Draw only the best K experiments (a sweep's top trials), ranked by --metric.
     #[arg(long, value_name = "K")]
     pub top: Option<usize>,

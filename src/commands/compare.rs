@@ -28,6 +28,6 @@ pub fn plot(args: &PlotArgs) -> Result<String, UsageError> {
             .collect();
         experiments.retain(|e| best.contains(&e.name.as_str()));
     }
-    plot::plot(&experiments, &args.output, args.x, args.smooth)?;
+    plot::plot(&experiments, &args.output, args.x, args.y, args.smooth)?;
     Ok(format!("wrote {}\n", args.output.display()))
 }

@@ -8,7 +8,7 @@ use plotters::coord::Shift;
 use plotters::prelude::*;
 use plotters::style::{FontStyle, register_font};
 
-use super::results::ExperimentResults;
+use super::results::{ExperimentResults, SeedResult, read_episodes};
 use super::stats::{Curve, bootstrap_ci, mean};
 use crate::error::UsageError;
 use crate::rng;
@@ -29,6 +29,18 @@ pub enum XAxis {
     Wall,
 }
 
+/// What the curves show.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, clap::ValueEnum)]
+pub enum YAxis {
+    /// Evaluation return (curve.csv).
+    EvalReturn,
+    /// Length of each training episode by episode number (episodes.csv; --x is ignored), e.g.
+    /// Sutton & Barto's Figure 8.2.
+    EpisodeLength,
+    /// Sum of the training episodes' returns so far (episodes.csv), e.g. S&B Figures 8.4/8.5.
+    CumulativeReturn,
+}
+
 /// One experiment's line: mean over seeds with its 95% band, on a common grid.
 #[derive(Clone, Debug, PartialEq)]
 pub struct Series {
@@ -39,27 +51,73 @@ pub struct Series {
     pub high: Vec<f64>,
 }
 
-/// The series of one experiment: each complete seed's curve (x = steps or wall seconds),
-/// smoothed by a trailing moving average over `smooth` evaluations, interpolated onto a grid
-/// from 0 to the shortest seed's last x (no extrapolation), then averaged over seeds.
-pub fn series(e: &ExperimentResults, x_axis: XAxis, smooth: usize) -> Option<Series> {
-    let curves: Vec<Curve> = e
-        .seeds
-        .iter()
-        .filter_map(|s| {
-            let c = s.curve.as_ref()?;
-            let x = match x_axis {
-                XAxis::Steps => c.steps.clone(),
-                XAxis::Wall => s.wall_s.clone(),
-            };
-            Some(Curve {
-                steps: x,
+/// One complete seed's curve of `y_axis` against `x_axis` (unsmoothed); `None` for incomplete
+/// seeds and for episode curves without a finished episode.
+fn seed_curve(s: &SeedResult, x_axis: XAxis, y_axis: YAxis) -> Result<Option<Curve>, UsageError> {
+    let Some(c) = s.curve.as_ref() else {
+        return Ok(None);
+    };
+    if y_axis == YAxis::EvalReturn {
+        let x = match x_axis {
+            XAxis::Steps => c.steps.clone(),
+            XAxis::Wall => s.wall_s.clone(),
+        };
+        return Ok(Some(Curve {
+            steps: x,
+            returns: c.returns.clone(),
+        }));
+    }
+    let episodes = read_episodes(&s.dir.join("episodes.csv"))?;
+    if episodes.is_empty() {
+        return Ok(None);
+    }
+    let (x, y) = match y_axis {
+        YAxis::EpisodeLength => episodes
+            .iter()
+            .enumerate()
+            .map(|(i, e)| ((i + 1) as f64, e.length))
+            .unzip(),
+        _ => {
+            let mut total = 0.0;
+            episodes
+                .iter()
+                .map(|e| {
+                    total += e.episode_return;
+                    let x = match x_axis {
+                        XAxis::Steps => e.step,
+                        XAxis::Wall => e.wall_s,
+                    };
+                    (x, total)
+                })
+                .unzip()
+        }
+    };
+    Ok(Some(Curve {
+        steps: x,
+        returns: y,
+    }))
+}
+
+/// The series of one experiment: each complete seed's curve (`y_axis` against `x_axis`),
+/// smoothed by a trailing moving average over `smooth` points, interpolated onto a grid from 0 to
+/// the shortest seed's last x (no extrapolation), then averaged over seeds.
+pub fn series(
+    e: &ExperimentResults,
+    x_axis: XAxis,
+    y_axis: YAxis,
+    smooth: usize,
+) -> Result<Option<Series>, UsageError> {
+    let mut curves: Vec<Curve> = Vec::new();
+    for s in &e.seeds {
+        if let Some(c) = seed_curve(s, x_axis, y_axis)? {
+            curves.push(Curve {
                 returns: moving_average(&c.returns, smooth),
-            })
-        })
-        .collect();
+                steps: c.steps,
+            });
+        }
+    }
     if curves.is_empty() {
-        return None;
+        return Ok(None);
     }
     let end = curves
         .iter()
@@ -83,13 +141,13 @@ pub fn series(e: &ExperimentResults, x_axis: XAxis, smooth: usize) -> Option<Ser
         high.push(hi);
     }
     let n = curves.len();
-    Some(Series {
+    Ok(Some(Series {
         label: format!("{} ({n} seed{})", e.name, if n == 1 { "" } else { "s" }),
         x,
         mean: m,
         low,
         high,
-    })
+    }))
 }
 
 /// Trailing moving average over `k` points (k ≤ 1: unchanged).
@@ -108,6 +166,7 @@ pub fn plot(
     experiments: &[ExperimentResults],
     path: &Path,
     x_axis: XAxis,
+    y_axis: YAxis,
     smooth: usize,
 ) -> Result<(), UsageError> {
     let svg = match path.extension().and_then(|e| e.to_str()) {
@@ -122,10 +181,14 @@ pub fn plot(
     };
     let mut panels: Vec<Panel> = Vec::new();
     for e in experiments {
-        let Some(s) = series(e, x_axis, smooth) else {
+        let Some(s) = series(e, x_axis, y_axis, smooth)? else {
             continue;
         };
-        let threshold = e.reward_threshold.flatten();
+        // The solve threshold is a return: drawn on eval returns only.
+        let threshold = e
+            .reward_threshold
+            .flatten()
+            .filter(|_| y_axis == YAxis::EvalReturn);
         match panels.iter_mut().find(|p| p.env == e.env) {
             Some(p) => {
                 p.series.push(s);
@@ -152,7 +215,7 @@ pub fn plot(
         draw(
             SVGBackend::new(path, size).into_drawing_area(),
             &panels,
-            x_axis,
+            (x_axis, y_axis),
             (rows, cols),
         )
         .map_err(failed)
@@ -160,7 +223,7 @@ pub fn plot(
         draw(
             BitMapBackend::new(path, size).into_drawing_area(),
             &panels,
-            x_axis,
+            (x_axis, y_axis),
             (rows, cols),
         )
         .map_err(failed)
@@ -177,7 +240,7 @@ struct Panel {
 fn draw<DB: DrawingBackend>(
     root: DrawingArea<DB, Shift>,
     panels: &[Panel],
-    x_axis: XAxis,
+    (x_axis, y_axis): (XAxis, YAxis),
     grid: (u32, u32),
 ) -> Result<(), String> {
     let err = |e: DrawingAreaErrorKind<DB::ErrorType>| e.to_string();
@@ -212,11 +275,16 @@ fn draw<DB: DrawingBackend>(
             .map_err(err)?;
         chart
             .configure_mesh()
-            .x_desc(match x_axis {
-                XAxis::Steps => "env steps",
-                XAxis::Wall => "training seconds",
+            .x_desc(match (y_axis, x_axis) {
+                (YAxis::EpisodeLength, _) => "training episode",
+                (_, XAxis::Steps) => "env steps",
+                (_, XAxis::Wall) => "training seconds",
             })
-            .y_desc("eval return (mean over seeds, 95% CI)")
+            .y_desc(match y_axis {
+                YAxis::EvalReturn => "eval return (mean over seeds, 95% CI)",
+                YAxis::EpisodeLength => "steps per episode (mean over seeds, 95% CI)",
+                YAxis::CumulativeReturn => "cumulative training return (mean over seeds, 95% CI)",
+            })
             .x_label_formatter(&|x| compact(*x, 1e3))
             .y_label_formatter(&|y| compact(*y, 1e4))
             .light_line_style(BLACK.mix(0.03))
