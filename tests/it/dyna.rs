@@ -39,16 +39,7 @@ fn dyna_q_planning_reproduces_figure_8_2() {
     for n in [0, 5, 50] {
         let name = format!("experiment.name=\"n{n}\"");
         let planning = format!("algo.planning_steps={n}");
-        let extra = [
-            "--seeds",
-            "0..10",
-            "--set",
-            &name,
-            "--set",
-            &planning,
-            "--set",
-            "experiment.total_steps=6000",
-        ];
+        let extra = ["--seeds", "0..10", "--set", &name, "--set", &planning];
         run_experiment("dyna_q_maze.toml", out.path(), &extra);
         let mut total = 0.0;
         let mut optimal_by_5 = 0;
