@@ -290,9 +290,7 @@ mod tests {
         maze.step(Action::Discrete(1), &mut obs);
         copy.step(Action::Discrete(1), &mut obs);
         assert_eq!(maze.snapshot(), copy.snapshot());
-        assert!(std::ptr::eq(
-            copy.current(),
-            &**copy.change.as_ref().unwrap().1
-        ));
+        let after: &TabularModel = &copy.change.as_ref().unwrap().1;
+        assert!(std::ptr::eq(copy.current(), after));
     }
 }
