@@ -7,7 +7,7 @@ use clap::{ArgAction, Parser, Subcommand};
 use crate::nn::Backend;
 use crate::report::compare::{Format, Metric};
 use crate::report::gate::Metric as GateMetric;
-use crate::report::plot::XAxis;
+use crate::report::plot::{XAxis, YAxis};
 use crate::report::verdicts::ReportFormat;
 
 /// Reinforcement-learning experiment runner: TOML experiments, gymnasium-exact environments,
@@ -176,6 +176,12 @@ pub struct PlotArgs {
     /// The x axis.
     #[arg(long, value_enum, default_value = "steps")]
     pub x: XAxis,
+    /// The y axis: `eval-return` (curve.csv); from episodes.csv, `episode-length` (each training
+    /// episode's length by episode number) or `cumulative-return` (the training returns summed);
+    /// or any other curve.csv column, such as a bandit's `regret`, `optimal_pct`, `reward_mean`
+    /// (rows without a value are skipped).
+    #[arg(long, default_value = "eval-return")]
+    pub y: YAxis,
     /// Draw only the best K experiments (a sweep's top trials), ranked by --metric.
     #[arg(long, value_name = "K")]
     pub top: Option<usize>,
@@ -185,10 +191,6 @@ pub struct PlotArgs {
     /// Trailing moving average over this many evaluations (1: none).
     #[arg(long, default_value_t = 1)]
     pub smooth: usize,
-    /// The curve.csv column on the y axis: the eval return, or a diagnostic such as a
-    /// bandit's `regret`, `optimal_pct` or `reward_mean` (rows without a value are skipped).
-    #[arg(long, default_value = "eval_return_mean")]
-    pub y: String,
 }
 
 #[derive(Debug, clap::Args)]

@@ -131,6 +131,7 @@ registry! {
     Sarsa(tabular::td::SarsaConfig),
     ExpectedSarsa(tabular::td::ExpectedSarsaConfig),
     SarsaLambda(tabular::sarsa_lambda::SarsaLambdaConfig),
+    DynaQ(tabular::dyna_q::DynaQConfig),
     RandomShooting(planning::random_shooting::RandomShootingConfig),
     Cem(planning::cem::CemConfig),
     Mcts(planning::mcts::MctsConfig),

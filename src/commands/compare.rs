@@ -2,6 +2,7 @@
 
 use crate::cli::{CompareArgs, PlotArgs};
 use crate::error::UsageError;
+use crate::report::plot::YAxis;
 use crate::report::{compare, plot, results};
 
 /// The comparison table of the result folders in `args`.
@@ -28,16 +29,16 @@ pub fn plot(args: &PlotArgs) -> Result<String, UsageError> {
             .collect();
         experiments.retain(|e| best.contains(&e.name.as_str()));
     }
-    if args.y != "eval_return_mean" {
+    if let YAxis::Column(column) = &args.y {
         for seed in experiments.iter_mut().flat_map(|e| e.seeds.iter_mut()) {
             if seed.curve.is_some() {
                 let (curve, wall_s) =
-                    results::read_column(&seed.dir.join("curve.csv"), &args.y, true)?;
+                    results::read_column(&seed.dir.join("curve.csv"), column, true)?;
                 seed.curve = Some(curve);
                 seed.wall_s = wall_s;
             }
         }
     }
-    plot::plot(&experiments, &args.output, args.x, args.smooth, &args.y)?;
+    plot::plot(&experiments, &args.output, args.x, &args.y, args.smooth)?;
     Ok(format!("wrote {}\n", args.output.display()))
 }

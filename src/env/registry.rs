@@ -7,7 +7,7 @@ use super::bit_flipping::{BitFlipping, MAX_BITS};
 use super::classic::{Acrobot, CartPole, MountainCar, MountainCarContinuous, Pendulum};
 use super::linear::LinearEnv;
 use super::multi::{MULTI_AGENT_REGISTRY, is_multi_agent};
-use super::toy_text::{DiscreteEnv, frozen_lake_map};
+use super::toy_text::{DiscreteEnv, Maze, frozen_lake_map};
 use super::{Env, EnvSpec};
 
 /// Per-env options of `[env]` (gymnasium's `make` kwargs). Each applies to some envs only.
@@ -66,11 +66,15 @@ pub struct EnvOptions {
     /// seed; not a config key).
     #[serde(skip)]
     pub instance_seed: Option<u64>,
+    /// BlockingMaze (default 1000) and ShortcutMaze (default 3000): env steps, counted across
+    /// episodes, after which the walls change (S&B Examples 8.2 and 8.3).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub change_at: Option<u64>,
 }
 
 impl EnvOptions {
     /// Every option key with whether it is given.
-    fn given(&self) -> [(&'static str, bool); 15] {
+    fn given(&self) -> [(&'static str, bool); 16] {
         [
             ("map_name", self.map_name.is_some()),
             ("is_slippery", self.is_slippery.is_some()),
@@ -87,6 +91,7 @@ impl EnvOptions {
             ("means", self.means.is_some()),
             ("n_bits", self.n_bits.is_some()),
             ("random_goal", self.random_goal.is_some()),
+            ("change_at", self.change_at.is_some()),
         ]
     }
 
@@ -186,6 +191,21 @@ pub const REGISTRY: &[Registered] = &[
         id: "BitFlipping-v0",
         options: &["n_bits", "random_goal"],
         summary: "rl's own, as SB3's: flip n bits to a goal (fixed or random), reward 0 on success else -1; a goal env",
+    },
+    Registered {
+        id: "DynaMaze-v0",
+        options: &[],
+        summary: "rl's own, not gymnasium: S&B Figure 8.2's 6x9 maze, reward 1 at the goal (shortest path 14)",
+    },
+    Registered {
+        id: "BlockingMaze-v0",
+        options: &["change_at"],
+        summary: "rl's own, not gymnasium: S&B Example 8.2, the path is blocked after change_at (1000) steps",
+    },
+    Registered {
+        id: "ShortcutMaze-v0",
+        options: &["change_at"],
+        summary: "rl's own, not gymnasium: S&B Example 8.3, a shortcut opens after change_at (3000) steps",
     },
     Registered {
         id: "DoubleIntegrator-v0",
@@ -293,6 +313,9 @@ pub fn make_env(id: &str, options: &EnvOptions) -> Result<Box<dyn Env>, OptionEr
             }
             Box::new(BitFlipping::new(n, options.random_goal.unwrap_or(false)))
         }
+        "DynaMaze-v0" => Box::new(Maze::dyna_maze()),
+        "BlockingMaze-v0" => Box::new(Maze::blocking_maze(options.change_at.unwrap_or(1000))),
+        "ShortcutMaze-v0" => Box::new(Maze::shortcut_maze(options.change_at.unwrap_or(3000))),
         "DoubleIntegrator-v0" => Box::new(LinearEnv::double_integrator()),
         "CartPoleLinear-v0" => Box::new(LinearEnv::cartpole_linear()),
         _ => unreachable!("every registered id has a constructor"),

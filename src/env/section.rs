@@ -69,6 +69,9 @@ pub struct EnvSection {
     /// [`EnvSection::for_run`], never read from a file.
     #[serde(skip)]
     pub instance_seed: Option<u64>,
+    /// BlockingMaze, ShortcutMaze: env steps after which the walls change.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub change_at: Option<u64>,
 }
 
 impl EnvSection {
@@ -91,6 +94,7 @@ impl EnvSection {
             n_bits: self.n_bits,
             random_goal: self.random_goal,
             instance_seed: self.instance_seed,
+            change_at: self.change_at,
         }
     }
 

@@ -8,7 +8,7 @@ use plotters::coord::Shift;
 use plotters::prelude::*;
 use plotters::style::{FontStyle, register_font};
 
-use super::results::ExperimentResults;
+use super::results::{ExperimentResults, SeedResult, read_episodes};
 use super::stats::{Curve, bootstrap_ci, mean};
 use crate::error::UsageError;
 use crate::rng;
@@ -29,6 +29,34 @@ pub enum XAxis {
     Wall,
 }
 
+/// What the curves show.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum YAxis {
+    /// Evaluation return (curve.csv).
+    EvalReturn,
+    /// Length of each training episode by episode number (episodes.csv; --x is ignored), e.g.
+    /// Sutton & Barto's Figure 8.2.
+    EpisodeLength,
+    /// Sum of the training episodes' returns so far (episodes.csv), e.g. S&B Figures 8.4/8.5.
+    CumulativeReturn,
+    /// Another curve.csv column (a diagnostic, e.g. a bandit's `regret`), read into the seeds'
+    /// curves by the caller.
+    Column(String),
+}
+
+impl std::str::FromStr for YAxis {
+    type Err = std::convert::Infallible;
+
+    fn from_str(s: &str) -> Result<Self, Self::Err> {
+        Ok(match s {
+            "eval-return" | "eval_return_mean" => YAxis::EvalReturn,
+            "episode-length" => YAxis::EpisodeLength,
+            "cumulative-return" => YAxis::CumulativeReturn,
+            column => YAxis::Column(column.to_string()),
+        })
+    }
+}
+
 /// One experiment's line: mean over seeds with its 95% band, on a common grid.
 #[derive(Clone, Debug, PartialEq)]
 pub struct Series {
@@ -39,27 +67,73 @@ pub struct Series {
     pub high: Vec<f64>,
 }
 
-/// The series of one experiment: each complete seed's curve (x = steps or wall seconds),
-/// smoothed by a trailing moving average over `smooth` evaluations, interpolated onto a grid
-/// from 0 to the shortest seed's last x (no extrapolation), then averaged over seeds.
-pub fn series(e: &ExperimentResults, x_axis: XAxis, smooth: usize) -> Option<Series> {
-    let curves: Vec<Curve> = e
-        .seeds
-        .iter()
-        .filter_map(|s| {
-            let c = s.curve.as_ref()?;
-            let x = match x_axis {
-                XAxis::Steps => c.steps.clone(),
-                XAxis::Wall => s.wall_s.clone(),
-            };
-            Some(Curve {
-                steps: x,
+/// One complete seed's curve of `y_axis` against `x_axis` (unsmoothed); `None` for incomplete
+/// seeds and for episode curves without a finished episode.
+fn seed_curve(s: &SeedResult, x_axis: XAxis, y_axis: &YAxis) -> Result<Option<Curve>, UsageError> {
+    let Some(c) = s.curve.as_ref() else {
+        return Ok(None);
+    };
+    if matches!(y_axis, YAxis::EvalReturn | YAxis::Column(_)) {
+        let x = match x_axis {
+            XAxis::Steps => c.steps.clone(),
+            XAxis::Wall => s.wall_s.clone(),
+        };
+        return Ok(Some(Curve {
+            steps: x,
+            returns: c.returns.clone(),
+        }));
+    }
+    let episodes = read_episodes(&s.dir.join("episodes.csv"))?;
+    if episodes.is_empty() {
+        return Ok(None);
+    }
+    let (x, y) = match y_axis {
+        YAxis::EpisodeLength => episodes
+            .iter()
+            .enumerate()
+            .map(|(i, e)| ((i + 1) as f64, e.length))
+            .unzip(),
+        _ => {
+            let mut total = 0.0;
+            episodes
+                .iter()
+                .map(|e| {
+                    total += e.episode_return;
+                    let x = match x_axis {
+                        XAxis::Steps => e.step,
+                        XAxis::Wall => e.wall_s,
+                    };
+                    (x, total)
+                })
+                .unzip()
+        }
+    };
+    Ok(Some(Curve {
+        steps: x,
+        returns: y,
+    }))
+}
+
+/// The series of one experiment: each complete seed's curve (`y_axis` against `x_axis`),
+/// smoothed by a trailing moving average over `smooth` points, interpolated onto a grid from 0 to
+/// the shortest seed's last x (no extrapolation), then averaged over seeds.
+pub fn series(
+    e: &ExperimentResults,
+    x_axis: XAxis,
+    y_axis: &YAxis,
+    smooth: usize,
+) -> Result<Option<Series>, UsageError> {
+    let mut curves: Vec<Curve> = Vec::new();
+    for s in &e.seeds {
+        if let Some(c) = seed_curve(s, x_axis, y_axis)? {
+            curves.push(Curve {
                 returns: moving_average(&c.returns, smooth),
-            })
-        })
-        .collect();
+                steps: c.steps,
+            });
+        }
+    }
     if curves.is_empty() {
-        return None;
+        return Ok(None);
     }
     let end = curves
         .iter()
@@ -83,13 +157,13 @@ pub fn series(e: &ExperimentResults, x_axis: XAxis, smooth: usize) -> Option<Ser
         high.push(hi);
     }
     let n = curves.len();
-    Some(Series {
+    Ok(Some(Series {
         label: format!("{} ({n} seed{})", e.name, if n == 1 { "" } else { "s" }),
         x,
         mean: m,
         low,
         high,
-    })
+    }))
 }
 
 /// Trailing moving average over `k` points (k ≤ 1: unchanged).
@@ -103,14 +177,13 @@ pub fn moving_average(values: &[f64], k: usize) -> Vec<f64> {
         .collect()
 }
 
-/// Draws `experiments` into `path` (`.png` or `.svg`), their curves of column `y`
-/// (`eval_return_mean` or a diagnostic the caller read into them).
+/// Draws `experiments` into `path` (`.png` or `.svg`).
 pub fn plot(
     experiments: &[ExperimentResults],
     path: &Path,
     x_axis: XAxis,
+    y_axis: &YAxis,
     smooth: usize,
-    y: &str,
 ) -> Result<(), UsageError> {
     let svg = match path.extension().and_then(|e| e.to_str()) {
         Some("svg") => true,
@@ -124,14 +197,14 @@ pub fn plot(
     };
     let mut panels: Vec<Panel> = Vec::new();
     for e in experiments {
-        let Some(s) = series(e, x_axis, smooth) else {
+        let Some(s) = series(e, x_axis, y_axis, smooth)? else {
             continue;
         };
-        // The solve threshold is a return: drawn beside returns only.
+        // The solve threshold is a return: drawn on eval returns only.
         let threshold = e
             .reward_threshold
             .flatten()
-            .filter(|_| y == "eval_return_mean");
+            .filter(|_| *y_axis == YAxis::EvalReturn);
         match panels.iter_mut().find(|p| p.env == e.env) {
             Some(p) => {
                 p.series.push(s);
@@ -158,7 +231,7 @@ pub fn plot(
         draw(
             SVGBackend::new(path, size).into_drawing_area(),
             &panels,
-            (x_axis, y),
+            (x_axis, y_axis),
             (rows, cols),
         )
         .map_err(failed)
@@ -166,7 +239,7 @@ pub fn plot(
         draw(
             BitMapBackend::new(path, size).into_drawing_area(),
             &panels,
-            (x_axis, y),
+            (x_axis, y_axis),
             (rows, cols),
         )
         .map_err(failed)
@@ -183,13 +256,9 @@ struct Panel {
 fn draw<DB: DrawingBackend>(
     root: DrawingArea<DB, Shift>,
     panels: &[Panel],
-    (x_axis, y): (XAxis, &str),
+    (x_axis, y_axis): (XAxis, &YAxis),
     grid: (u32, u32),
 ) -> Result<(), String> {
-    let y_desc = match y {
-        "eval_return_mean" => "eval return (mean over seeds, 95% CI)".to_string(),
-        column => format!("{column} (mean over seeds, 95% CI)"),
-    };
     let err = |e: DrawingAreaErrorKind<DB::ErrorType>| e.to_string();
     root.fill(&WHITE).map_err(err)?;
     let areas = root.split_evenly((grid.0 as usize, grid.1 as usize));
@@ -222,11 +291,20 @@ fn draw<DB: DrawingBackend>(
             .map_err(err)?;
         chart
             .configure_mesh()
-            .x_desc(match x_axis {
-                XAxis::Steps => "env steps",
-                XAxis::Wall => "training seconds",
+            .x_desc(match (y_axis, x_axis) {
+                (YAxis::EpisodeLength, _) => "training episode",
+                (_, XAxis::Steps) => "env steps",
+                (_, XAxis::Wall) => "training seconds",
             })
-            .y_desc(y_desc.as_str())
+            .y_desc(format!(
+                "{} (mean over seeds, 95% CI)",
+                match y_axis {
+                    YAxis::EvalReturn => "eval return",
+                    YAxis::EpisodeLength => "steps per episode",
+                    YAxis::CumulativeReturn => "cumulative training return",
+                    YAxis::Column(column) => column,
+                }
+            ))
             .x_label_formatter(&|x| compact(*x, 1e3))
             .y_label_formatter(&|y| compact(*y, 1e4))
             .light_line_style(BLACK.mix(0.03))

@@ -300,3 +300,24 @@ pub fn read_column(
     }
     Ok((curve, wall_s))
 }
+
+/// One row of `episodes.csv`.
+#[derive(Clone, Copy, Debug, PartialEq, serde::Deserialize)]
+pub struct EpisodeRecord {
+    pub step: f64,
+    #[serde(rename = "return")]
+    pub episode_return: f64,
+    pub length: f64,
+    pub wall_s: f64,
+}
+
+/// Every row of an `episodes.csv`; a malformed row is an error naming its line.
+pub fn read_episodes(path: &Path) -> Result<Vec<EpisodeRecord>, UsageError> {
+    let bad = |what: String| UsageError::new(format!("{}: {what}", path.display()));
+    let mut reader = csv::Reader::from_path(path).map_err(|e| bad(format!("cannot read: {e}")))?;
+    reader
+        .deserialize()
+        .enumerate()
+        .map(|(i, row)| row.map_err(|e| bad(format!("line {}: malformed row: {e}", i + 2))))
+        .collect()
+}

@@ -753,3 +753,30 @@ fn a_diverged_policy_fails_its_seed_naming_the_step() {
     let out = run(&["--force", "--set", "experiment.on_nonfinite=continue"]);
     assert_eq!(out.status.code(), Some(0), "{}", stderr(&out));
 }
+
+/// Dyna-Q's bad input (S&B 8.2, 8.3): a negative κ, a non-tabular env, a maze option on the
+/// wrong maze.
+#[test]
+fn dyna_q_rejects_negative_kappa_non_tabular_envs_and_misplaced_maze_options() {
+    let dyna = GOOD
+        .replace("\"q_learning\"", "\"dyna_q\"")
+        .replace("CliffWalking-v0", "DynaMaze-v0");
+    assert_rejected(
+        Some(&dyna.replace("gamma = 0.99", "gamma = 0.99\nkappa = -0.001")),
+        &[],
+        &["algo.kappa", "must be a finite number >= 0"],
+    );
+    assert_rejected(
+        Some(&dyna.replace("DynaMaze-v0", "CartPole-v1")),
+        &[],
+        &["env.id", "dyna_q needs discrete observations and actions"],
+    );
+    assert_rejected(
+        Some(&dyna.replace(
+            "id = \"DynaMaze-v0\"",
+            "id = \"DynaMaze-v0\"\nchange_at = 10",
+        )),
+        &[],
+        &["change_at", "does not apply to DynaMaze-v0"],
+    );
+}

@@ -33,7 +33,7 @@ fn budget(algo: &str) -> (&'static str, Vec<&'static str>) {
                 "experiment.eval_episodes=5",
             ],
         ),
-        "q_learning" | "sarsa" | "expected_sarsa" | "sarsa_lambda" => (
+        "q_learning" | "sarsa" | "expected_sarsa" | "sarsa_lambda" | "dyna_q" => (
             "0..2",
             vec![
                 "experiment.total_steps=3000",

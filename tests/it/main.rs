@@ -7,6 +7,7 @@ mod cli;
 mod common;
 mod control;
 mod determinism;
+mod dyna;
 mod fixtures;
 mod fuzz;
 mod golden;

@@ -1,8 +1,10 @@
 //! Tabular methods (Sutton & Barto, 2nd ed.): dynamic programming on a known model (and its
-//! soft, maximum-entropy form), batch fitted Q iteration and temporal-difference control with
-//! ε-greedy exploration.
+//! soft, maximum-entropy form), batch fitted Q iteration, temporal-difference control with
+//! ε-greedy exploration, and Dyna-Q's planning from a learned tabular model.
 
 pub mod dp;
+pub mod dyna_model;
+pub mod dyna_q;
 pub mod fitted_q_iteration;
 pub mod policy_iteration;
 pub mod q_table;

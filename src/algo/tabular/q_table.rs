@@ -63,6 +63,27 @@ impl QTable {
         }
     }
 
+    /// argmax_a Q(s, a) with ties broken uniformly at random (one draw only when tied), as in
+    /// Sutton & Barto's maze experiments (ch. 8), where Q starts at 0 everywhere.
+    pub fn greedy_random_ties(&self, s: usize, rng: &mut Rng) -> usize {
+        let row = self.row(s);
+        let best = self.max(s);
+        let ties: Vec<usize> = (0..row.len()).filter(|&a| row[a] == best).collect();
+        match ties[..] {
+            [only] => only,
+            _ => ties[rng.random_range(0..ties.len())],
+        }
+    }
+
+    /// With probability ε a uniformly random action, otherwise [`QTable::greedy_random_ties`].
+    pub fn epsilon_greedy_random_ties(&self, s: usize, epsilon: f64, rng: &mut Rng) -> usize {
+        if rng.random::<f64>() < epsilon {
+            rng.random_range(0..self.n_actions)
+        } else {
+            self.greedy_random_ties(s, rng)
+        }
+    }
+
     /// Σ_a π(a|s) Q(s, a) under the ε-greedy policy: ε·mean_a Q(s, a) + (1 − ε)·max_a Q(s, a).
     pub fn expected(&self, s: usize, epsilon: f64) -> f64 {
         let row = self.row(s);
@@ -161,6 +182,27 @@ mod tests {
         assert_eq!(q.max(1), 3.0);
         // ε = 0.3: 0.3 · (4/3) + 0.7 · 3 = 2.5
         assert!((q.expected(1, 0.3) - 2.5).abs() < 1e-12);
+    }
+
+    #[test]
+    fn random_ties_are_uniform_and_a_unique_max_wins() {
+        let mut q = QTable::new(2, 4, 0.0);
+        q.add_at(q.index(0, 3), -1.0);
+        q.add_at(q.index(1, 2), 0.5);
+        let mut rng = rng::from_seed(3);
+        let n = 30_000;
+        let mut counts = [0usize; 4];
+        for _ in 0..n {
+            counts[q.greedy_random_ties(0, &mut rng)] += 1;
+            assert_eq!(q.greedy_random_ties(1, &mut rng), 2);
+        }
+        assert_eq!(counts[3], 0);
+        for c in &counts[..3] {
+            assert!(
+                (*c as f64 / n as f64 - 1.0 / 3.0).abs() < 0.01,
+                "{counts:?}"
+            );
+        }
     }
 
     #[test]
