@@ -33,6 +33,16 @@ pub fn stream(seed: u64, stream: Stream) -> Rng {
     rng
 }
 
+/// The generator of `stream` for worker `worker` of a parallel method (A3C, DPPO) in its
+/// `generation`-th start (0 for a fresh run; a resumed A3C run starts again from its step).
+/// Worker 0 of generation 0 gets the run's own stream, so one worker draws exactly what the
+/// single-threaded method draws; every other (worker, generation) gets a stream id of its own.
+pub fn worker_stream(seed: u64, s: Stream, worker: u64, generation: u64) -> Rng {
+    let mut rng = Rng::seed_from_u64(seed);
+    rng.set_stream(s as u64 + (worker << 8) + (generation << 32));
+    rng
+}
+
 /// A generator seeded like gymnasium's `reset(seed=...)` seeds an env.
 pub fn from_seed(seed: u64) -> Rng {
     Rng::seed_from_u64(seed)
@@ -45,4 +55,30 @@ pub fn standard_normal(rng: &mut Rng) -> f64 {
     let u1: f64 = 1.0 - rng.random::<f64>();
     let u2: f64 = rng.random::<f64>();
     (-2.0 * u1.ln()).sqrt() * (std::f64::consts::TAU * u2).cos()
+}
+
+#[cfg(test)]
+mod worker_tests {
+    use super::*;
+    use rand::RngExt;
+
+    /// Worker 0 of a fresh run draws the run's stream; other workers and restarts differ.
+    #[test]
+    fn worker_zero_is_the_run_stream_and_the_others_are_distinct() {
+        let first = |mut r: Rng| -> u64 { r.random() };
+        let base = first(stream(7, Stream::Explore));
+        assert_eq!(first(worker_stream(7, Stream::Explore, 0, 0)), base);
+        let others = [
+            first(worker_stream(7, Stream::Explore, 1, 0)),
+            first(worker_stream(7, Stream::Explore, 2, 0)),
+            first(worker_stream(7, Stream::Explore, 0, 5000)),
+            first(worker_stream(7, Stream::Env, 1, 0)),
+        ];
+        for (i, a) in others.iter().enumerate() {
+            assert_ne!(*a, base);
+            for b in &others[i + 1..] {
+                assert_ne!(a, b);
+            }
+        }
+    }
 }

@@ -51,6 +51,12 @@ pub trait Algorithm: Hyperparameters {
         None
     }
 
+    /// Whether a seed's run is reproducible bit for bit (meta.json's `deterministic`); by
+    /// default it is. Asynchronous updates (A3C with several workers) are not.
+    fn deterministic(&self) -> bool {
+        true
+    }
+
     /// Trains on `session` until its step budget is spent (a planner: evaluates itself).
     fn train(&self, session: &mut Session) -> anyhow::Result<()>;
 

@@ -90,6 +90,13 @@ macro_rules! registry {
                 }
             }
 
+            /// Whether a seed's run is reproducible (see [`Algorithm::deterministic`]).
+            pub fn deterministic(&self) -> bool {
+                match self {
+                    $(AlgoConfig::$variant(cfg) => cfg.deterministic(),)*
+                }
+            }
+
             /// Trains on `session` until its step budget is spent.
             pub fn train(&self, session: &mut Session) -> anyhow::Result<()> {
                 match self {
@@ -140,6 +147,8 @@ registry! {
     Reinforce(policy_gradient::reinforce::ReinforceConfig),
     A2c(policy_gradient::a2c::A2cConfig),
     Ppo(policy_gradient::ppo::PpoConfig),
+    A3c(policy_gradient::a3c::A3cConfig),
+    Dppo(policy_gradient::dppo::DppoConfig),
     Dqn(value_based::dqn::DqnConfig),
     SoftDqn(value_based::soft_dqn::SoftDqnConfig),
     Naf(value_based::naf::NafConfig),

@@ -61,6 +61,14 @@ pub struct Meta {
     /// seed's own cost when it ran alone (`--jobs 1`, one seed), else shared with the others.
     #[serde(default)]
     pub process_train_cpu_s: Option<f64>,
+    /// Whether the run is reproducible bit for bit from its seed (false: asynchronous updates,
+    /// A3C with several workers). Absent in older meta.json: true.
+    #[serde(default = "reproducible")]
+    pub deterministic: bool,
+}
+
+fn reproducible() -> bool {
+    true
 }
 
 impl Meta {
@@ -113,6 +121,7 @@ mod tests {
             final_eval_return_mean: None,
             cores: 1,
             process_train_cpu_s: None,
+            deterministic: true,
         };
         let read = |m: &Meta| -> Meta {
             serde_json::from_str(&serde_json::to_string(m).unwrap()).unwrap()

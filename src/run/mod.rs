@@ -239,6 +239,7 @@ fn run_seed(
         final_eval_return_mean: None,
         cores: std::thread::available_parallelism().map_or(1, |n| n.get()),
         process_train_cpu_s: None,
+        deterministic: exp.algo.deterministic(),
     };
     let mut progress = board.seed(&exp.experiment.name, seed, exp.total_steps());
     let mut diagnostics = Vec::new();

@@ -58,6 +58,16 @@ fn budget(algo: &str) -> (&'static str, Vec<&'static str>) {
             "0",
             learner("experiment.total_steps=4096", "experiment.eval_every=2048"),
         ),
+        "dppo" => (
+            "0",
+            learner("experiment.total_steps=4096", "experiment.eval_every=2048"),
+        ),
+        // Several asynchronous workers are not reproducible; one is.
+        "a3c" => {
+            let mut set = learner("experiment.total_steps=4096", "experiment.eval_every=2048");
+            set.push("algo.workers=1");
+            ("0", set)
+        }
         // Rounds of regression on a small dataset of the expert made by `expert`.
         "neural_fitted_q" => (
             "0",

@@ -15,6 +15,7 @@ mod learning;
 mod mpe_fixtures;
 mod neural;
 mod off_policy;
+mod parallel_ac;
 mod report;
 mod resume;
 mod search;

@@ -177,6 +177,17 @@ fn a2c_with_two_optimisers_killed_between_checkpoints_resumes_to_the_same_curve(
 }
 
 #[test]
+fn dppo_with_two_workers_stopped_by_ctrl_c_resumes_to_the_same_curve() {
+    // Every worker's collector and minibatch order: 20 rounds of 2 workers × 4 envs × 64 steps.
+    let args = [
+        &PPO_BUDGET[..],
+        &["--set", "algo.n_steps=64", "--set", "algo.n_epochs=4"],
+    ]
+    .concat();
+    check("dppo_pendulum", &args, "INT", "interrupted");
+}
+
+#[test]
 fn dqn_killed_between_checkpoints_resumes_to_the_same_curve() {
     // Online and target networks, Adam, replay ring, ε and replay streams.
     check("dqn_cartpole", &DQN_BUDGET, "KILL", "running");

@@ -118,7 +118,8 @@ const DIAGNOSTICS: [&str; 5] = [
     "learning_rate",
 ];
 
-fn optimizer(cfg: &A2cConfig) -> burn::optim::ModuleOptimizer {
+/// A fresh optimiser of `cfg`'s kind.
+pub fn optimizer(cfg: &A2cConfig) -> burn::optim::ModuleOptimizer {
     match cfg.optimizer {
         A2cOptimizer::Rmsprop => RmsPropConfig::new()
             .with_alpha(0.99)

@@ -54,15 +54,36 @@ pub struct A2cStats {
     pub entropy: f64,
 }
 
+/// The gradient of one A2C update, clipped to the global norm: of the whole model (one
+/// optimiser), or the actor's and the critic's, each clipped on its own (two optimisers).
+pub struct A2cGradients {
+    pub actor: GradientsParams,
+    pub critic: Option<GradientsParams>,
+}
+
 /// A2C's update of `model` on the whole of `rollout` (as a batch on `device`, the model's
-/// device).
+/// device): [`gradients`], then [`apply`].
 pub fn update(
-    mut model: ActorCritic,
+    model: ActorCritic,
     optimizers: &mut A2cOptimizers,
     rollout: &RolloutBuffer,
     hp: &A2cUpdate,
     device: &Device,
 ) -> (ActorCritic, A2cStats) {
+    let separate = optimizers.critic.is_some();
+    let (grads, stats) = gradients(&model, rollout, hp, separate, device);
+    (apply(model, optimizers, grads, hp.learning_rate), stats)
+}
+
+/// The clipped gradient of the A2C loss of `model` on the whole of `rollout`, split between
+/// actor and critic when `separate`, and the losses (of `model`, before any step).
+pub fn gradients(
+    model: &ActorCritic,
+    rollout: &RolloutBuffer,
+    hp: &A2cUpdate,
+    separate: bool,
+    device: &Device,
+) -> (A2cGradients, A2cStats) {
     let all: Vec<usize> = (0..rollout.n_steps * rollout.n_envs).collect();
     let mb = rollout.minibatch(&all, hp.normalize_advantage, device);
     let (out, values) = model.forward(mb.observations);
@@ -75,31 +96,48 @@ pub fn update(
     let stats = Tensor::cat(vec![loss_pi.detach(), loss_v.detach(), entropy.detach()], 0);
 
     let mut grads = loss.backward();
-    match &mut optimizers.critic {
-        None => {
-            let mut grads = GradientsParams::from_grads(grads, &model);
-            clip_grad_norm(&model, &mut grads, hp.max_grad_norm);
-            model = optimizers.actor.step(hp.learning_rate, model, grads);
+    let grads = if separate {
+        // The critic's parameters only get the value loss's gradient, the actor's only
+        // the policy and entropy terms': each net is clipped and stepped on its own.
+        let critic_ids = model.value_param_ids();
+        let mut critic = GradientsParams::from_params(&mut grads, model, &critic_ids);
+        let mut actor = GradientsParams::from_module(&mut grads, model);
+        clip_grad_norm(model, &mut critic, hp.max_grad_norm);
+        clip_grad_norm(model, &mut actor, hp.max_grad_norm);
+        A2cGradients {
+            actor,
+            critic: Some(critic),
         }
-        Some(critic_optimizer) => {
-            // The critic's parameters only get the value loss's gradient, the actor's only
-            // the policy and entropy terms': each net is clipped and stepped on its own.
-            let critic_ids = model.value_param_ids();
-            let mut critic = GradientsParams::from_params(&mut grads, &model, &critic_ids);
-            let mut actor = GradientsParams::from_module(&mut grads, &model);
-            clip_grad_norm(&model, &mut critic, hp.max_grad_norm);
-            clip_grad_norm(&model, &mut actor, hp.max_grad_norm);
-            model = critic_optimizer.step(hp.learning_rate, model, critic);
-            model = optimizers.actor.step(hp.learning_rate, model, actor);
+    } else {
+        let mut grads = GradientsParams::from_grads(grads, model);
+        clip_grad_norm(model, &mut grads, hp.max_grad_norm);
+        A2cGradients {
+            actor: grads,
+            critic: None,
         }
-    }
+    };
     let stats = to_vec(stats);
     let stats = A2cStats {
         loss_pi: f64::from(stats[0]),
         loss_v: f64::from(stats[1]),
         entropy: f64::from(stats[2]),
     };
-    (model, stats)
+    (grads, stats)
+}
+
+/// One optimiser step of `model` on `grads` with step size `learning_rate` (the critic's
+/// optimiser first when there are two). `grads` may come from an older copy of `model` with the
+/// same parameters (A3C's workers): the step goes by parameter id.
+pub fn apply(
+    mut model: ActorCritic,
+    optimizers: &mut A2cOptimizers,
+    grads: A2cGradients,
+    learning_rate: f64,
+) -> ActorCritic {
+    if let (Some(critic_optimizer), Some(critic)) = (&mut optimizers.critic, grads.critic) {
+        model = critic_optimizer.step(learning_rate, model, critic);
+    }
+    optimizers.actor.step(learning_rate, model, grads.actor)
 }
 
 #[cfg(test)]

@@ -3,7 +3,9 @@
 
 pub mod a2c;
 pub mod a2c_update;
+pub mod a3c;
 pub mod checkpoint;
+pub mod dppo;
 pub mod ppo;
 pub mod ppo_update;
 pub mod reinforce;

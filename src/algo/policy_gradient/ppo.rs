@@ -136,7 +136,7 @@ impl Algorithm for PpoConfig {
 }
 
 /// Diagnostics of one update (means over the minibatches done).
-const DIAGNOSTICS: [&str; 7] = [
+pub const DIAGNOSTICS: [&str; 7] = [
     "loss_pi",
     "loss_v",
     "entropy",

@@ -90,6 +90,66 @@ pub fn clipped_surrogate_loss(ratio: Tensor<1>, advantages: Tensor<1>, clip: f64
     surrogate.min_pair(clipped).mean().neg()
 }
 
+/// PPO's loss on one minibatch, with what the update reports of it.
+pub struct MinibatchLoss {
+    /// L of the minibatch (to differentiate).
+    pub loss: Tensor<1>,
+    /// loss_pi, loss_v, entropy, approx_kl, clip_fraction (detached).
+    pub stats: Tensor<1>,
+    /// The approximate KL E[(r − 1) − log r] (detached).
+    pub approx_kl: Tensor<1>,
+}
+
+/// L on the minibatch of `rollout`'s rows `chunk` (advantages standardised within it when
+/// `hp.normalize_advantage`).
+pub fn minibatch_loss(
+    model: &ActorCritic,
+    rollout: &RolloutBuffer,
+    chunk: &[usize],
+    hp: &PpoUpdate,
+    device: &Device,
+) -> MinibatchLoss {
+    let clip = hp.clip_range;
+    let mb = rollout.minibatch(chunk, hp.normalize_advantage, device);
+    let (out, values) = model.forward(mb.observations);
+    let (log_prob, entropy) = model.log_prob_entropy(out, &mb.actions);
+    let log_ratio = log_prob - mb.old_log_probs;
+    let ratio = log_ratio.clone().exp();
+    let loss_pi = clipped_surrogate_loss(ratio.clone(), mb.advantages, clip);
+    let values = match hp.clip_range_vf {
+        Some(vf_clip) => mb.old_values.clone() + (values - mb.old_values).clamp(-vf_clip, vf_clip),
+        None => values,
+    };
+    let loss_v = (mb.returns - values).square().mean();
+    let entropy = entropy.mean();
+    let loss = loss_pi.clone() + loss_v.clone().mul_scalar(hp.vf_coef)
+        - entropy.clone().mul_scalar(hp.ent_coef);
+
+    let ratio = ratio.detach();
+    let approx_kl = (ratio.clone().sub_scalar(1.0) - log_ratio.detach()).mean();
+    let clip_fraction = ratio
+        .sub_scalar(1.0)
+        .abs()
+        .greater_elem(clip)
+        .float()
+        .mean();
+    let stats = Tensor::cat(
+        vec![
+            loss_pi.detach(),
+            loss_v.detach(),
+            entropy.detach(),
+            approx_kl.clone(),
+            clip_fraction,
+        ],
+        0,
+    );
+    MinibatchLoss {
+        loss,
+        stats,
+        approx_kl,
+    }
+}
+
 /// PPO's update of `model` on `rollout` (minibatches on `device`, the model's device): each
 /// epoch shuffles `order.indices` with `order.rng` and steps on its chunks.
 pub fn update(
@@ -100,53 +160,22 @@ pub fn update(
     hp: &PpoUpdate,
     device: &Device,
 ) -> (ActorCritic, PpoStats) {
-    let clip = hp.clip_range;
     let mut sums = None::<Tensor<1>>;
     let mut minibatches = 0usize;
     'epochs: for _ in 0..hp.n_epochs {
         order.indices.shuffle(&mut order.rng);
         for chunk in order.indices.chunks(hp.batch_size) {
-            let mb = rollout.minibatch(chunk, hp.normalize_advantage, device);
-            let (out, values) = model.forward(mb.observations);
-            let (log_prob, entropy) = model.log_prob_entropy(out, &mb.actions);
-            let log_ratio = log_prob - mb.old_log_probs;
-            let ratio = log_ratio.clone().exp();
-            let loss_pi = clipped_surrogate_loss(ratio.clone(), mb.advantages, clip);
-            let values = match hp.clip_range_vf {
-                Some(vf_clip) => {
-                    mb.old_values.clone() + (values - mb.old_values).clamp(-vf_clip, vf_clip)
-                }
-                None => values,
-            };
-            let loss_v = (mb.returns - values).square().mean();
-            let entropy = entropy.mean();
-            let loss = loss_pi.clone() + loss_v.clone().mul_scalar(hp.vf_coef)
-                - entropy.clone().mul_scalar(hp.ent_coef);
-
-            let ratio = ratio.detach();
-            let approx_kl = (ratio.clone().sub_scalar(1.0) - log_ratio.detach()).mean();
+            let MinibatchLoss {
+                loss,
+                stats,
+                approx_kl,
+            } = minibatch_loss(&model, rollout, chunk, hp, device);
             if let Some(target) = hp.target_kl {
-                let kl = f64::from(approx_kl.clone().into_scalar::<f32>());
+                let kl = f64::from(approx_kl.into_scalar::<f32>());
                 if kl > 1.5 * target {
                     break 'epochs;
                 }
             }
-            let clip_fraction = ratio
-                .sub_scalar(1.0)
-                .abs()
-                .greater_elem(clip)
-                .float()
-                .mean();
-            let stats = Tensor::cat(
-                vec![
-                    loss_pi.detach(),
-                    loss_v.detach(),
-                    entropy.detach(),
-                    approx_kl,
-                    clip_fraction,
-                ],
-                0,
-            );
             sums = Some(match sums {
                 Some(s) => s + stats,
                 None => stats,

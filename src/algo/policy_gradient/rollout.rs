@@ -7,12 +7,12 @@
 use serde::{Deserialize, Serialize};
 
 use crate::buffer::RolloutBuffer;
-use crate::env::VecEnv;
 use crate::env::normalize::{ObsNormalizer, RewardScaler};
-use crate::env::vector::VecEnvSnapshot;
+use crate::env::vector::{EpisodeEnd, VecEnvSnapshot};
+use crate::env::{EnvSpec, VecEnv};
 use crate::hyper::hyperparameters;
 use crate::nn::{Acting, ActionKind};
-use crate::rng::{Rng, Stream};
+use crate::rng::{Rng, Stream, worker_stream};
 use crate::session::Session;
 
 use super::saved::{DeterministicPolicy, clip_to_bounds};
@@ -71,6 +71,40 @@ impl Collector {
         bootstrap_truncated: bool,
     ) -> anyhow::Result<Self> {
         let envs = session.make_vec_env()?;
+        let rng = session.rng(Stream::Explore);
+        Self::with_envs(envs, rng, normalization, gamma, bootstrap_truncated)
+    }
+
+    /// The collector of worker `worker` of a parallel method in its `generation`-th start
+    /// (see [`worker_stream`]): `env.num_envs` envs of its own, reset with seeds from its own
+    /// env stream, and its own exploration stream. Worker 0 of generation 0 is [`Collector::new`].
+    pub fn for_worker(
+        session: &Session,
+        normalization: Normalization,
+        gamma: f64,
+        bootstrap_truncated: bool,
+        (worker, generation): (u64, u64),
+    ) -> anyhow::Result<Self> {
+        let envs = (0..session.spec().env.num_envs)
+            .map(|_| session.make_env())
+            .collect::<anyhow::Result<Vec<_>>>()?;
+        let mut envs = VecEnv::new(envs);
+        let mut seeds = worker_stream(session.seed(), Stream::Env, worker, generation);
+        let seeds: Vec<u64> = (0..envs.num_envs())
+            .map(|_| rand::RngExt::random(&mut seeds))
+            .collect();
+        envs.reset(&seeds);
+        let rng = worker_stream(session.seed(), Stream::Explore, worker, generation);
+        Self::with_envs(envs, rng, normalization, gamma, bootstrap_truncated)
+    }
+
+    fn with_envs(
+        envs: VecEnv,
+        rng: Rng,
+        normalization: Normalization,
+        gamma: f64,
+        bootstrap_truncated: bool,
+    ) -> anyhow::Result<Self> {
         let n = envs.num_envs();
         let spec = envs.spec().clone();
         let obs_dim = envs.obs_dim();
@@ -92,7 +126,7 @@ impl Collector {
             reward_scaler: normalization
                 .normalize_reward
                 .then(|| RewardScaler::new(n, gamma, normalization.clip_obs)),
-            rng: session.rng(Stream::Explore),
+            rng,
             action,
             bounds,
             gamma,
@@ -162,52 +196,11 @@ impl Collector {
     ) -> anyhow::Result<Vec<f32>> {
         buffer.clear();
         let n = self.envs.num_envs();
-        let dim = self.action.stored_dim();
         while !buffer.is_full() {
-            acting.sample(
-                &self.obs,
-                &mut self.rng,
-                &mut self.actions,
-                &mut self.log_probs,
-                &mut self.values,
-            );
-            if let Some(&a) = self.actions.iter().find(|a| !a.is_finite()) {
+            if let Some(a) = self.sample(acting) {
                 session.non_finite(*step, "an action", f64::from(a))?;
             }
-            match &self.bounds {
-                None => {
-                    let idx: Vec<usize> = self.actions.iter().map(|&a| a as usize).collect();
-                    self.envs.step_discrete(&idx);
-                }
-                Some((low, high)) => {
-                    self.env_actions.copy_from_slice(&self.actions);
-                    for row in self.env_actions.chunks_exact_mut(dim) {
-                        clip_to_bounds(row, low, high);
-                    }
-                    self.envs.step_continuous(&self.env_actions);
-                }
-            }
-            let terminated = self.envs.terminated().to_vec();
-            let truncated = self.envs.truncated().to_vec();
-            let ended: Vec<bool> = (0..n).map(|e| terminated[e] || truncated[e]).collect();
-            self.rewards.copy_from_slice(self.envs.rewards());
-            if let Some(scaler) = &mut self.reward_scaler {
-                scaler.scale(&mut self.rewards, &ended);
-            }
-            if self.bootstrap_truncated {
-                self.bootstrap(acting, &terminated, &truncated);
-            }
-            buffer.push(&self.obs, &self.actions, &self.log_probs, &self.values);
-            buffer.finish_step(&self.rewards, |e| ended[e]);
-
-            let raw = self.envs.observations();
-            match &mut self.obs_normalizer {
-                Some(norm) => {
-                    norm.stats.update(raw);
-                    norm.normalize(raw, &mut self.obs);
-                }
-                None => self.obs.copy_from_slice(raw),
-            }
+            self.step_envs(acting, buffer);
             *step += n as u64;
             session.record_episodes(*step, self.envs.ended())?;
             // The evaluation at the end of the budget follows the last update.
@@ -217,6 +210,82 @@ impl Collector {
             }
         }
         Ok(acting.values(&self.obs))
+    }
+
+    /// As [`Collector::collect`] without a session, for a worker thread: fills `buffer` with one
+    /// rollout and logs, step by step, what `collect` would have told the session, for the
+    /// session's thread to replay in order ([`StepLog::record`], [`StepLog::evaluate_if_due`]). Returns V of the observations
+    /// after the rollout.
+    pub fn collect_logged(
+        &mut self,
+        acting: &Acting,
+        buffer: &mut RolloutBuffer,
+        log: &mut Vec<StepLog>,
+    ) -> Vec<f32> {
+        buffer.clear();
+        log.clear();
+        while !buffer.is_full() {
+            let non_finite_action = self.sample(acting);
+            self.step_envs(acting, buffer);
+            log.push(StepLog {
+                non_finite_action,
+                ended: self.envs.ended().to_vec(),
+                obs_normalizer: self.obs_normalizer.clone(),
+            });
+        }
+        acting.values(&self.obs)
+    }
+
+    /// Samples the next actions; returns the first non-finite one, if any.
+    fn sample(&mut self, acting: &Acting) -> Option<f32> {
+        acting.sample(
+            &self.obs,
+            &mut self.rng,
+            &mut self.actions,
+            &mut self.log_probs,
+            &mut self.values,
+        );
+        self.actions.iter().find(|a| !a.is_finite()).copied()
+    }
+
+    /// Steps every env with the sampled actions and stores the transitions in `buffer`.
+    fn step_envs(&mut self, acting: &Acting, buffer: &mut RolloutBuffer) {
+        let n = self.envs.num_envs();
+        let dim = self.action.stored_dim();
+        match &self.bounds {
+            None => {
+                let idx: Vec<usize> = self.actions.iter().map(|&a| a as usize).collect();
+                self.envs.step_discrete(&idx);
+            }
+            Some((low, high)) => {
+                self.env_actions.copy_from_slice(&self.actions);
+                for row in self.env_actions.chunks_exact_mut(dim) {
+                    clip_to_bounds(row, low, high);
+                }
+                self.envs.step_continuous(&self.env_actions);
+            }
+        }
+        let terminated = self.envs.terminated().to_vec();
+        let truncated = self.envs.truncated().to_vec();
+        let ended: Vec<bool> = (0..n).map(|e| terminated[e] || truncated[e]).collect();
+        self.rewards.copy_from_slice(self.envs.rewards());
+        if let Some(scaler) = &mut self.reward_scaler {
+            scaler.scale(&mut self.rewards, &ended);
+        }
+        if self.bootstrap_truncated {
+            self.bootstrap(acting, &terminated, &truncated);
+        }
+        buffer.push(&self.obs, &self.actions, &self.log_probs, &self.values);
+        buffer.finish_step(&self.rewards, |e| ended[e]);
+
+        let raw = self.envs.observations();
+        match &mut self.obs_normalizer {
+            Some(norm) => {
+                norm.stats.update(raw);
+                norm.normalize(raw, &mut self.obs);
+            }
+            None => self.obs.copy_from_slice(raw),
+        }
     }
 
     /// r ← r + γ V(s_final) for envs truncated (not terminated) by the time limit.
@@ -240,5 +309,45 @@ impl Collector {
         for (&e, v) in cut.iter().zip(values) {
             self.rewards[e] += self.gamma * v as f64;
         }
+    }
+}
+
+/// What one env step of [`Collector::collect_logged`] has to tell the session.
+#[derive(Clone)]
+pub struct StepLog {
+    /// The first non-finite action sampled, if any.
+    pub non_finite_action: Option<f32>,
+    /// The episodes that ended.
+    pub ended: Vec<EpisodeEnd>,
+    /// The observation statistics after the step (an evaluation then would freeze these).
+    pub obs_normalizer: Option<ObsNormalizer>,
+}
+
+impl StepLog {
+    /// Tells `session` what [`Collector::collect`] would have at `step` (the env steps after
+    /// this one), evaluation aside: the non-finite action and the ended episodes.
+    pub fn record(&self, session: &mut Session, step: u64) -> anyhow::Result<()> {
+        if let Some(a) = self.non_finite_action {
+            session.non_finite(step, "an action", f64::from(a))?;
+        }
+        session.record_episodes(step, &self.ended)
+    }
+
+    /// The evaluation [`Collector::collect`] would have made at `step` if one is due before the
+    /// budget's end: of `acting` on the env `spec`, with this step's observation statistics.
+    pub fn evaluate_if_due(
+        &self,
+        session: &mut Session,
+        step: u64,
+        acting: &Acting,
+        spec: &EnvSpec,
+        diagnostics: &[f64],
+    ) -> anyhow::Result<()> {
+        if step < session.total_steps() && session.eval_due(step) {
+            let mut policy =
+                DeterministicPolicy::new(acting.clone(), self.obs_normalizer.clone(), spec);
+            session.evaluate(step, &mut policy, diagnostics)?;
+        }
+        Ok(())
     }
 }
