@@ -1,11 +1,13 @@
 //! The result files of one seed (the contract between training and reporting):
 //! `curve.csv`, `episodes.csv`, `config.toml`, `meta.json`.
 
+mod config_diff;
 mod curve;
 mod episodes;
 mod expect;
 mod meta;
 
+pub use config_diff::first_differing_key;
 pub use curve::{CURVE_COLUMNS, CurveRow, CurveWriter, ReturnStats};
 pub use episodes::EpisodeWriter;
 pub use expect::Expectations;

@@ -5,7 +5,7 @@
 use std::path::Path;
 
 use crate::error::UsageError;
-use crate::record::Meta;
+use crate::record::{Meta, first_differing_key};
 
 /// Columns that measure time rather than learning: they differ between two runs of one seed.
 pub const WALL_CLOCK_COLUMNS: [&str; 3] = ["wall_s", "sps", "plan_ms"];
@@ -67,26 +67,6 @@ impl Identity {
         }
         what.join(", ")
     }
-}
-
-/// The first `table.key` whose value differs between two serialised configs.
-fn first_differing_key(a: &str, b: &str) -> String {
-    let parse = |t: &str| t.parse::<toml::Table>().unwrap_or_default();
-    let (a, b) = (parse(a), parse(b));
-    let mut keys: Vec<String> = Vec::new();
-    for (name, table) in a.iter().chain(b.iter()) {
-        let empty = toml::Table::new();
-        let ta = a.get(name).and_then(|v| v.as_table()).unwrap_or(&empty);
-        let tb = b.get(name).and_then(|v| v.as_table()).unwrap_or(&empty);
-        for key in table.as_table().into_iter().flat_map(|t| t.keys()) {
-            if ta.get(key) != tb.get(key) {
-                keys.push(format!("{name}.{key}"));
-            }
-        }
-    }
-    keys.into_iter()
-        .next()
-        .unwrap_or_else(|| "its tables".to_string())
 }
 
 /// A result CSV without its wall-clock columns.

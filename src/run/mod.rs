@@ -199,8 +199,10 @@ fn same_config(exp: &Experiment, dir: &Path) -> anyhow::Result<()> {
     saved.experiment.out_dir.clone_from(&exp.experiment.out_dir);
     anyhow::ensure!(
         saved == *exp,
-        "{} differs from the experiment being resumed; rerun without --resume (or with --force)",
-        path.display()
+        "{} differs from the experiment being resumed at `{}`; rerun without --resume (or with \
+         --force)",
+        path.display(),
+        crate::record::first_differing_key(&saved.to_toml(), &exp.to_toml())
     );
     Ok(())
 }

@@ -370,7 +370,7 @@ fn resume_keeps_complete_seeds_and_refuses_a_changed_config() {
     let stderr = String::from_utf8_lossy(&changed.stderr);
     assert!(
         stderr.contains("seed 0 failed")
-            && stderr.contains("differs from the experiment being resumed"),
+            && stderr.contains("differs from the experiment being resumed at `algo.gamma`"),
         "{stderr}"
     );
     let meta = std::fs::read_to_string(seed_dir.join("meta.json")).unwrap();
