@@ -2,16 +2,31 @@
 
 use std::process::Command;
 
-fn main() {
-    println!("cargo:rerun-if-changed=.git/HEAD");
-    println!("cargo:rerun-if-changed=.git/refs/heads");
-    let commit = Command::new("git")
-        .args(["rev-parse", "--short=12", "HEAD"])
+/// `git rev-parse <args>`, trimmed; `None` outside a git checkout or without git.
+fn git(args: &[&str]) -> Option<String> {
+    Command::new("git")
+        .args(args)
         .output()
         .ok()
         .filter(|o| o.status.success())
-        .map(|o| String::from_utf8_lossy(&o.stdout).trim().to_string());
-    if let Some(commit) = commit {
+        .map(|o| String::from_utf8_lossy(&o.stdout).trim().to_string())
+}
+
+fn main() {
+    // In a linked worktree `.git` is a file: HEAD lives in the worktree's own git dir and the
+    // branches in the common one. Watching paths that do not exist would rerun this script (and
+    // recompile rl) on every cargo call.
+    if let Some(dir) = git(&["rev-parse", "--git-dir"]) {
+        println!("cargo:rerun-if-changed={dir}/HEAD");
+    }
+    if let Some(dir) = git(&["rev-parse", "--git-common-dir"]) {
+        for path in [format!("{dir}/refs/heads"), format!("{dir}/packed-refs")] {
+            if std::path::Path::new(&path).exists() {
+                println!("cargo:rerun-if-changed={path}");
+            }
+        }
+    }
+    if let Some(commit) = git(&["rev-parse", "--short=12", "HEAD"]) {
         println!("cargo:rustc-env=RL_GIT_COMMIT={commit}");
     }
 }

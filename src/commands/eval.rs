@@ -17,7 +17,7 @@ pub fn eval(args: &EvalArgs) -> Result<String, UsageError> {
             dir.display()
         )));
     }
-    let exp = config::load(&config_path, &[])?;
+    let exp = config::load_saved(&config_path)?;
     let episodes = args.episodes.unwrap_or(exp.experiment.eval_episodes);
     if episodes == 0 {
         return Err(UsageError::new("--episodes must be at least 1"));

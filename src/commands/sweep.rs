@@ -268,7 +268,7 @@ fn best(args: &SweepBestArgs) -> Result<u8, UsageError> {
         _ => best.final_mean,
     };
     let path = args.dir.join(&best.experiment).join("config.toml");
-    let mut exp = config::load(&path, &[])?;
+    let mut exp = config::load_saved(&path)?;
     let sweep = &jobs[0].sweep;
     exp.experiment.name = format!("{sweep}_best");
     exp.experiment.out_dir = exp

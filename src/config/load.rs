@@ -28,16 +28,45 @@ struct Override {
     value: Value,
 }
 
+/// What is being read: an experiment file as its author wrote it, or the `config.toml` a run
+/// saved in its seed folder, whose `experiment.seeds` are the seeds that run was given
+/// (`--seeds 0`, `--shard`), possibly fewer than `expect.seeds_passing` counts.
+#[derive(Clone, Copy, PartialEq, Eq)]
+enum Source {
+    ExperimentFile,
+    SavedRun,
+}
+
 /// Reads and checks the experiment at `path` with `--set` overrides applied.
 pub fn load(path: &Path, overrides: &[String]) -> Result<Experiment, UsageError> {
+    read(path, overrides, Source::ExperimentFile)
+}
+
+/// Reads the `config.toml` of a run's seed folder (for `--resume`, `rl eval`, `rl collect`):
+/// checked as an experiment file, except that `expect.seeds_passing` may exceed the seeds that
+/// run was given.
+pub fn load_saved(path: &Path) -> Result<Experiment, UsageError> {
+    read(path, &[], Source::SavedRun)
+}
+
+fn read(path: &Path, overrides: &[String], source: Source) -> Result<Experiment, UsageError> {
     let origin = path.display().to_string();
     let text = std::fs::read_to_string(path)
         .map_err(|e| UsageError::new(format!("{origin}: cannot read the experiment file: {e}")))?;
-    load_str(&text, &origin, overrides)
+    parse(&text, &origin, overrides, source)
 }
 
 /// Parses and checks experiment `text`; `origin` names it in messages (usually the file path).
 pub fn load_str(text: &str, origin: &str, overrides: &[String]) -> Result<Experiment, UsageError> {
+    parse(text, origin, overrides, Source::ExperimentFile)
+}
+
+fn parse(
+    text: &str,
+    origin: &str,
+    overrides: &[String],
+    source: Source,
+) -> Result<Experiment, UsageError> {
     if text.trim().is_empty() {
         return Err(UsageError::new(format!(
             "{origin}: the file is empty; an experiment needs [experiment], [env] and [algo] tables \
@@ -154,7 +183,7 @@ pub fn load_str(text: &str, origin: &str, overrides: &[String]) -> Result<Experi
         exp.experiment.eval_every = Some(exp.eval_every());
     }
 
-    let mut errors = check(&exp);
+    let mut errors = check(&exp, source);
     if let Some((key, message)) = errors.drain(..).next() {
         return Err(here(&path(&key), format!("{key}: {message}")));
     }
@@ -185,7 +214,7 @@ struct Sections {
 }
 
 /// Range checks of every section plus the env/algorithm pairing.
-fn check(exp: &Experiment) -> Vec<(String, String)> {
+fn check(exp: &Experiment, source: Source) -> Vec<(String, String)> {
     let mut c = Checker::new("experiment");
     let e = &exp.experiment;
     c.require("name", is_folder_name(&e.name), || {
@@ -251,9 +280,13 @@ fn check(exp: &Experiment) -> Vec<(String, String)> {
     if let Some(x) = &exp.expect {
         let mut expect = Checker::new("expect");
         let seeds = e.seeds.0.len();
+        let most = match source {
+            Source::ExperimentFile => seeds,
+            Source::SavedRun => usize::MAX,
+        };
         expect.require(
             "seeds_passing",
-            x.seeds_passing.is_none_or(|k| (1..=seeds).contains(&k)),
+            x.seeds_passing.is_none_or(|k| (1..=most).contains(&k)),
             || format!("must be between 1 and the {seeds} seeds of experiment.seeds"),
         );
         expect.require(

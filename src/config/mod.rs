@@ -12,7 +12,7 @@ use std::path::PathBuf;
 
 use serde::{Deserialize, Serialize};
 
-pub use load::{load, load_str};
+pub use load::{load, load_saved, load_str};
 pub use locate::line_col;
 pub use seeds::Seeds;
 pub use shard::Shard;

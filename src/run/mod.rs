@@ -193,7 +193,7 @@ fn resume_seed(
 /// A checkpoint continues only the experiment that wrote it (seeds, jobs and out_dir aside).
 fn same_config(exp: &Experiment, dir: &Path) -> anyhow::Result<()> {
     let path = dir.join("config.toml");
-    let mut saved = crate::config::load(&path, &[]).map_err(|e| anyhow::anyhow!("{e}"))?;
+    let mut saved = crate::config::load_saved(&path).map_err(|e| anyhow::anyhow!("{e}"))?;
     saved.experiment.seeds = exp.experiment.seeds.clone();
     saved.experiment.jobs = exp.experiment.jobs;
     saved.experiment.out_dir.clone_from(&exp.experiment.out_dir);
