@@ -140,6 +140,8 @@ registry! {
     Reinforce(policy_gradient::reinforce::ReinforceConfig),
     A2c(policy_gradient::a2c::A2cConfig),
     Ppo(policy_gradient::ppo::PpoConfig),
+    Npg(policy_gradient::trpo::NpgConfig),
+    Trpo(policy_gradient::trpo::TrpoConfig),
     Dqn(value_based::dqn::DqnConfig),
     SoftDqn(value_based::soft_dqn::SoftDqnConfig),
     Naf(value_based::naf::NafConfig),
