@@ -327,14 +327,16 @@ pub fn conjugate_gradient(
             break;
         }
         let alpha = rr / p_ap;
-        for i in 0..x.len() {
-            x[i] += alpha * p[i];
-            r[i] -= alpha * ap[i];
+        for (xi, pi) in x.iter_mut().zip(&p) {
+            *xi += alpha * pi;
+        }
+        for (ri, api) in r.iter_mut().zip(&ap) {
+            *ri -= alpha * api;
         }
         let rr_next = dot(&r, &r);
         let beta = rr_next / rr;
-        for i in 0..p.len() {
-            p[i] = r[i] + beta * p[i];
+        for (pi, ri) in p.iter_mut().zip(&r) {
+            *pi = ri + beta * *pi;
         }
         rr = rr_next;
     }
@@ -401,7 +403,7 @@ mod tests {
             log_std_init: -0.3,
             ..PolicyConfig::default()
         };
-        let mut model = ActorCritic::new(3, action, &cfg, &mut stream(1, Stream::Init), device);
+        let model = ActorCritic::new(3, action, &cfg, &mut stream(1, Stream::Init), device);
         // Orthogonal init gives the head tiny weights (gain 0.01): spread them so the
         // probabilities and means differ across states.
         let layout = PolicyLayout::of(&model);
@@ -409,8 +411,7 @@ mod tests {
         let theta: Vec<f64> = (0..layout.len())
             .map(|_| rng.random_range(-0.8..0.8))
             .collect();
-        model = layout.with_values(model, &theta);
-        model
+        layout.with_values(model, &theta)
     }
 
     fn observations(device: &Device) -> Tensor<2> {
@@ -491,9 +492,9 @@ mod tests {
                     if m[a][b] == 0.0 {
                         continue;
                     }
-                    for x in 0..p {
-                        for y in 0..p {
-                            fisher[x * p + y] += m[a][b] * row_a[x] * row_b[y] / n_states as f64;
+                    for (x, &ax) in row_a.iter().enumerate() {
+                        for (y, &by) in row_b.iter().enumerate() {
+                            fisher[x * p + y] += m[a][b] * ax * by / n_states as f64;
                         }
                     }
                 }
@@ -506,9 +507,9 @@ mod tests {
         let got = Fisher::new(&model, &layout, obs, action, damping).product(&v);
         let scale = want.iter().fold(0.0f64, |m, x| m.max(x.abs()));
         assert!(scale > 1e-2, "a degenerate Fisher: {scale}");
-        for x in 0..p {
-            let err = (got[x] - damping * v[x] - want[x]).abs();
-            assert!(err < 1e-4 * scale.max(1.0), "{action:?} entry {x}: {} vs {}", got[x], want[x]);
+        for (x, ((g, vx), w)) in got.iter().zip(&v).zip(&want).enumerate() {
+            let err = (g - damping * vx - w).abs();
+            assert!(err < 1e-4 * scale.max(1.0), "{action:?} entry {x}: {g} vs {w}");
         }
     }
 
@@ -545,13 +546,9 @@ mod tests {
             let (plus, minus) = (grad_at(eps), grad_at(-eps));
             let fv = Fisher::new(&model, &layout, obs.clone(), action, 0.0).product(&v);
             let scale = fv.iter().fold(0.0f64, |m, x| m.max(x.abs()));
-            for i in 0..fv.len() {
-                let hv = (plus[i] - minus[i]) / (2.0 * eps);
-                assert!(
-                    (hv - fv[i]).abs() < 2e-2 * scale,
-                    "{action:?} entry {i}: {hv} vs {}",
-                    fv[i]
-                );
+            for (i, ((p, m), f)) in plus.iter().zip(&minus).zip(&fv).enumerate() {
+                let hv = (p - m) / (2.0 * eps);
+                assert!((hv - f).abs() < 2e-2 * scale, "{action:?} entry {i}: {hv} vs {f}");
             }
         }
     }
