@@ -111,7 +111,11 @@ fn trust_region_keys_out_of_range_name_the_key() {
     };
     for algo in ["trpo", "npg"] {
         for (line, key, message) in [
-            ("target_kl = 0.0", "algo.target_kl", "must be a finite number > 0, got 0"),
+            (
+                "target_kl = 0.0",
+                "algo.target_kl",
+                "must be a finite number > 0, got 0",
+            ),
             ("target_kl = -0.01", "algo.target_kl", "got -0.01"),
             ("cg_damping = -0.1", "algo.cg_damping", "got -0.1"),
         ] {

@@ -3,8 +3,9 @@
 
 use crate::common::{final_eval, final_value, run_experiment};
 
-/// TRPO with the shipped CartPole settings, seed 0, 30k steps (a few seconds): the greedy
-/// policy balances the pole for ≥ 200 steps (a random one lasts about 20).
+/// TRPO with the shipped CartPole settings, seed 0, 30k steps (about 30 s): the greedy policy
+/// balances the pole for ≥ 450 of the 500 steps (it reaches 500; the untrained greedy policy of
+/// this seed lasts 136, a random one about 20).
 #[test]
 fn trpo_learns_cartpole_in_a_small_budget() {
     let out = tempfile::tempdir().unwrap();
@@ -22,7 +23,7 @@ fn trpo_learns_cartpole_in_a_small_budget() {
     );
     let seed = out.path().join("trpo_cartpole/seed_0");
     let ret = final_eval(&seed);
-    assert!(ret >= 200.0, "final greedy return {ret}, want ≥ 200");
+    assert!(ret >= 450.0, "final greedy return {ret}, want ≥ 450");
     // The line search kept every accepted step inside the trust region.
     let kl = final_value(&seed, "kl");
     assert!((0.0..0.01).contains(&kl), "KL of the last step {kl}");
@@ -50,5 +51,8 @@ fn npg_takes_a_kl_sized_step_every_update() {
     let seed = out.path().join("npg_pendulum/seed_0");
     assert_eq!(final_value(&seed, "step_accepted"), 1.0);
     let kl = final_value(&seed, "kl");
-    assert!(kl > 0.001 && kl < 0.05, "KL of the last step {kl}, δ = 0.01");
+    assert!(
+        kl > 0.001 && kl < 0.05,
+        "KL of the last step {kl}, δ = 0.01"
+    );
 }

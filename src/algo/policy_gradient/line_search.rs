@@ -98,7 +98,14 @@ mod tests {
             };
             let mut seen = Vec::new();
             let result = search.backtrack(0.0, target, |c| {
-                let kl = k * c * c * if spike && seen.len() % 2 == 0 { 50.0 } else { 1.0 };
+                let kl = k
+                    * c
+                    * c
+                    * if spike && seen.len() % 2 == 0 {
+                        50.0
+                    } else {
+                        1.0
+                    };
                 let objective = a * c - 0.05 * c * c;
                 seen.push((objective, kl));
                 (objective, kl)
@@ -121,7 +128,10 @@ mod tests {
                 }
             }
         }
-        assert!(accepted_some > 20 && rejected_all > 20, "{accepted_some} {rejected_all}");
+        assert!(
+            accepted_some > 20 && rejected_all > 20,
+            "{accepted_some} {rejected_all}"
+        );
     }
 
     #[test]

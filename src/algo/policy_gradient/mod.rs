@@ -4,13 +4,13 @@
 pub mod a2c;
 pub mod a2c_update;
 pub mod checkpoint;
+pub mod line_search;
+pub mod natural_gradient;
 pub mod ppo;
 pub mod ppo_update;
 pub mod reinforce;
 pub mod rollout;
 pub mod saved;
-pub mod line_search;
-pub mod natural_gradient;
 pub mod trpo;
 pub mod trpo_update;
 

@@ -152,7 +152,8 @@ impl PolicyLayout {
                 let values: Vec<f32> = self.theta[span].iter().map(|&v| v as f32).collect();
                 param.map(|t| {
                     let tracked = t.is_require_grad();
-                    let fresh = Tensor::<D>::from_data(TensorData::new(values, t.shape()), &t.device());
+                    let fresh =
+                        Tensor::<D>::from_data(TensorData::new(values, t.shape()), &t.device());
                     fresh.set_require_grad(tracked)
                 })
             }
@@ -178,9 +179,10 @@ impl PolicyLayout {
             TensorData::new(slice(layer.weight.id), layer.weight.val().dims()),
             device,
         );
-        let d_bias = layer.bias.as_ref().map(|b| {
-            Tensor::<1>::from_data(TensorData::new(slice(b.id), b.val().dims()), device)
-        });
+        let d_bias = layer
+            .bias
+            .as_ref()
+            .map(|b| Tensor::<1>::from_data(TensorData::new(slice(b.id), b.val().dims()), device));
         (d_weight, d_bias)
     }
 }
@@ -271,7 +273,10 @@ impl<'a> Fisher<'a> {
                 (p.clone() * jv - p * p_jv, None)
             }
             ActionKind::Continuous(_) => {
-                let log_std = self.model.log_std_tensor().expect("a Gaussian head has log σ");
+                let log_std = self
+                    .model
+                    .log_std_tensor()
+                    .expect("a Gaussian head has log σ");
                 let inv_var = log_std.clone().detach().mul_scalar(-2.0).exp();
                 let id = self.model.log_std_id().expect("a Gaussian head has log σ");
                 let span = self.layout.span(id).expect("log σ is a policy parameter");
@@ -359,14 +364,15 @@ mod tests {
         let mut a = vec![0.0; n * n];
         for i in 0..n {
             for j in 0..n {
-                a[i * n + j] = (0..n).map(|k| b_mat[k * n + i] * b_mat[k * n + j]).sum::<f64>()
+                a[i * n + j] = (0..n)
+                    .map(|k| b_mat[k * n + i] * b_mat[k * n + j])
+                    .sum::<f64>()
                     + if i == j { 1.0 } else { 0.0 };
             }
         }
         let x_true: Vec<f64> = (0..n).map(|i| i as f64 - 2.5).collect();
-        let times = |v: &[f64]| -> Vec<f64> {
-            (0..n).map(|i| dot(&a[i * n..(i + 1) * n], v)).collect()
-        };
+        let times =
+            |v: &[f64]| -> Vec<f64> { (0..n).map(|i| dot(&a[i * n..(i + 1) * n], v)).collect() };
         let rhs = times(&x_true);
         let mut calls = 0;
         let x = conjugate_gradient(
@@ -502,14 +508,19 @@ mod tests {
         }
         let mut rng = stream(4, Stream::Init);
         let v: Vec<f64> = (0..p).map(|_| rng.random_range(-1.0..1.0)).collect();
-        let want: Vec<f64> = (0..p).map(|x| dot(&fisher[x * p..(x + 1) * p], &v)).collect();
+        let want: Vec<f64> = (0..p)
+            .map(|x| dot(&fisher[x * p..(x + 1) * p], &v))
+            .collect();
         let damping = 0.1;
         let got = Fisher::new(&model, &layout, obs, action, damping).product(&v);
         let scale = want.iter().fold(0.0f64, |m, x| m.max(x.abs()));
         assert!(scale > 1e-2, "a degenerate Fisher: {scale}");
         for (x, ((g, vx), w)) in got.iter().zip(&v).zip(&want).enumerate() {
             let err = (g - damping * vx - w).abs();
-            assert!(err < 1e-4 * scale.max(1.0), "{action:?} entry {x}: {g} vs {w}");
+            assert!(
+                err < 1e-4 * scale.max(1.0),
+                "{action:?} entry {x}: {g} vs {w}"
+            );
         }
     }
 
@@ -535,7 +546,9 @@ mod tests {
             let old = Distributions::of(&model, obs.clone());
             let theta = layout.values(&model);
             let mut rng = stream(5, Stream::Init);
-            let v: Vec<f64> = (0..layout.len()).map(|_| rng.random_range(-1.0..1.0)).collect();
+            let v: Vec<f64> = (0..layout.len())
+                .map(|_| rng.random_range(-1.0..1.0))
+                .collect();
             let grad_at = |eps: f64| -> Vec<f64> {
                 let moved: Vec<f64> = theta.iter().zip(&v).map(|(t, d)| t + eps * d).collect();
                 let m = layout.with_values(model.clone(), &moved);
@@ -548,7 +561,10 @@ mod tests {
             let scale = fv.iter().fold(0.0f64, |m, x| m.max(x.abs()));
             for (i, ((p, m), f)) in plus.iter().zip(&minus).zip(&fv).enumerate() {
                 let hv = (p - m) / (2.0 * eps);
-                assert!((hv - f).abs() < 2e-2 * scale, "{action:?} entry {i}: {hv} vs {f}");
+                assert!(
+                    (hv - f).abs() < 2e-2 * scale,
+                    "{action:?} entry {i}: {hv} vs {f}"
+                );
             }
         }
     }

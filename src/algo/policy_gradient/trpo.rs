@@ -103,8 +103,18 @@ impl NaturalGradientConfig {
         let passes = (self.cg_max_steps + 2) as f64;
         UpdateWork::new(rollouts)
             .mlp(Pass::Train, passes, rows, (obs, hidden, head))
-            .mlp(Pass::Forward, passes + candidates as f64 + 1.0, rows, (obs, hidden, head))
-            .mlp(Pass::Train, minibatches as f64, self.batch_size, (obs, hidden, 1))
+            .mlp(
+                Pass::Forward,
+                passes + candidates as f64 + 1.0,
+                rows,
+                (obs, hidden, head),
+            )
+            .mlp(
+                Pass::Train,
+                minibatches as f64,
+                self.batch_size,
+                (obs, hidden, 1),
+            )
     }
 }
 

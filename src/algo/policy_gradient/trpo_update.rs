@@ -23,7 +23,7 @@ use super::natural_gradient::{
     Distributions, Fisher, PolicyLayout, conjugate_gradient, dot, mean_kl,
 };
 use crate::buffer::RolloutBuffer;
-use crate::nn::{ActionKind, ActorCritic, Actions};
+use crate::nn::{ActionKind, Actions, ActorCritic};
 
 /// ‖r‖² at which conjugate gradient stops early (sb3-contrib's value).
 const CG_RESIDUAL_TOL: f64 = 1e-10;
@@ -95,7 +95,11 @@ fn surrogate_and_kl(
     let (log_prob, _) = model.log_prob_entropy(head.clone(), actions);
     let ratio = (log_prob - old_log_probs).exp();
     let objective = scalar((ratio * advantages).mean());
-    let kl = scalar(mean_kl(old, head, model.log_std_tensor().map(|t| t.detach())));
+    let kl = scalar(mean_kl(
+        old,
+        head,
+        model.log_std_tensor().map(|t| t.detach()),
+    ));
     (objective, kl)
 }
 
@@ -260,7 +264,9 @@ mod tests {
         let mut buf = RolloutBuffer::new(n_steps, n_envs, 3, action);
         let stored = action.stored_dim();
         for _ in 0..n_steps {
-            let obs: Vec<f32> = (0..n_envs * 3).map(|_| rng.random_range(-1.0..1.0)).collect();
+            let obs: Vec<f32> = (0..n_envs * 3)
+                .map(|_| rng.random_range(-1.0..1.0))
+                .collect();
             let mut actions = vec![0.0; n_envs * stored];
             let (mut log_probs, mut values) = (vec![0.0; n_envs], vec![0.0; n_envs]);
             acting.sample(&obs, &mut rng, &mut actions, &mut log_probs, &mut values);
@@ -309,14 +315,22 @@ mod tests {
                         shrinking_factor: 0.8,
                         max_iter: 10,
                     };
-                    let (trpo, stats) =
-                        policy_step(model.clone(), &buf, action, &hp(Some(search), target_kl), &device);
+                    let (trpo, stats) = policy_step(
+                        model.clone(),
+                        &buf,
+                        action,
+                        &hp(Some(search), target_kl),
+                        &device,
+                    );
                     let kl = scalar(mean_kl(
                         &old,
                         trpo.actor(mb.observations.clone()),
                         trpo.log_std_tensor(),
                     ));
-                    assert!(kl < target_kl, "{action:?} seed {seed}: KL {kl} ≥ {target_kl}");
+                    assert!(
+                        kl < target_kl,
+                        "{action:?} seed {seed}: KL {kl} ≥ {target_kl}"
+                    );
                     if stats.step_accepted == 1.0 {
                         assert!((kl - stats.kl).abs() < 1e-6);
                         assert!(kl > 0.0);
@@ -329,7 +343,10 @@ mod tests {
                         npg.log_std_tensor(),
                     ));
                     assert_eq!(stats.step_accepted, 1.0);
-                    assert!(kl > 0.002 && kl < 0.03, "{action:?} seed {seed}: NPG KL {kl}");
+                    assert!(
+                        kl > 0.002 && kl < 0.03,
+                        "{action:?} seed {seed}: NPG KL {kl}"
+                    );
                 }
             }
         }
@@ -355,8 +372,14 @@ mod tests {
         let obs = buf.minibatch(&[0, 1, 2], false, &device).observations;
         let v_before = crate::nn::to_vec(model.value(obs.clone()));
         let mut optimizer = crate::nn::adam(1e-5);
-        let (model, loss) =
-            critic_epochs(model, &mut optimizer, &buf, &mut order, &hp(None, 0.01), &device);
+        let (model, loss) = critic_epochs(
+            model,
+            &mut optimizer,
+            &buf,
+            &mut order,
+            &hp(None, 0.01),
+            &device,
+        );
         assert!(loss.is_finite());
         assert_eq!(layout.values(&model), before);
         assert_ne!(crate::nn::to_vec(model.value(obs)), v_before);
