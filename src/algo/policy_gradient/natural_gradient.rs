@@ -477,7 +477,7 @@ mod tests {
                 }
                 ActionKind::Continuous(d) => {
                     for j in 0..d {
-                        let ls = model.log_std_tensor().unwrap().slice([j..j + 1]).sum();
+                        let ls = model.log_std_tensor().unwrap().narrow(0, j, 1).sum();
                         rows.push(gradient_row(&layout, &model, ls));
                     }
                     (0..2 * d)
