@@ -357,7 +357,7 @@ mod tests {
 
     /// A 5×5 SPD system A = BᵀB + I with a known solution: CG in 5 steps solves it to 1e-8.
     #[test]
-    fn conjugate_gradient_solves_a_small_spd_system() {
+    fn trpo_conjugate_gradient_solves_a_small_spd_system() {
         let mut rng = stream(3, Stream::Init);
         let n = 5;
         let b_mat: Vec<f64> = (0..n * n).map(|_| rng.random_range(-1.0..1.0)).collect();
