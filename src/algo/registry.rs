@@ -149,6 +149,8 @@ registry! {
     Ppo(policy_gradient::ppo::PpoConfig),
     A3c(policy_gradient::a3c::A3cConfig),
     Dppo(policy_gradient::dppo::DppoConfig),
+    Npg(policy_gradient::trpo::NpgConfig),
+    Trpo(policy_gradient::trpo::TrpoConfig),
     Dqn(value_based::dqn::DqnConfig),
     SoftDqn(value_based::soft_dqn::SoftDqnConfig),
     Naf(value_based::naf::NafConfig),

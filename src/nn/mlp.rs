@@ -105,4 +105,41 @@ impl Mlp {
         }
         x
     }
+
+    /// The forward pass and its directional derivative, forward-mode (a Jacobian-vector
+    /// product; Pearlmutter 1994 calls it R{·}): with the parameters moved along
+    /// `tangent(layer) = (dW, db)` and the input along `dx` (`None`: the input is fixed), each
+    /// layer's `y = x W + b` moves by `dx W + x dW + db`, and its activation's output by
+    /// `act'(y) ⊙ dy`. Returns `(output, d output)`; `None` only for the identity with no `dx`.
+    pub fn jvp(
+        &self,
+        mut x: Tensor<2>,
+        mut dx: Option<Tensor<2>>,
+        tangent: &mut dyn FnMut(&Linear) -> (Tensor<2>, Option<Tensor<1>>),
+    ) -> (Tensor<2>, Option<Tensor<2>>) {
+        let last = self.layers.len().saturating_sub(1);
+        for (i, layer) in self.layers.iter().enumerate() {
+            let (d_weight, d_bias) = tangent(layer);
+            let mut dy = x.clone().matmul(d_weight);
+            if let Some(dx) = dx {
+                dy = dy + dx.matmul(layer.weight.val());
+            }
+            if let Some(db) = d_bias {
+                dy = dy + db.unsqueeze_dim::<2>(0);
+            }
+            let y = layer.forward(x);
+            if i < last || self.activate_output {
+                x = self.activation.apply(y.clone());
+                dy = match self.activation {
+                    // tanh' = 1 − tanh².
+                    Activation::Tanh => dy * x.clone().square().neg().add_scalar(1.0),
+                    Activation::Relu => dy * y.greater_elem(0.0).float(),
+                };
+            } else {
+                x = y;
+            }
+            dx = Some(dy);
+        }
+        (x, dx)
+    }
 }

@@ -197,6 +197,30 @@ impl ActorCritic {
         ids.0
     }
 
+    /// The action head and its directional derivative along the parameter tangent
+    /// `tangent(layer) = (dW, db)` of every layer of the trunk and the policy net (forward-mode,
+    /// see [`Mlp::jvp`]); log σ is not an output of the head.
+    pub fn actor_jvp(
+        &self,
+        obs: Tensor<2>,
+        tangent: &mut dyn FnMut(&burn::nn::Linear) -> (Tensor<2>, Option<Tensor<1>>),
+    ) -> (Tensor<2>, Tensor<2>) {
+        let (features, d_features) = self.trunk.jvp(obs, None, tangent);
+        let (out, d_out) = self.pi.jvp(features, d_features, tangent);
+        let d_out = d_out.unwrap_or_else(|| out.zeros_like());
+        (out, d_out)
+    }
+
+    /// log σ of a Gaussian policy as a tensor in the graph (`None` for a categorical one).
+    pub fn log_std_tensor(&self) -> Option<Tensor<1>> {
+        self.log_std.as_ref().map(|p| p.val())
+    }
+
+    /// The id of a Gaussian policy's log σ parameter.
+    pub fn log_std_id(&self) -> Option<ParamId> {
+        self.log_std.as_ref().map(|p| p.id)
+    }
+
     /// log σ of a Gaussian policy (empty for a categorical one).
     pub fn log_std(&self) -> Vec<f32> {
         self.log_std

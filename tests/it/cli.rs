@@ -102,6 +102,34 @@ fn out_of_range_value() {
 }
 
 #[test]
+fn trust_region_keys_out_of_range_name_the_key() {
+    let trpo = |algo: &str, key: &str| {
+        format!(
+            "[experiment]\nname = \"tr\"\ntotal_steps = 2048\n\n[env]\nid = \"CartPole-v1\"\n\n\
+             [algo]\nname = \"{algo}\"\nn_steps = 512\n{key}\n"
+        )
+    };
+    for algo in ["trpo", "npg"] {
+        for (line, key, message) in [
+            (
+                "target_kl = 0.0",
+                "algo.target_kl",
+                "must be a finite number > 0, got 0",
+            ),
+            ("target_kl = -0.01", "algo.target_kl", "got -0.01"),
+            ("cg_damping = -0.1", "algo.cg_damping", "got -0.1"),
+        ] {
+            assert_rejected(Some(&trpo(algo, line)), &[], &[key, message]);
+        }
+    }
+    assert_rejected(
+        Some(&trpo("trpo", "line_search_shrinking_factor = 0.0")),
+        &[],
+        &["algo.line_search_shrinking_factor"],
+    );
+}
+
+#[test]
 fn unknown_env_id_lists_the_allowed_ones() {
     let text = GOOD.replace("CliffWalking-v0", "CliffWalker-v9");
     assert_rejected(

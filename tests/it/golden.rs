@@ -54,7 +54,7 @@ fn budget(algo: &str) -> (&'static str, Vec<&'static str>) {
             "0..2",
             vec!["experiment.eval_episodes=1", "env.max_episode_steps=12"],
         ),
-        "reinforce" | "a2c" | "ppo" => (
+        "reinforce" | "a2c" | "ppo" | "npg" | "trpo" => (
             "0",
             learner("experiment.total_steps=4096", "experiment.eval_every=2048"),
         ),

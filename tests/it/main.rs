@@ -21,3 +21,4 @@ mod resume;
 mod search;
 mod session;
 mod sweep;
+mod trust_region;

@@ -188,6 +188,13 @@ fn dppo_with_two_workers_stopped_by_ctrl_c_resumes_to_the_same_curve() {
 }
 
 #[test]
+fn trpo_stopped_by_ctrl_c_resumes_to_the_same_curve() {
+    // Network, the critic's Adam moments and minibatch order, collector; Ctrl-C lands
+    // mid-rollout.
+    check("trpo_cartpole", &PPO_BUDGET, "INT", "interrupted");
+}
+
+#[test]
 fn dqn_killed_between_checkpoints_resumes_to_the_same_curve() {
     // Online and target networks, Adam, replay ring, ε and replay streams.
     check("dqn_cartpole", &DQN_BUDGET, "KILL", "running");

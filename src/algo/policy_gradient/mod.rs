@@ -1,4 +1,4 @@
-//! Policy-gradient methods on Burn networks: REINFORCE, A2C and PPO. They share the rollout
+//! Policy-gradient methods on Burn networks: REINFORCE, A2C, PPO, NPG and TRPO. They share the rollout
 //! collector (vectorised envs, normalisation, truncation bootstrap) and the saved policy.
 
 pub mod a2c;
@@ -6,11 +6,15 @@ pub mod a2c_update;
 pub mod a3c;
 pub mod checkpoint;
 pub mod dppo;
+pub mod line_search;
+pub mod natural_gradient;
 pub mod ppo;
 pub mod ppo_update;
 pub mod reinforce;
 pub mod rollout;
 pub mod saved;
+pub mod trpo;
+pub mod trpo_update;
 
 use std::path::Path;
 
