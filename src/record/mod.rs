@@ -2,6 +2,7 @@
 //! `curve.csv`, `episodes.csv`, `config.toml`, `meta.json`.
 
 mod curve;
+pub mod dataset;
 mod episodes;
 mod expect;
 mod meta;
