@@ -150,6 +150,7 @@ impl Dataset {
     }
 
     /// Appends one transition of the current episode (`meta.episodes`).
+    #[allow(clippy::too_many_arguments)]
     pub fn push(
         &mut self,
         step: u32,
@@ -430,7 +431,15 @@ mod tests {
         });
         let a = vec![1.0f32; k];
         data.push(0, &[0.1, -0.2], &a, 1.0, &[0.3, 1e-7], false, false);
-        data.push(1, &[0.3, 1e-7], &a, 0.5, &[f32::MIN_POSITIVE, 2.0], true, false);
+        data.push(
+            1,
+            &[0.3, 1e-7],
+            &a,
+            0.5,
+            &[f32::MIN_POSITIVE, 2.0],
+            true,
+            false,
+        );
         data.end_episode(1.5);
         data.push(0, &[0.0, 0.0], &a, -1.25, &[1.0, 1.0], false, true);
         data.end_episode(-1.25);

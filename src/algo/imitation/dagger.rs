@@ -136,7 +136,13 @@ pub fn train(cfg: &DaggerConfig, session: &mut Session) -> anyhow::Result<()> {
     if !labels.is_empty() {
         learner.fit_normalizer(&labels.obs);
         let rows: Vec<usize> = (0..labels.len()).collect();
-        loss = learner.fit(&labels, &rows, cfg.gradient_steps, cfg.batch_size, &mut minibatch);
+        loss = learner.fit(
+            &labels,
+            &rows,
+            cfg.gradient_steps,
+            cfg.batch_size,
+            &mut minibatch,
+        );
     }
     let mut policy = learner.policy(&spec);
     session.evaluate(
@@ -180,7 +186,13 @@ pub fn train(cfg: &DaggerConfig, session: &mut Session) -> anyhow::Result<()> {
         }
         learner.fit_normalizer(&labels.obs);
         let rows: Vec<usize> = (0..labels.len()).collect();
-        loss = learner.fit(&labels, &rows, cfg.gradient_steps, cfg.batch_size, &mut minibatch);
+        loss = learner.fit(
+            &labels,
+            &rows,
+            cfg.gradient_steps,
+            cfg.batch_size,
+            &mut minibatch,
+        );
         session.check_finite(steps, &["loss"], [Some(loss)])?;
         session.tick(steps)?;
         if session.eval_due(steps) {

@@ -15,7 +15,8 @@ use crate::rng::Rng;
 use crate::session::Policy;
 
 /// How to make the experts the shipped imitation experiments name.
-pub const MAKE_EXPERTS: &str = "make the experts first with `make experts` (see README, \"Imitation\")";
+pub const MAKE_EXPERTS: &str =
+    "make the experts first with `make experts` (see README, \"Imitation\")";
 
 /// A finished run: its folder, `[env]` table, `[algo]` config and `meta.json`.
 pub struct ExpertRun {

@@ -16,7 +16,7 @@ use rand::RngExt;
 use crate::algo::policy_gradient::saved::{self, DeterministicPolicy};
 use crate::env::EnvSpec;
 use crate::env::normalize::ObsNormalizer;
-use crate::nn::{Acting, ActionKind, ActorCritic, Actions, PolicyConfig, adam, to_vec};
+use crate::nn::{Acting, ActionKind, Actions, ActorCritic, PolicyConfig, adam, to_vec};
 use crate::rng::Rng;
 use crate::session::Session;
 
@@ -131,7 +131,10 @@ impl Learner {
             ActionKind::Discrete(_) => {
                 let idx: Vec<i64> = actions.iter().map(|&a| a as i64).collect();
                 let n = idx.len();
-                Actions::Discrete(Tensor::<1, Int>::from_data(TensorData::new(idx, [n]), device))
+                Actions::Discrete(Tensor::<1, Int>::from_data(
+                    TensorData::new(idx, [n]),
+                    device,
+                ))
             }
             ActionKind::Continuous(k) => {
                 let n = actions.len() / k;

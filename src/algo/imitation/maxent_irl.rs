@@ -456,7 +456,10 @@ mod tests {
             }
         }
         for s in 0..16 {
-            assert!((mu[s] - estimate[s]).abs() < 0.02, "{s}: {mu:?} vs {estimate:?}");
+            assert!(
+                (mu[s] - estimate[s]).abs() < 0.02,
+                "{s}: {mu:?} vs {estimate:?}"
+            );
         }
     }
 
