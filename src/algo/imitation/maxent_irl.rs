@@ -298,11 +298,11 @@ impl MaxEntIrl {
         self.t += 1;
         let (b1, b2, eps) = (0.9f64, 0.999f64, 1e-8);
         let (c1, c2) = (1.0 - b1.powi(self.t), 1.0 - b2.powi(self.t));
-        for i in 0..grad.len() {
-            self.m[i] = b1 * self.m[i] + (1.0 - b1) * grad[i];
-            self.v2[i] = b2 * self.v2[i] + (1.0 - b2) * grad[i] * grad[i];
-            self.reward[i] +=
-                self.learning_rate * (self.m[i] / c1) / ((self.v2[i] / c2).sqrt() + eps);
+        let moments = self.m.iter_mut().zip(self.v2.iter_mut());
+        for ((theta, (m, v)), g) in self.reward.iter_mut().zip(moments).zip(&grad) {
+            *m = b1 * *m + (1.0 - b1) * g;
+            *v = b2 * *v + (1.0 - b2) * g * g;
+            *theta += self.learning_rate * (*m / c1) / ((*v / c2).sqrt() + eps);
         }
         grad.iter().fold(0.0, |a, g| a.max(g.abs()))
     }
@@ -455,11 +455,8 @@ mod tests {
                 t += 1;
             }
         }
-        for s in 0..16 {
-            assert!(
-                (mu[s] - estimate[s]).abs() < 0.02,
-                "{s}: {mu:?} vs {estimate:?}"
-            );
+        for (exact, sampled) in mu.iter().zip(&estimate) {
+            assert!((exact - sampled).abs() < 0.02, "{mu:?} vs {estimate:?}");
         }
     }
 
