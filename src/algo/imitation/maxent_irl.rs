@@ -474,20 +474,22 @@ mod tests {
             let expert_pi = soft_policy(&model, &truth, gamma, 1e-12, &mut vec![0.0; 16]);
             let expert_mu = visitation(&model, &expert_pi, &rho0, gamma, 1e-12);
             let mut irl = MaxEntIrl::new(16, gamma, 0.05, 1e-12);
-            let mut error = f64::INFINITY;
+            // Adam's steps keep their size near the optimum: stop at the first iterate whose
+            // visitation matches, and judge the reward of that iterate.
+            let mut gap = f64::INFINITY;
             for _ in 0..5000 {
-                error = irl.step(&model, &rho0, &expert_mu);
-                if error < 1e-4 {
+                let mu = irl.learner_visitation(&model, &rho0);
+                gap = mu
+                    .iter()
+                    .zip(&expert_mu)
+                    .map(|(a, b)| (a - b).abs())
+                    .fold(0.0, f64::max);
+                if gap < 1e-3 {
                     break;
                 }
+                irl.step(&model, &rho0, &expert_mu);
             }
-            let mu = irl.learner_visitation(&model, &rho0);
-            let gap = mu
-                .iter()
-                .zip(&expert_mu)
-                .map(|(a, b)| (a - b).abs())
-                .fold(0.0, f64::max);
-            assert!(gap < 1e-3, "slippery {slippery}: gap {gap} (last {error})");
+            assert!(gap < 1e-3, "slippery {slippery}: gap {gap}");
             let (recovered, _) = optimal_policy(&model, &irl.reward, gamma, 1e-12);
             let (best, _) = optimal_policy(&model, &true_reward(&model), gamma, 1e-12);
             let got = expected_return(&model, &one_hot_policy(&model, &recovered), &rho0, 100);
