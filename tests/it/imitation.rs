@@ -8,13 +8,20 @@ use rl::record::dataset::{ActionSpace, Dataset, meta_path};
 
 use crate::common::{final_value, read_csv, rl, run_experiment};
 
-/// Trains a short PPO CartPole expert (2,560 steps) and a value-iteration FrozenLake expert
+/// Trains a short PPO CartPole expert (10,240 steps) and a value-iteration FrozenLake expert
 /// into `out`; returns their seed folders.
 fn experts(out: &Path) -> (PathBuf, PathBuf) {
     run_experiment(
         "ppo_cartpole.toml",
         out,
-        &["--seeds", "0", "--set", "experiment.total_steps=2560"],
+        &[
+            "--seeds",
+            "0",
+            "--set",
+            "experiment.total_steps=10240",
+            "--set",
+            "experiment.eval_every=10240",
+        ],
     );
     run_experiment("value_iteration_frozenlake.toml", out, &["--seeds", "0"]);
     (
