@@ -143,6 +143,9 @@ fn bc_and_dagger_learn_from_a_short_ppo_expert() {
             "algo.episodes=5",
             "--set",
             "experiment.total_steps=1500",
+            // One seed of the five the shipped [expect] counts on.
+            "--set",
+            "expect.seeds_passing=1",
         ],
     );
     let bc = out.path().join("bc_cartpole/seed_0");
@@ -164,6 +167,8 @@ fn bc_and_dagger_learn_from_a_short_ppo_expert() {
             "experiment.total_steps=3000",
             "--set",
             "experiment.eval_every=1000",
+            "--set",
+            "expect.seeds_passing=1",
         ],
     );
     let dagger = out.path().join("dagger_cartpole/seed_0");
