@@ -35,3 +35,16 @@ fmt:
 lint:
 	$(CARGO) fmt --check
 	$(CARGO) clippy --release --all-targets -- -D warnings
+
+# The experts of the imitation experiments (bc_*, dagger_*, maxent_irl_gridworld) and their
+# datasets, in results/experts/: PPO on CartPole-v1, SAC on Pendulum-v1 (≈ 6 min on 2 cores)
+# and value iteration on FrozenLake (seed 0 each; complete seeds are kept), then `rl collect`.
+EXPERTS ?= results/experts
+.PHONY: experts
+experts: build
+	./target/release/rl run experiments/ppo_cartpole.toml --seeds 0 --out $(EXPERTS) --resume -q
+	./target/release/rl run experiments/sac_pendulum.toml --seeds 0 --out $(EXPERTS) --resume -q
+	./target/release/rl run experiments/value_iteration_frozenlake.toml --seeds 0 --out $(EXPERTS) --resume -q
+	./target/release/rl collect $(EXPERTS)/ppo_cartpole/seed_0 --episodes 10 --out $(EXPERTS)/ppo_cartpole.csv
+	./target/release/rl collect $(EXPERTS)/sac_pendulum/seed_0 --episodes 10 --out $(EXPERTS)/sac_pendulum.csv
+	./target/release/rl collect $(EXPERTS)/value_iteration_frozenlake/seed_0 --episodes 100 --out $(EXPERTS)/value_iteration_frozenlake.csv

@@ -38,6 +38,9 @@ pub enum Command {
     Check(CheckArgs),
     /// Run a finished run's policy again on fresh episodes and report its returns.
     Eval(EvalArgs),
+    /// Play a finished run's policy and write its transitions as an expert dataset (CSV and a
+    /// JSON sidecar) for imitation learning.
+    Collect(CollectArgs),
     /// Hyperparameter sweeps: plan the trials, run them here or as Slurm job arrays, report.
     Sweep {
         #[command(subcommand)]
@@ -203,6 +206,24 @@ pub struct EvalArgs {
     /// Seed of the evaluation episodes.
     #[arg(long, default_value_t = 0)]
     pub seed: u64,
+}
+
+#[derive(Debug, clap::Args)]
+pub struct CollectArgs {
+    /// A seed folder of a finished run, e.g. results/experts/ppo_cartpole/seed_0.
+    pub run_dir: PathBuf,
+    /// Episodes to play.
+    #[arg(long, default_value_t = 10)]
+    pub episodes: usize,
+    /// The dataset file (CSV); its metadata goes to <OUT>.json.
+    #[arg(long)]
+    pub out: PathBuf,
+    /// Seed of the episodes (the same episodes as `rl eval --seed`).
+    #[arg(long, default_value_t = 0)]
+    pub seed: u64,
+    /// Share ε of actions replaced by uniform random ones.
+    #[arg(long, default_value_t = 0.0)]
+    pub noise: f64,
 }
 
 /// `rl sweep` subcommands.

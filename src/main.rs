@@ -69,6 +69,10 @@ fn main() -> ExitCode {
             emit(&text);
             ExitCode::SUCCESS
         }),
+        Command::Collect(args) => commands::collect(args).map(|text| {
+            emit(&text);
+            ExitCode::SUCCESS
+        }),
         Command::Sweep { command } => commands::sweep(command).map(ExitCode::from),
         Command::Envs => {
             emit(&commands::envs());

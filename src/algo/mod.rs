@@ -13,6 +13,7 @@ pub mod control;
 pub mod diagnostics;
 pub mod flops;
 pub mod footprint;
+pub mod imitation;
 pub mod off_policy;
 pub mod off_policy_config;
 pub mod planning;

@@ -163,6 +163,9 @@ registry! {
     Ucb(bandit::ucb::UcbConfig),
     Thompson(bandit::thompson::ThompsonConfig),
     GradientBandit(bandit::gradient::GradientBanditConfig),
+    Bc(super::imitation::bc::BcConfig),
+    Dagger(super::imitation::dagger::DaggerConfig),
+    MaxEntIrl(super::imitation::maxent_irl::MaxEntIrlConfig),
 }
 
 /// One registered algorithm.

@@ -1,6 +1,7 @@
 //! What each `rl` subcommand does, below the CLI parsing of `main.rs`.
 
 mod check;
+mod collect;
 mod compare;
 mod eval;
 mod list;
@@ -9,6 +10,7 @@ mod run;
 mod sweep;
 
 pub use check::check;
+pub use collect::collect;
 pub use compare::{compare, plot};
 pub use eval::eval;
 pub use list::{algos, envs};

@@ -3,6 +3,7 @@
 
 mod config_diff;
 mod curve;
+pub mod dataset;
 mod episodes;
 mod expect;
 mod meta;

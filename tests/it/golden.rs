@@ -86,6 +86,38 @@ fn budget(algo: &str) -> (&'static str, Vec<&'static str>) {
             set.push("algo.learning_starts=200");
             ("0", set)
         }
+        // Imitation: a few gradient steps on two expert episodes; DAgger: three iterations.
+        "bc" => (
+            "0",
+            vec![
+                "experiment.backend=flex",
+                "experiment.total_steps=200",
+                "experiment.eval_every=100",
+                "experiment.eval_episodes=2",
+                "env.max_episode_steps=100",
+                "algo.episodes=2",
+            ],
+        ),
+        "dagger" => (
+            "0",
+            vec![
+                "experiment.backend=flex",
+                "experiment.total_steps=300",
+                "experiment.eval_every=150",
+                "experiment.eval_episodes=2",
+                "env.max_episode_steps=100",
+                "algo.rollout_steps=100",
+                "algo.gradient_steps=20",
+            ],
+        ),
+        "maxent_irl" => (
+            "0..2",
+            vec![
+                "experiment.total_steps=6",
+                "experiment.eval_every=2",
+                "experiment.eval_episodes=5",
+            ],
+        ),
         other => panic!("no golden budget for algorithm `{other}`: add one here"),
     }
 }
@@ -93,13 +125,19 @@ fn budget(algo: &str) -> (&'static str, Vec<&'static str>) {
 /// The seed folder of `ppo_cartpole.toml` run on its golden budget into `out`: the expert whose
 /// dataset `neural_fitted_q` learns from.
 fn expert(out: &Path) -> PathBuf {
-    let (seeds, set) = budget("ppo");
+    expert_of("ppo_cartpole", "ppo", out)
+}
+
+/// The seed folder of the shipped experiment `stem` (algorithm `algo`) run on its golden budget
+/// into `out`: an expert of the imitation experiments.
+fn expert_of(stem: &str, algo: &str, out: &Path) -> PathBuf {
+    let (seeds, set) = budget(algo);
     let mut extra = vec!["--seeds", seeds];
     for s in &set {
         extra.extend(["--set", s]);
     }
-    run_experiment("ppo_cartpole.toml", out, &extra);
-    out.join("ppo_cartpole/seed_0")
+    run_experiment(&format!("{stem}.toml"), out, &extra);
+    out.join(format!("{stem}/seed_0"))
 }
 
 fn algo_name(path: &Path) -> String {
@@ -132,6 +170,19 @@ fn every_shipped_experiment_reproduces_its_golden_curves() {
     let out = tempfile::tempdir().unwrap();
     let experts = tempfile::tempdir().unwrap();
     let expert_dir = format!("algo.expert={}", expert(experts.path()).display());
+    let sac_expert = format!(
+        "algo.expert={}",
+        expert_of("sac_pendulum", "sac", experts.path()).display()
+    );
+    let vi_expert = format!(
+        "algo.expert={}",
+        expert_of(
+            "value_iteration_frozenlake",
+            "value_iteration",
+            experts.path()
+        )
+        .display()
+    );
     let mut differences = Vec::new();
     for file in &names {
         let stem = file.trim_end_matches(".toml");
@@ -143,6 +194,13 @@ fn every_shipped_experiment_reproduces_its_golden_curves() {
         }
         if algo == "neural_fitted_q" {
             extra.extend(["--set", &expert_dir]);
+        }
+        if algo == "bc" || algo == "dagger" {
+            let pendulum = stem.ends_with("pendulum");
+            extra.extend(["--set", if pendulum { &sac_expert } else { &expert_dir }]);
+        }
+        if algo == "maxent_irl" {
+            extra.extend(["--set", &vi_expert]);
         }
         run_experiment(file, out.path(), &extra);
         let results = out.path().join(stem);

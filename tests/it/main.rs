@@ -11,6 +11,7 @@ mod dyna;
 mod fixtures;
 mod fuzz;
 mod golden;
+mod imitation;
 mod learning;
 mod mpe_fixtures;
 mod neural;
