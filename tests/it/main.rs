@@ -19,4 +19,5 @@ mod report;
 mod resume;
 mod search;
 mod session;
+mod successor;
 mod sweep;
