@@ -44,14 +44,7 @@ fn gpi_on_the_new_task_scores_at_least_the_best_base_policy() {
 #[test]
 fn td_learned_sr_approaches_the_closed_form_on_four_rooms() {
     let out = tempfile::tempdir().unwrap();
-    let extra = [
-        "--seeds",
-        "0..2",
-        "--set",
-        "experiment.total_steps=200000",
-        "--set",
-        "experiment.eval_every=50000",
-    ];
+    let extra = ["--seeds", "0..2", "--set", "experiment.eval_every=250000"];
     run_experiment(
         "successor_representation_fourrooms.toml",
         out.path(),
@@ -63,11 +56,14 @@ fn td_learned_sr_approaches_the_closed_form_on_four_rooms() {
             .join(format!("successor_representation_fourrooms/seed_{seed}"));
         let sr = column(&dir, "sr_error");
         let value = column(&dir, "value_error");
+        // From M = I and r = 0 at step 0 to 1M steps (measured: 2.51 to 0.22-0.27, and 0.54 to
+        // 0.03-0.05, on seeds 0-4).
+        let (sr_end, value_end) = (sr[sr.len() - 1], value[value.len() - 1]);
+        assert!(sr_end < 0.15 * sr[0], "seed {seed}: sr_error {sr:?}");
         assert!(
-            sr.windows(2).skip(1).all(|w| w[1] < w[0]) && sr[sr.len() - 1] < 0.5 * sr[1],
-            "seed {seed}: sr_error by evaluation {sr:?}"
+            value_end < 0.15 * value[0],
+            "seed {seed}: value_error {value:?}"
         );
-        assert!(value.iter().all(|v| v.is_finite()), "{value:?}");
     }
 }
 
