@@ -103,9 +103,7 @@ fn successor_methods_reject_bad_input() {
     );
     assert_rejected(
         dir.path(),
-        &good
-            .replace("w_ridge", "x")
-            .replace("w_init = 1.0", "w_ridge = 0.0"),
+        &good.replace("w_init = 1.0", "w_ridge = 0.0"),
         &["algo.w_ridge"],
     );
     let sr = std::fs::read_to_string(experiment("successor_representation_fourrooms.toml"))

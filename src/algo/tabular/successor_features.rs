@@ -174,9 +174,10 @@ impl Psi {
             self.get(next, self.greedy(next, w)).to_vec()
         };
         let i = (s * self.n_actions + a) * self.d;
-        for k in 0..self.d {
-            let target = phi[k] + gamma * bootstrap[k];
-            self.values[i + k] += alpha * (target - self.values[i + k]);
+        let psi = &mut self.values[i..i + self.d];
+        for ((v, p), b) in psi.iter_mut().zip(phi).zip(&bootstrap) {
+            let target = p + gamma * b;
+            *v += alpha * (target - *v);
         }
     }
 }
@@ -251,10 +252,10 @@ impl RidgeFit {
             return;
         }
         let d = self.d;
-        for i in 0..d {
-            self.phi_r[i] += phi[i] * r;
-            for j in 0..d {
-                self.phi_phi[i * d + j] += phi[i] * phi[j];
+        for (i, (pr, p)) in self.phi_r.iter_mut().zip(phi).enumerate() {
+            *pr += p * r;
+            for (pp, q) in self.phi_phi[i * d..(i + 1) * d].iter_mut().zip(phi) {
+                *pp += p * q;
             }
         }
         let a = DMatrix::from_row_slice(d, d, &self.phi_phi) + DMatrix::identity(d, d) * ridge;
@@ -458,8 +459,8 @@ mod tests {
         let mut phi = vec![0.0; d];
         for t in model.transitions(s, a) {
             env.features(s, a, t.next_state, &mut phi);
-            for k in 0..d {
-                out[k] += t.prob * phi[k];
+            for (o, p) in out.iter_mut().zip(&phi) {
+                *o += t.prob * p;
             }
         }
         out
