@@ -139,6 +139,8 @@ registry! {
     ExpectedSarsa(tabular::td::ExpectedSarsaConfig),
     SarsaLambda(tabular::sarsa_lambda::SarsaLambdaConfig),
     DynaQ(tabular::dyna_q::DynaQConfig),
+    SuccessorRepresentation(tabular::successor_representation::SuccessorRepresentationConfig),
+    SuccessorFeatures(tabular::successor_features::SuccessorFeaturesConfig),
     RandomShooting(planning::random_shooting::RandomShootingConfig),
     Cem(planning::cem::CemConfig),
     Mcts(planning::mcts::MctsConfig),

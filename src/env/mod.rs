@@ -10,6 +10,7 @@
 pub mod bandit;
 pub mod bit_flipping;
 pub mod classic;
+pub mod features;
 pub mod goal;
 pub mod linear;
 pub mod model;
@@ -146,6 +147,12 @@ pub trait Env: Send + Sync {
     /// The goal structure of a goal-conditioned env (None for other envs), for hindsight
     /// experience replay.
     fn goal_env(&self) -> Option<&dyn goal::GoalEnv> {
+        None
+    }
+
+    /// The reward features φ(s, a, s') of an env whose reward is φ·w (None for other envs),
+    /// for successor features.
+    fn reward_features(&self) -> Option<&dyn features::RewardFeatures> {
         None
     }
 

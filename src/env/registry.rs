@@ -7,7 +7,7 @@ use super::bit_flipping::{BitFlipping, MAX_BITS};
 use super::classic::{Acrobot, CartPole, MountainCar, MountainCarContinuous, Pendulum};
 use super::linear::LinearEnv;
 use super::multi::{MULTI_AGENT_REGISTRY, is_multi_agent};
-use super::toy_text::{DiscreteEnv, Maze, frozen_lake_map};
+use super::toy_text::{DiscreteEnv, FourRooms, Maze, frozen_lake_map};
 use super::{Env, EnvSpec};
 
 /// Per-env options of `[env]` (gymnasium's `make` kwargs). Each applies to some envs only.
@@ -70,11 +70,18 @@ pub struct EnvOptions {
     /// episodes, after which the walls change (S&B Examples 8.2 and 8.3).
     #[serde(skip_serializing_if = "Option::is_none")]
     pub change_at: Option<u64>,
+    /// FourRooms: the feature cells, [row, col] of the 11x11 interior (default the corners
+    /// [0, 10], [10, 0], [10, 10]); entering one ends the episode.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub features: Option<Vec<[usize; 2]>>,
+    /// FourRooms: the task's reward weights w, one per feature cell (default all ones).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub task: Option<Vec<f64>>,
 }
 
 impl EnvOptions {
     /// Every option key with whether it is given.
-    fn given(&self) -> [(&'static str, bool); 16] {
+    fn given(&self) -> [(&'static str, bool); 18] {
         [
             ("map_name", self.map_name.is_some()),
             ("is_slippery", self.is_slippery.is_some()),
@@ -92,6 +99,8 @@ impl EnvOptions {
             ("n_bits", self.n_bits.is_some()),
             ("random_goal", self.random_goal.is_some()),
             ("change_at", self.change_at.is_some()),
+            ("features", self.features.is_some()),
+            ("task", self.task.is_some()),
         ]
     }
 
@@ -208,6 +217,11 @@ pub const REGISTRY: &[Registered] = &[
         summary: "rl's own, not gymnasium: S&B Example 8.3, a shortcut opens after change_at (3000) steps",
     },
     Registered {
+        id: "FourRooms-v0",
+        options: &["features", "task"],
+        summary: "rl's own, not gymnasium: Sutton, Precup & Singh's four rooms, reward phi.w at feature cells (successor features)",
+    },
+    Registered {
         id: "DoubleIntegrator-v0",
         options: &[],
         summary: "rl's own, not gymnasium: push a mass to rest at the origin; linear, quadratic cost",
@@ -316,6 +330,20 @@ pub fn make_env(id: &str, options: &EnvOptions) -> Result<Box<dyn Env>, OptionEr
         "DynaMaze-v0" => Box::new(Maze::dyna_maze()),
         "BlockingMaze-v0" => Box::new(Maze::blocking_maze(options.change_at.unwrap_or(1000))),
         "ShortcutMaze-v0" => Box::new(Maze::shortcut_maze(options.change_at.unwrap_or(3000))),
+        "FourRooms-v0" => {
+            let features: Vec<(usize, usize)> = match &options.features {
+                Some(cells) => cells.iter().map(|&[r, c]| (r, c)).collect(),
+                None => super::toy_text::four_rooms::DEFAULT_FEATURES.to_vec(),
+            };
+            let task = options
+                .task
+                .clone()
+                .unwrap_or_else(|| vec![1.0; features.len()]);
+            Box::new(
+                FourRooms::new(&features, &task)
+                    .map_err(|(key, message)| OptionError { key, message })?,
+            )
+        }
         "DoubleIntegrator-v0" => Box::new(LinearEnv::double_integrator()),
         "CartPoleLinear-v0" => Box::new(LinearEnv::cartpole_linear()),
         _ => unreachable!("every registered id has a constructor"),

@@ -72,6 +72,12 @@ pub struct EnvSection {
     /// BlockingMaze, ShortcutMaze: env steps after which the walls change.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub change_at: Option<u64>,
+    /// FourRooms: the feature cells, [row, col] each.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub features: Option<Vec<[usize; 2]>>,
+    /// FourRooms: the task's reward weights, one per feature cell.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub task: Option<Vec<f64>>,
 }
 
 impl EnvSection {
@@ -95,6 +101,8 @@ impl EnvSection {
             random_goal: self.random_goal,
             instance_seed: self.instance_seed,
             change_at: self.change_at,
+            features: self.features.clone(),
+            task: self.task.clone(),
         }
     }
 

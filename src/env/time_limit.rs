@@ -82,6 +82,10 @@ impl Env for TimeLimit {
         self.env.goal_env()
     }
 
+    fn reward_features(&self) -> Option<&dyn crate::env::features::RewardFeatures> {
+        self.env.reward_features()
+    }
+
     fn linear_quadratic(&self) -> Option<LinearQuadratic<'_>> {
         self.env.linear_quadratic()
     }

@@ -33,7 +33,13 @@ fn budget(algo: &str) -> (&'static str, Vec<&'static str>) {
                 "experiment.eval_episodes=5",
             ],
         ),
-        "q_learning" | "sarsa" | "expected_sarsa" | "sarsa_lambda" | "dyna_q" => (
+        "q_learning"
+        | "sarsa"
+        | "expected_sarsa"
+        | "sarsa_lambda"
+        | "dyna_q"
+        | "successor_representation"
+        | "successor_features" => (
             "0..2",
             vec![
                 "experiment.total_steps=3000",

@@ -21,5 +21,6 @@ mod report;
 mod resume;
 mod search;
 mod session;
+mod successor;
 mod sweep;
 mod trust_region;

@@ -1,6 +1,7 @@
 //! Tabular methods (Sutton & Barto, 2nd ed.): dynamic programming on a known model (and its
 //! soft, maximum-entropy form), batch fitted Q iteration, temporal-difference control with
-//! ε-greedy exploration, and Dyna-Q's planning from a learned tabular model.
+//! ε-greedy exploration, Dyna-Q's planning from a learned tabular model, and successor
+//! representations and features (policy evaluation, transfer by generalised policy improvement).
 
 pub mod dp;
 pub mod dyna_model;
@@ -10,6 +11,8 @@ pub mod policy_iteration;
 pub mod q_table;
 pub mod sarsa_lambda;
 pub mod soft_value_iteration;
+pub mod successor_features;
+pub mod successor_representation;
 pub mod td;
 pub mod value_iteration;
 
