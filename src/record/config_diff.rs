@@ -1,7 +1,7 @@
 //! Where two `config.toml` files differ, named by key: for `rl merge`'s and `--resume`'s refusals.
 
-/// The first `table.key` whose value differs between two serialised configs (`"its tables"` when
-/// only the set of tables differs).
+/// The first `table.key`, in the tables' sorted key order, whose value differs between two
+/// serialised configs (`"its tables"` when only the set of tables differs).
 pub fn first_differing_key(a: &str, b: &str) -> String {
     let parse = |t: &str| t.parse::<toml::Table>().unwrap_or_default();
     let (a, b) = (parse(a), parse(b));
@@ -29,7 +29,7 @@ mod tests {
         assert_eq!(first_differing_key(a, b), "algo.learning_rate");
         let c = "[algo]\nname = \"ppo\"\nlearning_rate = 0.001\n[env]\nid = \"CartPole-v1\"\nmax_episode_steps = 200\n";
         assert_eq!(first_differing_key(a, c), "env.max_episode_steps");
-        assert_eq!(first_differing_key(a, "[algo]\n"), "algo.name");
+        assert_eq!(first_differing_key(a, "[algo]\n"), "algo.learning_rate");
         assert_eq!(first_differing_key("[a]\n", "[b]\n"), "its tables");
     }
 }
