@@ -12,5 +12,5 @@ pub use hindsight::{GoalStrategy, Hindsight};
 pub use n_step::NStep;
 pub use prioritized::{PrioritizedReplay, annealed_beta};
 pub use replay::{ReplayBatch, ReplayBuffer, Transition};
-pub use rollout::{RolloutBuffer, discounted_returns, gae};
+pub use rollout::{RolloutBuffer, StepEnd, discounted_returns, gae};
 pub use sum_tree::SumTree;

@@ -2,8 +2,11 @@
 //! storage, generalised advantage estimation, and minibatches as tensors.
 //!
 //! Layout: transition (t, e) is row `t * n_envs + e`. `ended[t, e]` says the episode of env `e`
-//! ended at step t (terminated, or truncated with the bootstrap value already added to the
-//! reward), so nothing flows back across it.
+//! ended at step t (terminated, or truncated by the time limit), so nothing flows back across
+//! it. A truncated step's bootstrap γ V(s_final) (Pardo et al. 2018) is kept apart from its
+//! reward, in `truncation_bootstrap`, and added only when advantages are computed: a learner may
+//! overwrite the rewards of a collected rollout (GAIL's and AIRL's discriminator rewards) with
+//! the bootstrap intact.
 
 use burn::prelude::*;
 
@@ -66,13 +69,30 @@ pub struct RolloutBuffer {
     /// Observations as the policy saw them (normalised when normalisation is on).
     pub observations: Vec<f32>,
     pub actions: Vec<f32>,
-    pub rewards: Vec<f32>,
+    /// r_t as the env gave it (scaled when reward normalisation is on), or as a learner
+    /// relabelled it after collection.
+    pub rewards: Vec<f64>,
+    /// γ V(s_final) of a step truncated by the time limit, 0 elsewhere.
+    pub truncation_bootstrap: Vec<f64>,
+    /// s_{t+1} as the policy sees it: the final observation of an episode that ended at t.
+    pub next_observations: Vec<f32>,
+    /// The episode ended at t in a terminal state (not by the time limit).
+    pub terminated: Vec<bool>,
     pub ended: Vec<bool>,
     pub values: Vec<f32>,
     pub log_probs: Vec<f32>,
     pub advantages: Vec<f32>,
     pub returns: Vec<f32>,
     len: usize,
+}
+
+/// What one step of every env ends with (see [`RolloutBuffer::finish_step`]).
+pub struct StepEnd<'a> {
+    pub rewards: &'a [f64],
+    pub truncation_bootstrap: &'a [f64],
+    pub next_observations: &'a [f32],
+    pub terminated: &'a [bool],
+    pub ended: &'a [bool],
 }
 
 /// Tensors of one minibatch.
@@ -86,10 +106,11 @@ pub struct Minibatch {
 }
 
 impl RolloutBuffer {
-    /// The bytes [`RolloutBuffer::new`] allocates: per transition the observation, the action
-    /// and five f32 (reward, value, log-probability, advantage, return) and a flag.
+    /// The bytes [`RolloutBuffer::new`] allocates: per transition the observation and the next
+    /// one, the action, four f32 (value, log-probability, advantage, return), two f64 (reward,
+    /// truncation bootstrap) and two flags.
     pub fn bytes(n_steps: usize, n_envs: usize, obs_dim: usize, act_dim: usize) -> u64 {
-        let per_transition = 4 * (obs_dim + act_dim + 5) as u64 + 1;
+        let per_transition = 4 * (2 * obs_dim + act_dim + 4) as u64 + 16 + 2;
         (n_steps as u64)
             .saturating_mul(n_envs as u64)
             .saturating_mul(per_transition)
@@ -107,6 +128,9 @@ impl RolloutBuffer {
             observations: vec![0.0; n * obs_dim],
             actions: vec![0.0; n * act_dim],
             rewards: vec![0.0; n],
+            truncation_bootstrap: vec![0.0; n],
+            next_observations: vec![0.0; n * obs_dim],
+            terminated: vec![false; n],
             ended: vec![false; n],
             values: vec![0.0; n],
             log_probs: vec![0.0; n],
@@ -135,7 +159,7 @@ impl RolloutBuffer {
     }
 
     /// Stores one step of every env: the observations the policy acted on, its actions, their
-    /// log-probabilities and values; rewards and `ended` are filled in by [`Self::finish_step`].
+    /// log-probabilities and values; the rest is filled in by [`Self::finish_step`].
     pub fn push(
         &mut self,
         observations: &[f32],
@@ -151,19 +175,48 @@ impl RolloutBuffer {
         self.len += n;
     }
 
-    /// The rewards and episode ends of the step last pushed.
-    pub fn finish_step(&mut self, rewards: &[f64], ended: impl Fn(usize) -> bool) {
-        let start = self.len - self.n_envs;
-        for (e, &reward) in rewards[..self.n_envs].iter().enumerate() {
-            self.rewards[start + e] = reward as f32;
-            self.ended[start + e] = ended(e);
-        }
+    /// The rewards, bootstraps, next observations and episode ends of the step last pushed.
+    pub fn finish_step(&mut self, end: StepEnd) {
+        let (n, start) = (self.n_envs, self.len - self.n_envs);
+        let rows = start..start + n;
+        self.rewards[rows.clone()].copy_from_slice(&end.rewards[..n]);
+        self.truncation_bootstrap[rows.clone()].copy_from_slice(&end.truncation_bootstrap[..n]);
+        self.terminated[rows.clone()].copy_from_slice(&end.terminated[..n]);
+        self.ended[rows].copy_from_slice(&end.ended[..n]);
+        let d = self.obs_dim;
+        self.next_observations[start * d..(start + n) * d]
+            .copy_from_slice(&end.next_observations[..n * d]);
+    }
+
+    /// [`Self::finish_step`] for unit tests: these rewards, no truncation (an end is a
+    /// termination), next observations all zero.
+    #[cfg(test)]
+    pub fn finish_test_step(&mut self, rewards: &[f64], ended: impl Fn(usize) -> bool) {
+        let n = self.n_envs;
+        let ended: Vec<bool> = (0..n).map(ended).collect();
+        self.finish_step(StepEnd {
+            rewards,
+            truncation_bootstrap: &vec![0.0; n],
+            next_observations: &vec![0.0; n * self.obs_dim],
+            terminated: &ended,
+            ended: &ended,
+        });
+    }
+
+    /// r_t + γ V(s_final) where the time limit truncated step t, else r_t: the rewards GAE and
+    /// reward-to-go discount, in f32.
+    pub fn bootstrapped_rewards(&self) -> Vec<f32> {
+        self.rewards
+            .iter()
+            .zip(&self.truncation_bootstrap)
+            .map(|(r, b)| (r + b) as f32)
+            .collect()
     }
 
     /// Fills advantages (GAE) and returns (λ-returns) from the values of the next observations.
     pub fn compute_advantages(&mut self, last_values: &[f32], gamma: f64, lambda: f64) {
         self.advantages = gae(
-            &self.rewards,
+            &self.bootstrapped_rewards(),
             &self.values,
             &self.ended,
             last_values,
@@ -306,6 +359,45 @@ mod tests {
         close(&g, &[1.5, 1.0, 1.5, 1.0]);
     }
 
+    /// The hook: a truncated step's bootstrap lives apart from its reward, so GAE on a rollout
+    /// whose rewards were overwritten after collection equals GAE on the new rewards with the
+    /// bootstrap folded in, r'_t + γ V(s_final), bit for bit; and before any relabelling it is
+    /// the folded rollout's.
+    #[test]
+    fn relabelled_rewards_keep_the_truncation_bootstrap() {
+        let (g, l) = (0.9, 0.95);
+        // One env, three steps, truncated by the time limit at t = 1 with γ V(s_final) = 0.9 · 5.
+        let mut buf = RolloutBuffer::new(3, 1, 1, ActionKind::Discrete(2));
+        let bootstrap = [0.0, g * 5.0, 0.0];
+        for t in 0..3 {
+            buf.push(&[t as f32], &[0.0], &[0.0], &[0.5]);
+            buf.finish_step(StepEnd {
+                rewards: &[1.0],
+                truncation_bootstrap: &bootstrap[t..t + 1],
+                next_observations: &[t as f32 + 1.0],
+                terminated: &[false],
+                ended: &[t == 1],
+            });
+        }
+        let ended = [false, true, false];
+        let folded = |r: [f64; 3]| -> Vec<f32> {
+            let r: Vec<f32> = r
+                .iter()
+                .zip(bootstrap)
+                .map(|(r, b)| (r + b) as f32)
+                .collect();
+            gae(&r, &[0.5; 3], &ended, &[2.0], g, l)
+        };
+        buf.compute_advantages(&[2.0], g, l);
+        assert_eq!(buf.advantages, folded([1.0; 3]));
+        let relabelled = [0.25, -1.5, 3.0];
+        buf.rewards.copy_from_slice(&relabelled);
+        buf.compute_advantages(&[2.0], g, l);
+        assert_eq!(buf.advantages, folded(relabelled));
+        // The truncated step's advantage is r' + γ V(s_final) − V(s): no γ V(s_2) across the end.
+        close(&buf.advantages[1..2], &[-1.5 + g * 5.0 - 0.5]);
+    }
+
     #[test]
     fn minibatches_gather_rows_and_standardise_advantages() {
         let mut buf = RolloutBuffer::new(2, 2, 2, ActionKind::Discrete(2));
@@ -315,14 +407,14 @@ mod tests {
             &[-0.1, -0.2],
             &[0.5, 0.6],
         );
-        buf.finish_step(&[1.0, 2.0], |_| false);
+        buf.finish_test_step(&[1.0, 2.0], |_| false);
         buf.push(
             &[4.0, 5.0, 6.0, 7.0],
             &[0.0, 1.0],
             &[-0.3, -0.4],
             &[0.7, 0.8],
         );
-        buf.finish_step(&[3.0, 4.0], |_| true);
+        buf.finish_test_step(&[3.0, 4.0], |_| true);
         assert!(buf.is_full());
         buf.compute_advantages(&[0.0, 0.0], 0.9, 0.95);
         let mb = buf.minibatch(&[3, 0], true, &Device::flex());

@@ -157,14 +157,14 @@ mod tests {
             &[-0.1, -0.2],
             &[0.5, 0.6],
         );
-        buf.finish_step(&[1.0, 2.0], |_| false);
+        buf.finish_test_step(&[1.0, 2.0], |_| false);
         buf.push(
             &[4.0, 5.0, 6.0, 7.0],
             &[0.0, 1.0],
             &[-0.3, -0.4],
             &[0.7, 0.8],
         );
-        buf.finish_step(&[3.0, 4.0], |_| true);
+        buf.finish_test_step(&[3.0, 4.0], |_| true);
         buf.advantages = vec![0.0; 4];
         buf.returns = vec![1.0, -1.0, 1.0, -1.0];
         buf

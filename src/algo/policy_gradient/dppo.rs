@@ -382,14 +382,14 @@ mod tests {
             &[-0.7, -0.6],
             &[0.5, 0.6],
         );
-        buf.finish_step(&[1.0, 2.0], |_| false);
+        buf.finish_test_step(&[1.0, 2.0], |_| false);
         buf.push(
             &[4.0, 5.0 + shift, 6.0, 7.0],
             &[0.0, 1.0],
             &[-0.8, -0.5],
             &[0.7, 0.8],
         );
-        buf.finish_step(&[3.0, 4.0], |_| true);
+        buf.finish_test_step(&[3.0, 4.0], |_| true);
         buf.advantages = vec![0.5, -1.0, 1.5 + shift, -0.5];
         buf.returns = vec![1.0, -1.0 + shift, 1.0, -1.0];
         buf

@@ -145,7 +145,7 @@ pub fn train(cfg: &ReinforceConfig, session: &mut Session) -> anyhow::Result<()>
     while step < total {
         collector.collect(&acting, &mut buffer, session, &mut step, &diagnostics)?;
         let returns = discounted_returns(
-            &buffer.rewards,
+            &buffer.bootstrapped_rewards(),
             &buffer.ended,
             &vec![0.0; n_envs],
             cfg.gamma,
@@ -214,7 +214,7 @@ mod tests {
         let mut buffer = RolloutBuffer::new(3, 2, 1, ActionKind::Discrete(2));
         for t in 0..3 {
             buffer.push(&[0.0, 0.0], &[0.0, 0.0], &[0.0, 0.0], &[0.0, 0.0]);
-            buffer.finish_step(&[1.0, 1.0], |e| e == 0 && t == 1);
+            buffer.finish_test_step(&[1.0, 1.0], |e| e == 0 && t == 1);
         }
         assert_eq!(complete_episode_rows(&buffer), vec![0, 2]);
     }

@@ -1,12 +1,14 @@
 //! Collecting on-policy experience: `n_steps` steps of every vectorised env with one forward
 //! pass per step, actions sampled on the CPU with the run's exploration stream.
 //!
-//! Time-limit truncations bootstrap as Stable-Baselines3 does (Pardo et al. 2018): the reward of
-//! the truncated step gets + γ V(final observation), and the episode counts as ended.
+//! Time-limit truncations bootstrap as Stable-Baselines3 does (Pardo et al. 2018): the truncated
+//! step gets + γ V(final observation), and the episode counts as ended. The bootstrap is stored
+//! apart from the reward (the buffer's `truncation_bootstrap`), so a learner may relabel the
+//! rewards of a collected rollout.
 
 use serde::{Deserialize, Serialize};
 
-use crate::buffer::RolloutBuffer;
+use crate::buffer::{RolloutBuffer, StepEnd};
 use crate::env::normalize::{ObsNormalizer, RewardScaler};
 use crate::env::vector::{EpisodeEnd, VecEnvSnapshot};
 use crate::env::{EnvSpec, VecEnv};
@@ -59,6 +61,8 @@ pub struct Collector {
     log_probs: Vec<f32>,
     values: Vec<f32>,
     rewards: Vec<f64>,
+    truncation_bootstrap: Vec<f64>,
+    next_obs: Vec<f32>,
 }
 
 impl Collector {
@@ -137,6 +141,8 @@ impl Collector {
             log_probs: vec![0.0; n],
             values: vec![0.0; n],
             rewards: vec![0.0; n],
+            truncation_bootstrap: vec![0.0; n],
+            next_obs: vec![0.0; n * obs_dim],
             envs,
         })
     }
@@ -272,11 +278,11 @@ impl Collector {
         if let Some(scaler) = &mut self.reward_scaler {
             scaler.scale(&mut self.rewards, &ended);
         }
+        self.truncation_bootstrap.fill(0.0);
         if self.bootstrap_truncated {
             self.bootstrap(acting, &terminated, &truncated);
         }
         buffer.push(&self.obs, &self.actions, &self.log_probs, &self.values);
-        buffer.finish_step(&self.rewards, |e| ended[e]);
 
         let raw = self.envs.observations();
         match &mut self.obs_normalizer {
@@ -286,9 +292,27 @@ impl Collector {
             }
             None => self.obs.copy_from_slice(raw),
         }
+        self.next_obs.copy_from_slice(&self.obs);
+        let d = self.envs.obs_dim();
+        for e in (0..n).filter(|&e| ended[e]) {
+            let next = &mut self.next_obs[e * d..(e + 1) * d];
+            next.copy_from_slice(self.envs.final_observation(e));
+            if let Some(norm) = &self.obs_normalizer {
+                let raw = next.to_vec();
+                norm.normalize(&raw, next);
+            }
+        }
+        buffer.finish_step(StepEnd {
+            rewards: &self.rewards,
+            truncation_bootstrap: &self.truncation_bootstrap,
+            next_observations: &self.next_obs,
+            terminated: &terminated,
+            ended: &ended,
+        });
     }
 
-    /// r ← r + γ V(s_final) for envs truncated (not terminated) by the time limit.
+    /// The truncation bootstrap γ V(s_final) of envs truncated (not terminated) by the time
+    /// limit.
     fn bootstrap(&mut self, acting: &Acting, terminated: &[bool], truncated: &[bool]) {
         let cut: Vec<usize> = (0..truncated.len())
             .filter(|&e| truncated[e] && !terminated[e])
@@ -307,7 +331,7 @@ impl Collector {
         }
         let values = acting.values(&finals);
         for (&e, v) in cut.iter().zip(values) {
-            self.rewards[e] += self.gamma * v as f64;
+            self.truncation_bootstrap[e] = self.gamma * v as f64;
         }
     }
 }

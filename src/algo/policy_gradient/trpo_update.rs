@@ -271,7 +271,7 @@ mod tests {
             let (mut log_probs, mut values) = (vec![0.0; n_envs], vec![0.0; n_envs]);
             acting.sample(&obs, &mut rng, &mut actions, &mut log_probs, &mut values);
             buf.push(&obs, &actions, &log_probs, &values);
-            buf.finish_step(&[0.0; 8], |_| false);
+            buf.finish_test_step(&[0.0; 8], |_| false);
         }
         buf.advantages = (0..32).map(|_| rng.random_range(-1.0..1.0)).collect();
         buf.returns = (0..32).map(|_| rng.random_range(-1.0..1.0)).collect();
