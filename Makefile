@@ -36,7 +36,7 @@ lint:
 	$(CARGO) fmt --check
 	$(CARGO) clippy --release --all-targets -- -D warnings
 
-# The experts of the imitation experiments (bc_*, dagger_*, maxent_irl_gridworld) and their
+# The experts of the imitation experiments (bc_*, dagger_*, gail_*, airl_*, maxent_irl_gridworld) and their
 # datasets, in results/experts/: PPO on CartPole-v1, SAC on Pendulum-v1 (≈ 6 min on 2 cores)
 # and value iteration on FrozenLake (seed 0 each; complete seeds are kept), then `rl collect`.
 EXPERTS ?= results/experts

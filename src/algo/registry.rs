@@ -168,6 +168,8 @@ registry! {
     Bc(super::imitation::bc::BcConfig),
     Dagger(super::imitation::dagger::DaggerConfig),
     MaxEntIrl(super::imitation::maxent_irl::MaxEntIrlConfig),
+    Gail(super::imitation::gail::GailConfig),
+    Airl(super::imitation::airl::AirlConfig),
 }
 
 /// One registered algorithm.

@@ -64,6 +64,12 @@ fn budget(algo: &str) -> (&'static str, Vec<&'static str>) {
             "0",
             learner("experiment.total_steps=4096", "experiment.eval_every=2048"),
         ),
+        // Adversarial imitation: a few PPO rollouts on two expert episodes' discriminator.
+        "gail" | "airl" => {
+            let mut set = learner("experiment.total_steps=4096", "experiment.eval_every=2048");
+            set.push("algo.episodes=2");
+            ("0", set)
+        }
         "dppo" => (
             "0",
             learner("experiment.total_steps=4096", "experiment.eval_every=2048"),
@@ -201,7 +207,7 @@ fn every_shipped_experiment_reproduces_its_golden_curves() {
         if algo == "neural_fitted_q" {
             extra.extend(["--set", &expert_dir]);
         }
-        if algo == "bc" || algo == "dagger" {
+        if ["bc", "dagger", "gail", "airl"].contains(&algo.as_str()) {
             let pendulum = stem.ends_with("pendulum");
             extra.extend(["--set", if pendulum { &sac_expert } else { &expert_dir }]);
         }
