@@ -1,16 +1,25 @@
 //! What the registry asks of an algorithm. Its config type (the `[algo]` table, declared with
 //! [`hyperparameters!`](crate::hyper::hyperparameters)) implements [`Algorithm`] in the
 //! algorithm's own file, next to the train function it calls.
+//!
+//! Single-agent and multi-agent algorithms share the trait. An algorithm runs on single-agent
+//! envs ([`Env`], `check_env`, `policy`) unless it sets [`Algorithm::MULTI_AGENT`]; then it runs
+//! on multi-agent envs (PettingZoo's parallel API: [`MultiAgentSpec`], `check_multi_env`,
+//! `multi_policy`) and answers a single-agent env with [`single_agent_env_refusal`]. Its
+//! `train` asks the session for a [`MultiVecEnv`](crate::env::multi::MultiVecEnv) and
+//! records through the session's multi-agent calls; the config loader, the runner, the result
+//! files and `rl eval` need nothing more.
 
 use std::path::Path;
 
 use super::flops::UpdateWork;
 use super::footprint::{CrossChecks, Footprint, RunShape};
 use crate::env::Env;
+use crate::env::multi::{MULTI_AGENT_REGISTRY, MultiAgentSpec};
 use crate::hyper::Hyperparameters;
 use crate::nn::Backend;
 use crate::rng::Rng;
-use crate::session::{Policy, Session};
+use crate::session::{MultiPolicy, Policy, Session};
 
 /// Whether an algorithm learns or plans.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -29,9 +38,35 @@ pub trait Algorithm: Hyperparameters {
     /// One line for `rl algos`: what it does, and its reference.
     const SUMMARY: &'static str;
     const KIND: Kind;
+    /// Whether it runs on multi-agent envs (and only on them).
+    const MULTI_AGENT: bool = false;
 
     /// Whether it can run on `env` with `num_envs` copies: `Err((key, message))`.
     fn check_env(&self, env: &dyn Env, num_envs: usize) -> Result<(), (&'static str, String)>;
+
+    /// Whether it can run on the multi-agent env `env` with `num_envs` copies; by default it
+    /// cannot (a single-agent algorithm), naming `algo.name`.
+    fn check_multi_env(
+        &self,
+        env: &MultiAgentSpec,
+        _num_envs: usize,
+    ) -> Result<(), (&'static str, String)> {
+        let multi: Vec<&str> = super::ALGOS
+            .iter()
+            .filter(|a| a.multi_agent)
+            .map(|a| a.name)
+            .collect();
+        Err((
+            "algo.name",
+            format!(
+                "`{}` is a single-agent algorithm and `{}` a multi-agent env (PettingZoo's \
+                 parallel API); its algorithms: {}",
+                Self::NAME,
+                env.id,
+                multi.join(", ")
+            ),
+        ))
+    }
 
     /// Checks of its keys against the rest of the run (a minibatch against the rollout, the
     /// warm-up against the budget); by default none.
@@ -69,6 +104,32 @@ pub trait Algorithm: Hyperparameters {
         run_dir: &Path,
         backend: Backend,
     ) -> anyhow::Result<Box<dyn Policy>>;
+
+    /// The agents' policy of a finished multi-agent run in `run_dir`, for `rl eval` (as
+    /// [`Algorithm::policy`]); a single-agent algorithm has none.
+    fn multi_policy(
+        &self,
+        _env: &MultiAgentSpec,
+        _rng: Rng,
+        _run_dir: &Path,
+        _backend: Backend,
+    ) -> anyhow::Result<Box<dyn MultiPolicy>> {
+        anyhow::bail!("`{}` is a single-agent algorithm", Self::NAME)
+    }
+}
+
+/// A multi-agent algorithm's answer to a single-agent env (its `check_env` error, naming
+/// `algo.name`, and its `policy` error).
+pub fn single_agent_env_refusal(name: &str, env: &dyn Env) -> (&'static str, String) {
+    let ids: Vec<&str> = MULTI_AGENT_REGISTRY.iter().map(|r| r.id).collect();
+    (
+        "algo.name",
+        format!(
+            "`{name}` is a multi-agent algorithm and `{}` a single-agent env; multi-agent envs: {}",
+            env.spec().id,
+            ids.join(", ")
+        ),
+    )
 }
 
 /// Planners act in the evaluation env and simulate clones of it: one env, no training envs.

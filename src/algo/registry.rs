@@ -11,14 +11,15 @@ use serde::{Deserialize, Serialize, Serializer};
 use super::flops::UpdateWork;
 use super::footprint::{CrossChecks, Footprint, RunShape};
 use super::{
-    Algorithm, Kind, actor_critic, bandit, control, planning, policy_gradient, skills, tabular,
-    value_based,
+    Algorithm, Kind, actor_critic, bandit, control, multi_agent, planning, policy_gradient, skills,
+    tabular, value_based,
 };
 use crate::env::Env;
+use crate::env::multi::MultiAgentSpec;
 use crate::hyper::{Checker, Hyperparameters};
 use crate::nn::Backend;
 use crate::rng::Rng;
-use crate::session::{Policy, Session};
+use crate::session::{MultiPolicy, Policy, Session};
 
 macro_rules! registry {
     ($($variant:ident($ty:ty),)*) => {
@@ -69,6 +70,18 @@ macro_rules! registry {
                 }
             }
 
+            /// Whether the algorithm can run on the multi-agent env `env` (see
+            /// [`Algorithm::check_multi_env`]).
+            pub fn check_multi_env(
+                &self,
+                env: &MultiAgentSpec,
+                num_envs: usize,
+            ) -> Result<(), (&'static str, String)> {
+                match self {
+                    $(AlgoConfig::$variant(cfg) => cfg.check_multi_env(env, num_envs),)*
+                }
+            }
+
             /// Checks across tables (see [`Algorithm::check_run`]).
             pub fn check_run(&self, run: &RunShape) -> CrossChecks {
                 match self {
@@ -114,6 +127,20 @@ macro_rules! registry {
             ) -> anyhow::Result<Box<dyn Policy>> {
                 match self {
                     $(AlgoConfig::$variant(cfg) => cfg.policy(env, rng, run_dir, backend),)*
+                }
+            }
+
+            /// The agents' policy of a finished multi-agent run (see
+            /// [`Algorithm::multi_policy`]).
+            pub fn multi_policy(
+                &self,
+                env: &MultiAgentSpec,
+                rng: Rng,
+                run_dir: &Path,
+                backend: Backend,
+            ) -> anyhow::Result<Box<dyn MultiPolicy>> {
+                match self {
+                    $(AlgoConfig::$variant(cfg) => cfg.multi_policy(env, rng, run_dir, backend),)*
                 }
             }
         }
@@ -170,6 +197,10 @@ registry! {
     MaxEntIrl(super::imitation::maxent_irl::MaxEntIrlConfig),
     Gail(super::imitation::gail::GailConfig),
     Airl(super::imitation::airl::AirlConfig),
+    RandomAgents(multi_agent::random::RandomAgentsConfig),
+    ScriptedSpread(multi_agent::scripted_spread::ScriptedSpreadConfig),
+    Mappo(multi_agent::mappo::MappoConfig),
+    Ippo(multi_agent::mappo::IppoConfig),
 }
 
 /// One registered algorithm.
@@ -177,6 +208,8 @@ pub struct AlgoEntry {
     pub name: &'static str,
     pub summary: &'static str,
     pub kind: Kind,
+    /// Runs on multi-agent envs.
+    pub multi_agent: bool,
     /// `(key, meaning)` of every key, a nested table's as `table.key`.
     pub help: fn() -> Vec<(String, &'static str)>,
     /// Parses the `[algo]` table (without `name`) of the experiment document `text` as this
@@ -195,6 +228,7 @@ impl AlgoEntry {
             name: A::NAME,
             summary: A::SUMMARY,
             kind: A::KIND,
+            multi_agent: A::MULTI_AGENT,
             help: A::help,
             parse: parse::<A>,
             defaults: defaults::<A>,

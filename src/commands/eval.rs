@@ -1,11 +1,13 @@
 //! `rl eval`: runs the policy of a finished run again, on fresh episodes.
 
 use crate::cli::EvalArgs;
-use crate::config;
+use crate::config::{self, Experiment};
+use crate::env::EnvSection;
+use crate::env::multi::{is_multi_agent, make_multi_env};
 use crate::error::UsageError;
 use crate::record::{Meta, ReturnStats};
 use crate::rng::{self, Stream};
-use crate::session::{Evaluator, eval_env};
+use crate::session::{Evaluator, MultiEvaluator, eval_env};
 
 /// Evaluates the policy saved in (or, for planners, configured by) a seed folder.
 pub fn eval(args: &EvalArgs) -> Result<String, UsageError> {
@@ -28,6 +30,9 @@ pub fn eval(args: &EvalArgs) -> Result<String, UsageError> {
         Ok(meta) => exp.env.for_run(meta.seed),
         Err(_) => exp.env.clone(),
     };
+    if is_multi_agent(&section.id) {
+        return eval_multi(args, &exp, &section, episodes);
+    }
     let env = eval_env(&section, exp.experiment.eval_max_episode_steps).map_err(failed)?;
     let mut policy = exp
         .algo
@@ -51,5 +56,48 @@ pub fn eval(args: &EvalArgs) -> Result<String, UsageError> {
         stats.std,
         stats.min,
         stats.max
+    ))
+}
+
+/// `rl eval` of a multi-agent run: the team return as for one agent, then each agent's mean.
+fn eval_multi(
+    args: &EvalArgs,
+    exp: &Experiment,
+    section: &EnvSection,
+    episodes: u32,
+) -> Result<String, UsageError> {
+    let dir = &args.run_dir;
+    let failed = |e: anyhow::Error| UsageError::new(format!("{}: {e:#}", dir.display()));
+    let env = make_multi_env(&section.id, &section.options()).map_err(|e| failed(e.into()))?;
+    let spec = env.spec().clone();
+    let mut policy = exp
+        .algo
+        .multi_policy(
+            &spec,
+            rng::stream(args.seed, Stream::Explore),
+            dir,
+            exp.experiment.backend,
+        )
+        .map_err(failed)?;
+    let mut evaluator = MultiEvaluator::new(env, rng::stream(args.seed, Stream::Eval));
+    let result = evaluator.run(policy.as_mut(), episodes);
+    let stats = ReturnStats::of(&result.team_returns);
+    let agents: Vec<String> = spec
+        .agents
+        .iter()
+        .zip(&result.agent_returns)
+        .map(|(a, r)| format!("{a} {r:.3}"))
+        .collect();
+    Ok(format!(
+        "{}: {} on {}, {episodes} episodes (seed {})\nteam return mean {:.3}  std {:.3}  min {:.3}  max {:.3}\nagent returns (mean): {}\n",
+        dir.display(),
+        exp.algo.name(),
+        exp.env.id,
+        args.seed,
+        stats.mean,
+        stats.std,
+        stats.min,
+        stats.max,
+        agents.join(", ")
     ))
 }

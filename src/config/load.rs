@@ -347,13 +347,14 @@ fn check(exp: &Experiment, source: Source) -> Vec<(String, String)> {
     errors
 }
 
-/// A multi-agent env's options, then the refusal: every registered algorithm is single-agent
-/// (the multi-agent learners will pass their own check here).
+/// A multi-agent env's options, then the algorithm's keys and its check of the env (a
+/// single-agent algorithm refuses it, naming `algo.name`).
 fn check_multi_agent(exp: &Experiment) -> Vec<(String, String)> {
     let id = &exp.env.id;
-    if let Err(e) = make_multi_env(id, &exp.env.options()) {
-        return vec![(format!("env.{}", e.key), e.message)];
-    }
+    let env = match make_multi_env(id, &exp.env.options()) {
+        Ok(env) => env,
+        Err(e) => return vec![(format!("env.{}", e.key), e.message)],
+    };
     let mut errors = Vec::new();
     if exp.env.max_episode_steps.is_some() {
         errors.push((
@@ -361,14 +362,12 @@ fn check_multi_agent(exp: &Experiment) -> Vec<(String, String)> {
             format!("does not apply to the multi-agent env {id}; its episode length is max_cycles"),
         ));
     }
-    errors.push((
-        "algo.name".to_string(),
-        format!(
-            "`{}` is a single-agent algorithm and `{id}` a multi-agent env (PettingZoo's parallel \
-             API); rl has no multi-agent algorithm yet",
-            exp.algo.name()
-        ),
-    ));
+    let mut algo_check = Checker::new("algo");
+    exp.algo.check(&mut algo_check);
+    errors.extend(algo_check.into_errors());
+    if let Err((key, message)) = exp.algo.check_multi_env(env.spec(), exp.env.num_envs) {
+        errors.push((key.to_string(), message));
+    }
     errors
 }
 

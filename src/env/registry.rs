@@ -240,7 +240,7 @@ pub fn make_env(id: &str, options: &EnvOptions) -> Result<Box<dyn Env>, OptionEr
             key: "id",
             message: format!(
                 "`{id}` is a multi-agent env (PettingZoo's parallel API); it needs a \
-                 multi-agent algorithm, and rl has none yet"
+                 multi-agent algorithm (`rl algos` lists them)"
             ),
         });
     }

@@ -83,6 +83,8 @@ macro_rules! hyperparameters {
             }
         }
 
+        // A table without keys (a reference policy's) leaves the arguments unused.
+        #[allow(unused_variables)]
         impl $crate::hyper::Hyperparameters for $name {
             fn describe(prefix: &str, out: &mut Vec<(String, &'static str)>) {
                 $($crate::hyper::hyperparameters!(@describe $kind $key [$ty] [$($doc)*] prefix out);)*

@@ -79,6 +79,9 @@ impl ActionKind {
 }
 
 /// Policy π(a|s) and value V(s) networks.
+///
+/// A centralised critic ([`ActorCritic::centralised`], MAPPO) reads other inputs than the
+/// policy: an input row is then the policy's columns followed by the value net's.
 #[derive(Module, Debug)]
 pub struct ActorCritic {
     /// The shared trunk (no layers when the nets are separate).
@@ -87,11 +90,47 @@ pub struct ActorCritic {
     vf: Mlp,
     /// log σ of a Gaussian policy, one per action dimension.
     log_std: Option<Param<Tensor<1>>>,
+    /// The policy's leading columns of an input row when the value net reads the rest (`None`:
+    /// both read the whole row).
+    #[module(skip)]
+    policy_inputs: Option<usize>,
 }
 
 impl ActorCritic {
     pub fn new(
         obs_dim: usize,
+        action: ActionKind,
+        cfg: &PolicyConfig,
+        rng: &mut Rng,
+        device: &Device,
+    ) -> Self {
+        Self::with_inputs(obs_dim, obs_dim, action, cfg, rng, device)
+    }
+
+    /// A policy on `policy_inputs` values and a value net on `value_inputs` other values (a
+    /// centralised critic); `cfg` must not share a trunk.
+    pub fn centralised(
+        policy_inputs: usize,
+        value_inputs: usize,
+        action: ActionKind,
+        cfg: &PolicyConfig,
+        rng: &mut Rng,
+        device: &Device,
+    ) -> Self {
+        assert!(
+            !cfg.share_features_extractor,
+            "a centralised critic has its own inputs"
+        );
+        let mut model = Self::with_inputs(policy_inputs, value_inputs, action, cfg, rng, device);
+        model.policy_inputs = Some(policy_inputs);
+        model
+    }
+
+    /// The nets on `obs_dim` policy inputs (the shared trunk's, when shared) and `value_dim`
+    /// value inputs (of separate nets).
+    fn with_inputs(
+        obs_dim: usize,
+        value_dim: usize,
         action: ActionKind,
         cfg: &PolicyConfig,
         rng: &mut Rng,
@@ -105,35 +144,39 @@ impl ActorCritic {
             }
         };
         let hidden = &cfg.net_arch;
-        let (trunk, head_in, head_hidden): (Mlp, usize, &[usize]) = if cfg.share_features_extractor
-        {
-            let sizes: Vec<usize> = std::iter::once(obs_dim)
-                .chain(hidden.iter().copied())
-                .collect();
-            let trunk = Mlp::new(&sizes, cfg.activation, true, init(1.0), rng, device);
-            (
-                trunk,
-                *hidden.last().expect("checked: a shared trunk has layers"),
-                &[],
-            )
-        } else {
-            (Mlp::identity(), obs_dim, hidden)
-        };
-        let sizes = |out: usize| -> Vec<usize> {
-            std::iter::once(head_in)
+        let (trunk, head_in, value_in, head_hidden): (Mlp, usize, usize, &[usize]) =
+            if cfg.share_features_extractor {
+                let sizes: Vec<usize> = std::iter::once(obs_dim)
+                    .chain(hidden.iter().copied())
+                    .collect();
+                let trunk = Mlp::new(&sizes, cfg.activation, true, init(1.0), rng, device);
+                let features = *hidden.last().expect("checked: a shared trunk has layers");
+                (trunk, features, features, &[])
+            } else {
+                (Mlp::identity(), obs_dim, value_dim, hidden)
+            };
+        let sizes = |input: usize, out: usize| -> Vec<usize> {
+            std::iter::once(input)
                 .chain(head_hidden.iter().copied())
                 .chain(std::iter::once(out))
                 .collect()
         };
         let pi = Mlp::new(
-            &sizes(action.head_dim()),
+            &sizes(head_in, action.head_dim()),
             cfg.activation,
             false,
             init(0.01),
             rng,
             device,
         );
-        let vf = Mlp::new(&sizes(1), cfg.activation, false, init(1.0), rng, device);
+        let vf = Mlp::new(
+            &sizes(value_in, 1),
+            cfg.activation,
+            false,
+            init(1.0),
+            rng,
+            device,
+        );
         let log_std = match action {
             ActionKind::Discrete(_) => None,
             ActionKind::Continuous(dim) => Some(Param::from_data(
@@ -146,23 +189,30 @@ impl ActorCritic {
             pi,
             vf,
             log_std,
+            policy_inputs: None,
         }
     }
 
-    /// Logits (discrete) or Gaussian means (continuous), and V(s), for a batch of observations.
+    /// Logits (discrete) or Gaussian means (continuous), and V(s), for a batch of observations
+    /// (of a centralised critic: rows of the policy's inputs, then the value net's).
     pub fn forward(&self, obs: Tensor<2>) -> (Tensor<2>, Tensor<1>) {
+        if let Some(k) = self.policy_inputs {
+            let columns = obs.dims()[1];
+            let value = self.value(obs.clone().narrow(1, k, columns - k));
+            return (self.actor(obs.narrow(1, 0, k)), value);
+        }
         let features = self.trunk.forward(obs);
         let out = self.pi.forward(features.clone());
         let value = self.vf.forward(features).squeeze_dim::<1>(1);
         (out, value)
     }
 
-    /// The action head alone.
+    /// The action head alone (of a centralised critic: on the policy's inputs only).
     pub fn actor(&self, obs: Tensor<2>) -> Tensor<2> {
         self.pi.forward(self.trunk.forward(obs))
     }
 
-    /// V(s) alone.
+    /// V(s) alone (of a centralised critic: on the value net's inputs only).
     pub fn value(&self, obs: Tensor<2>) -> Tensor<1> {
         self.vf.forward(self.trunk.forward(obs)).squeeze_dim::<1>(1)
     }

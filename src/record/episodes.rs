@@ -4,15 +4,18 @@ use std::fs::File;
 use std::io::{self, BufWriter};
 use std::path::Path;
 
-/// Appends `step,return,length,wall_s` rows; buffered, flushed at every evaluation and at the end.
+/// Appends `step,return,length,wall_s` rows (a multi-agent env's: then one `return_<agent>`
+/// column per agent); buffered, flushed at every evaluation and at the end.
 pub struct EpisodeWriter {
     writer: csv::Writer<BufWriter<File>>,
 }
 
 impl EpisodeWriter {
-    pub fn create(path: &Path) -> io::Result<Self> {
+    /// Creates `path` with the header, `agent_columns` after the fixed columns.
+    pub fn create(path: &Path, agent_columns: &[String]) -> io::Result<Self> {
         let mut writer = csv::Writer::from_writer(BufWriter::new(File::create(path)?));
-        writer.write_record(["step", "return", "length", "wall_s"])?;
+        let fixed = ["step", "return", "length", "wall_s"].map(String::from);
+        writer.write_record(fixed.iter().chain(agent_columns))?;
         Ok(Self { writer })
     }
 
@@ -24,16 +27,18 @@ impl EpisodeWriter {
         })
     }
 
-    /// Records an episode that ended at env step `step`.
+    /// Records an episode that ended at env step `step` (`agent_returns`: one per agent
+    /// column).
     pub fn write(
         &mut self,
         step: u64,
         episode_return: f64,
         length: u32,
         wall_s: f64,
+        agent_returns: &[f64],
     ) -> io::Result<()> {
         self.writer
-            .serialize((step, episode_return, length, wall_s))?;
+            .serialize((step, episode_return, length, wall_s, agent_returns))?;
         Ok(())
     }
 

@@ -17,44 +17,48 @@ pub struct FileRecorder<'a> {
     dir: &'a Path,
     progress: &'a mut Progress,
     curve: Option<CurveWriter>,
-    episodes: EpisodeWriter,
-    /// Rows of curve.csv that belong to the checkpoint being resumed.
-    resumed_curve_rows: Option<u64>,
+    episodes: Option<EpisodeWriter>,
+    /// Rows of curve.csv and episodes.csv that belong to the checkpoint being resumed.
+    resumed_rows: Option<(u64, u64)>,
 }
 
 impl<'a> FileRecorder<'a> {
-    /// Opens `episodes.csv` in `dir`: a new file, or, resuming from `resume`, the file cut back
-    /// to the rows that checkpoint counted.
+    /// Records into `dir`: new files, or, resuming from `resume`, the files cut back to the
+    /// rows that checkpoint counted.
     pub fn open(
         dir: &'a Path,
         progress: &'a mut Progress,
         resume: Option<&Checkpoint>,
     ) -> anyhow::Result<Self> {
-        let path = dir.join("episodes.csv");
-        let episodes = match resume {
-            None => EpisodeWriter::create(&path),
-            Some(c) => {
-                checkpoint::truncate_csv(&path, c.session.episode_rows)?;
-                EpisodeWriter::append(&path)
-            }
-        }
-        .with_context(|| format!("cannot open {}", path.display()))?;
         Ok(Self {
             dir,
             progress,
             curve: None,
-            episodes,
-            resumed_curve_rows: resume.map(|c| c.session.curve_rows),
+            episodes: None,
+            resumed_rows: resume.map(|c| (c.session.curve_rows, c.session.episode_rows)),
         })
     }
 }
 
 impl Recorder for FileRecorder<'_> {
+    fn start_episodes(&mut self, agent_columns: &[String]) -> anyhow::Result<()> {
+        let path = self.dir.join("episodes.csv");
+        let writer = match self.resumed_rows {
+            None => EpisodeWriter::create(&path, agent_columns),
+            Some((_, rows)) => {
+                checkpoint::truncate_csv(&path, rows)?;
+                EpisodeWriter::append(&path)
+            }
+        };
+        self.episodes = Some(writer.with_context(|| format!("cannot open {}", path.display()))?);
+        Ok(())
+    }
+
     fn start_curve(&mut self, diagnostics: &[&str]) -> anyhow::Result<()> {
         let path = self.dir.join("curve.csv");
-        let writer = match self.resumed_curve_rows {
+        let writer = match self.resumed_rows {
             None => CurveWriter::create(&path, diagnostics),
-            Some(rows) => {
+            Some((rows, _)) => {
                 checkpoint::truncate_csv(&path, rows)?;
                 CurveWriter::append(&path, diagnostics)
             }
@@ -69,13 +73,24 @@ impl Recorder for FileRecorder<'_> {
     }
 
     fn episode(&mut self, row: &EpisodeRow) -> anyhow::Result<()> {
-        Ok(self
+        let episodes = self
             .episodes
-            .write(row.step, row.episode_return, row.length, row.wall_s)?)
+            .as_mut()
+            .context("the episodes were not started")?;
+        Ok(episodes.write(
+            row.step,
+            row.episode_return,
+            row.length,
+            row.wall_s,
+            &row.agent_returns,
+        )?)
     }
 
     fn flush(&mut self) -> anyhow::Result<()> {
-        Ok(self.episodes.flush()?)
+        match &mut self.episodes {
+            Some(episodes) => Ok(episodes.flush()?),
+            None => Ok(()),
+        }
     }
 
     fn checkpoint(&mut self, checkpoint: &Checkpoint) -> anyhow::Result<()> {

@@ -6,6 +6,7 @@
 pub mod checkpoint;
 mod cpu_time;
 mod evaluate;
+mod evaluate_multi;
 pub mod interrupt;
 mod recorder;
 mod spec;
@@ -17,9 +18,12 @@ use anyhow::Context;
 use burn::prelude::Device;
 
 pub use evaluate::{Evaluator, Policy, eval_env};
+pub use evaluate_multi::{MultiEvaluation, MultiEvaluator, MultiPolicy};
 pub use recorder::{EpisodeRow, MemoryCurveRow, MemoryRecorder, ProgressEvent, Recorder};
 pub use spec::{OnNonFinite, RunSpec};
 
+use crate::env::multi::vector::MultiEpisodeEnd;
+use crate::env::multi::{MultiVecEnv, is_multi_agent, make_multi_env};
 use crate::env::{TimeLimit, VecEnv, make_env, vector::EpisodeEnd};
 use crate::record::{CurveRow, ReturnStats};
 use crate::rng::{self, Rng, Stream};
@@ -29,12 +33,40 @@ use cpu_time::process_cpu_seconds;
 /// Training episodes averaged in `train_return_mean` (Stable-Baselines3's `ep_rew_mean` window).
 const TRAIN_RETURN_WINDOW: usize = 100;
 
+/// The evaluation env of the run: single-agent, or multi-agent (PettingZoo's parallel API).
+enum Evaluation {
+    Single(Evaluator),
+    Multi(MultiEvaluator),
+}
+
+impl Evaluation {
+    fn rng(&self) -> &Rng {
+        match self {
+            Evaluation::Single(e) => e.rng(),
+            Evaluation::Multi(e) => e.rng(),
+        }
+    }
+
+    fn set_rng(&mut self, rng: Rng) {
+        match self {
+            Evaluation::Single(e) => e.set_rng(rng),
+            Evaluation::Multi(e) => e.set_rng(rng),
+        }
+    }
+}
+
 /// One seed's run as the algorithm sees it.
+///
+/// On a multi-agent env the session speaks the multi-agent side of the seam: training envs from
+/// [`Session::make_multi_vec_env`], episodes through [`Session::record_multi_episodes`] (the team
+/// return in `return`, each agent's in `return_<agent>`), evaluations through
+/// [`Session::evaluate_multi`] (the team return in `eval_return_*`; each agent's mean return and
+/// the env's diagnostics in columns before the algorithm's own).
 pub struct Session<'a> {
     spec: &'a RunSpec,
     recorder: &'a mut dyn Recorder,
     curve_started: bool,
-    evaluator: Evaluator,
+    evaluator: Evaluation,
     started: Instant,
     eval_time: Duration,
     /// Process CPU seconds when the session started, and spent in evaluations since.
@@ -65,10 +97,23 @@ impl<'a> Session<'a> {
         recorder: &'a mut dyn Recorder,
         resume: Option<Checkpoint>,
     ) -> anyhow::Result<Self> {
-        let evaluator = Evaluator::new(
-            eval_env(&spec.env, spec.eval_max_episode_steps)?,
-            rng::stream(spec.seed, Stream::Eval),
-        );
+        let eval_rng = rng::stream(spec.seed, Stream::Eval);
+        let (evaluator, agent_columns) = if is_multi_agent(&spec.env.id) {
+            let env = make_multi_env(&spec.env.id, &spec.env.options())?;
+            let agents = env.spec().agents.iter();
+            let columns = agents.map(|a| format!("return_{a}")).collect();
+            (
+                Evaluation::Multi(MultiEvaluator::new(env, eval_rng)),
+                columns,
+            )
+        } else {
+            let env = eval_env(&spec.env, spec.eval_max_episode_steps)?;
+            (
+                Evaluation::Single(Evaluator::new(env, eval_rng)),
+                Vec::new(),
+            )
+        };
+        recorder.start_episodes(&agent_columns)?;
         let mut session = Self {
             spec,
             recorder,
@@ -211,34 +256,81 @@ impl<'a> Session<'a> {
         Ok(vec_env)
     }
 
+    /// `env.num_envs` multi-agent training envs, reset with seeds drawn from the env stream.
+    pub fn make_multi_vec_env(&self) -> anyhow::Result<MultiVecEnv> {
+        let section = &self.spec.env;
+        let envs = (0..section.num_envs)
+            .map(|_| make_multi_env(&section.id, &section.options()))
+            .collect::<Result<Vec<_>, _>>()?;
+        let mut vec_env = MultiVecEnv::new(envs);
+        let mut seeds = self.rng(Stream::Env);
+        let seeds: Vec<u64> = (0..vec_env.num_envs())
+            .map(|_| rand::RngExt::random(&mut seeds))
+            .collect();
+        vec_env.reset(&seeds);
+        Ok(vec_env)
+    }
+
     /// Declares the algorithm's diagnostic columns of curve.csv; call once, before evaluating.
+    /// On a multi-agent env they follow the evaluation's own columns (see [`Session`]).
     pub fn set_diagnostics(&mut self, names: &[&str]) -> anyhow::Result<()> {
-        self.recorder.start_curve(names)?;
+        let mut columns = match &self.evaluator {
+            Evaluation::Single(_) => Vec::new(),
+            Evaluation::Multi(e) => e.columns(),
+        };
+        columns.extend(names.iter().map(|n| n.to_string()));
+        let refs: Vec<&str> = columns.iter().map(String::as_str).collect();
+        self.recorder.start_curve(&refs)?;
         self.curve_started = true;
-        self.diagnostic_names = names.iter().map(|n| n.to_string()).collect();
+        self.diagnostic_names = columns;
         Ok(())
     }
 
     /// Records the training episodes that ended at env step `step` and updates progress.
     /// (Ctrl-C is seen by [`Session::checkpoint`] or [`Session::tick`].)
     pub fn record_episodes(&mut self, step: u64, ended: &[EpisodeEnd]) -> anyhow::Result<()> {
-        self.steps = step;
         for end in ended {
-            self.episodes += 1;
-            if self.recent_returns.len() == TRAIN_RETURN_WINDOW {
-                self.recent_returns.pop_front();
-            }
-            self.recent_returns.push_back(end.episode_return);
-            let wall_s = self.train_seconds();
-            self.recorder.episode(&EpisodeRow {
-                step,
-                episode_return: end.episode_return,
-                length: end.length,
-                wall_s,
-            })?;
-            self.episode_rows += 1;
+            self.record_episode(step, end.episode_return, end.length, Vec::new())?;
         }
         self.show_progress(step);
+        Ok(())
+    }
+
+    /// [`Session::record_episodes`] for multi-agent envs: the team return and each agent's.
+    pub fn record_multi_episodes(
+        &mut self,
+        step: u64,
+        ended: &[MultiEpisodeEnd],
+    ) -> anyhow::Result<()> {
+        for end in ended {
+            self.record_episode(step, end.team_return(), end.length, end.returns.clone())?;
+        }
+        self.show_progress(step);
+        Ok(())
+    }
+
+    fn record_episode(
+        &mut self,
+        step: u64,
+        episode_return: f64,
+        length: u32,
+        agent_returns: Vec<f64>,
+    ) -> anyhow::Result<()> {
+        self.steps = step;
+        self.episodes += 1;
+        if self.recent_returns.len() == TRAIN_RETURN_WINDOW {
+            self.recent_returns.pop_front();
+        }
+        self.recent_returns.push_back(episode_return);
+        let wall_s = self.train_seconds();
+        self.recorder.episode(&EpisodeRow {
+            step,
+            episode_return,
+            length,
+            wall_s,
+            agent_returns,
+        })?;
+        self.episode_rows += 1;
         Ok(())
     }
 
@@ -284,21 +376,17 @@ impl<'a> Session<'a> {
         policy: &mut P,
         diagnostics: impl FnOnce(&P, &[f64]) -> Vec<f64>,
     ) -> anyhow::Result<()> {
-        if self.last_eval.is_some_and(|(s, _)| s == step) {
+        if !self.start_evaluation(step)? {
             return Ok(());
         }
-        anyhow::ensure!(
-            self.curve_started,
-            "set_diagnostics must be called before the first evaluation"
-        );
-        self.steps = step;
         let wall_s = self.train_seconds();
-        let eval_started = Instant::now();
-        let eval_started_cpu = process_cpu_seconds();
-        interrupt::check()?;
+        let Evaluation::Single(evaluator) = &mut self.evaluator else {
+            anyhow::bail!("a multi-agent env is evaluated by evaluate_multi");
+        };
+        let (eval_started, eval_started_cpu) = (Instant::now(), process_cpu_seconds());
         let episodes = self.spec.eval_episodes;
         let recorder = &mut *self.recorder;
-        let returns = self.evaluator.run_observed(policy, episodes, |done| {
+        let returns = evaluator.run_observed(policy, episodes, |done| {
             recorder.progress(ProgressEvent::Evaluating {
                 done,
                 total: episodes,
@@ -312,7 +400,70 @@ impl<'a> Session<'a> {
             self.non_finite(step, "an evaluation return", r)?;
         }
         let diagnostics = diagnostics(policy, &returns);
-        let stats = ReturnStats::of(&returns);
+        self.finish_evaluation(step, wall_s, &returns, diagnostics)
+    }
+
+    /// Evaluates the agents' `policy` on the multi-agent env at `step` and appends a curve row:
+    /// the team return, each agent's mean return and the env's diagnostics, then the
+    /// algorithm's `diagnostics` (one value per declared column). A second call for the same
+    /// step is ignored.
+    pub fn evaluate_multi(
+        &mut self,
+        step: u64,
+        policy: &mut dyn MultiPolicy,
+        diagnostics: &[f64],
+    ) -> anyhow::Result<()> {
+        if !self.start_evaluation(step)? {
+            return Ok(());
+        }
+        let wall_s = self.train_seconds();
+        let Evaluation::Multi(evaluator) = &mut self.evaluator else {
+            anyhow::bail!("a single-agent env is evaluated by evaluate");
+        };
+        let (eval_started, eval_started_cpu) = (Instant::now(), process_cpu_seconds());
+        let episodes = self.spec.eval_episodes;
+        let recorder = &mut *self.recorder;
+        let result = evaluator.run_observed(policy, episodes, |done| {
+            recorder.progress(ProgressEvent::Evaluating {
+                done,
+                total: episodes,
+            });
+            !interrupt::requested()
+        });
+        self.eval_time += eval_started.elapsed();
+        self.eval_cpu += process_cpu_seconds() - eval_started_cpu;
+        interrupt::check()?;
+        if let Some(&r) = result.team_returns.iter().find(|r| !r.is_finite()) {
+            self.non_finite(step, "an evaluation return", r)?;
+        }
+        let mut row = result.columns();
+        row.extend_from_slice(diagnostics);
+        self.finish_evaluation(step, wall_s, &result.team_returns, row)
+    }
+
+    /// Whether an evaluation at `step` is to run (not one already recorded for it).
+    fn start_evaluation(&mut self, step: u64) -> anyhow::Result<bool> {
+        if self.last_eval.is_some_and(|(s, _)| s == step) {
+            return Ok(false);
+        }
+        anyhow::ensure!(
+            self.curve_started,
+            "set_diagnostics must be called before the first evaluation"
+        );
+        self.steps = step;
+        interrupt::check()?;
+        Ok(true)
+    }
+
+    /// Appends the curve row of an evaluation at `step` (training time `wall_s`).
+    fn finish_evaluation(
+        &mut self,
+        step: u64,
+        wall_s: f64,
+        returns: &[f64],
+        diagnostics: Vec<f64>,
+    ) -> anyhow::Result<()> {
+        let stats = ReturnStats::of(returns);
         let train_return_mean = (!self.recent_returns.is_empty())
             .then(|| self.recent_returns.iter().sum::<f64>() / self.recent_returns.len() as f64);
         let sps = self.steps_per_second();
@@ -320,7 +471,7 @@ impl<'a> Session<'a> {
             step,
             episodes: self.episodes,
             wall_s,
-            eval_returns: &returns,
+            eval_returns: returns,
             train_return_mean,
             diagnostics: &diagnostics,
             sps,

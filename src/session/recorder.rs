@@ -28,16 +28,23 @@ pub enum ProgressEvent {
 }
 
 /// One finished training episode (a row of `episodes.csv`).
-#[derive(Clone, Copy, Debug, PartialEq)]
+#[derive(Clone, Debug, PartialEq)]
 pub struct EpisodeRow {
     pub step: u64,
+    /// The return (on a multi-agent env, the team return: the sum of the agents' returns).
     pub episode_return: f64,
     pub length: u32,
     pub wall_s: f64,
+    /// Each agent's return on a multi-agent env, in agent order (empty on a single-agent one).
+    pub agent_returns: Vec<f64>,
 }
 
 /// The sink of one seed's results.
 pub trait Recorder {
+    /// Declares the per-agent return columns of the episode rows (none on a single-agent env);
+    /// once, before the first episode.
+    fn start_episodes(&mut self, agent_columns: &[String]) -> anyhow::Result<()>;
+
     /// Declares the algorithm's diagnostic columns of the learning curve (once, before the
     /// first row).
     fn start_curve(&mut self, diagnostics: &[&str]) -> anyhow::Result<()>;
@@ -74,6 +81,7 @@ pub struct MemoryCurveRow {
 /// A recorder that keeps everything in memory (tests, library use).
 #[derive(Debug, Default)]
 pub struct MemoryRecorder {
+    pub agent_columns: Vec<String>,
     pub diagnostics: Vec<String>,
     pub curve: Vec<MemoryCurveRow>,
     pub episodes: Vec<EpisodeRow>,
@@ -90,6 +98,11 @@ impl MemoryRecorder {
 }
 
 impl Recorder for MemoryRecorder {
+    fn start_episodes(&mut self, agent_columns: &[String]) -> anyhow::Result<()> {
+        self.agent_columns = agent_columns.to_vec();
+        Ok(())
+    }
+
     fn start_curve(&mut self, diagnostics: &[&str]) -> anyhow::Result<()> {
         self.diagnostics = diagnostics.iter().map(|d| d.to_string()).collect();
         Ok(())
@@ -107,7 +120,7 @@ impl Recorder for MemoryRecorder {
     }
 
     fn episode(&mut self, row: &EpisodeRow) -> anyhow::Result<()> {
-        self.episodes.push(*row);
+        self.episodes.push(row.clone());
         Ok(())
     }
 

@@ -130,6 +130,18 @@ fn budget(algo: &str) -> (&'static str, Vec<&'static str>) {
                 "experiment.eval_episodes=5",
             ],
         ),
+        // Multi-agent envs end on max_cycles (no max_episode_steps): two rollouts of MAPPO's
+        // and IPPO's 32 envs × 25 steps; the references are evaluated once.
+        "mappo" | "ippo" => (
+            "0",
+            vec![
+                "experiment.backend=flex",
+                "experiment.total_steps=1600",
+                "experiment.eval_every=800",
+                "experiment.eval_episodes=2",
+            ],
+        ),
+        "uniform_random" | "scripted_spread" => ("0..2", vec!["experiment.eval_episodes=2"]),
         other => panic!("no golden budget for algorithm `{other}`: add one here"),
     }
 }

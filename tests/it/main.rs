@@ -15,6 +15,7 @@ mod golden;
 mod imitation;
 mod learning;
 mod mpe_fixtures;
+mod multi_agent;
 mod neural;
 mod off_policy;
 mod parallel_ac;
