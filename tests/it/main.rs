@@ -2,6 +2,7 @@
 //! linked the whole of rl and Burn again. `cargo test --release --test it <module>::` runs one.
 
 mod architecture;
+mod bridge;
 mod ci;
 mod cli;
 mod common;

@@ -139,10 +139,11 @@ impl Worker {
             num_envs,
             buf: Vec::new(),
         };
+        let pid = worker.pid();
         let hello = worker.hello().map_err(|e| OptionError {
             key: "python",
             message: format!(
-                "the gymnasium worker (`{}`) stopped before it said hello: {e}",
+                "the gymnasium worker (`{}`, pid {pid}) stopped before it said hello: {e}",
                 bridge.python
             ),
         })?;
