@@ -78,25 +78,29 @@ fn bridge_step(c: &mut Criterion) {
     };
     let mut envs = VecEnv::bridged(worker);
     envs.reset(&[0, 1, 2, 3, 4, 5, 6, 7]);
-    let rounds = 4000;
     let mut step = |rounds: usize| {
         for t in 0..rounds {
             envs.step_discrete(&[t % 2; BRIDGE_ENVS]);
         }
     };
-    let start = Instant::now();
-    step(rounds);
-    let bridged = (rounds * BRIDGE_ENVS) as f64 / start.elapsed().as_secs_f64();
-    let sync = Command::new(&python)
-        .args(["-c", SYNC_VECTOR_ENV])
-        .output()
-        .ok()
-        .and_then(|o| {
+    // Both sides measured in turn, best of three each: on a shared machine the load changes.
+    let (mut bridged, mut sync) = (0f64, None::<f64>);
+    for _ in 0..3 {
+        let start = Instant::now();
+        step(4000);
+        bridged = bridged.max((4000 * BRIDGE_ENVS) as f64 / start.elapsed().as_secs_f64());
+        let run = Command::new(&python).args(["-c", SYNC_VECTOR_ENV]).output();
+        let measured = run.ok().and_then(|o| {
             String::from_utf8_lossy(&o.stdout)
                 .trim()
                 .parse::<f64>()
                 .ok()
         });
+        sync = match (sync, measured) {
+            (Some(a), Some(b)) => Some(a.max(b)),
+            (a, b) => a.or(b),
+        };
+    }
     match sync {
         Some(sync) => println!(
             "CartPole-v1 x{BRIDGE_ENVS}: rl bridge {bridged:.0} steps/s, gymnasium \
