@@ -14,8 +14,9 @@ use serde::de::IgnoredAny;
 use super::locate::{line_col, path_at, position_of};
 use super::{EnvSection, Experiment, ExperimentSection};
 use crate::algo::{ALGOS, Kind, RunShape, find};
+use crate::env::EnvBackend;
+use crate::env::TimeLimit;
 use crate::env::multi::{is_multi_agent, make_multi_env};
-use crate::env::{TimeLimit, make_env};
 use crate::error::UsageError;
 use crate::hyper::Checker;
 use crate::record::Expectations;
@@ -323,7 +324,7 @@ fn check(exp: &Experiment, source: Source) -> Vec<(String, String)> {
         errors.extend(check_multi_agent(exp));
         return errors;
     }
-    match make_env(&exp.env.id, &exp.env.options()) {
+    match exp.env.make() {
         Err(e) => errors.push((format!("env.{}", e.key), e.message)),
         Ok(env) => {
             let limit = exp.env.max_episode_steps.or(env.spec().max_episode_steps);
@@ -333,6 +334,16 @@ fn check(exp: &Experiment, source: Source) -> Vec<(String, String)> {
             errors.extend(algo_check.into_errors());
             if let Err((key, message)) = exp.algo.check_env(&env, exp.env.num_envs) {
                 errors.push((key.to_string(), message));
+            }
+            if exp.env.backend == Some(EnvBackend::Gymnasium) && exp.algo.kind() == Kind::Planner {
+                errors.push((
+                    "env.backend".to_string(),
+                    format!(
+                        "{} plans on copies of the env, and a gymnasium env's Python state \
+                         cannot be copied; use a learner (ppo, sac, dqn, ...)",
+                        exp.algo.name()
+                    ),
+                ));
             }
             let shape = RunShape {
                 env: &env,

@@ -19,7 +19,7 @@ pub use shard::Shard;
 
 use crate::algo::{AlgoConfig, CrossChecks, Footprint, RunShape, UpdateWork};
 pub use crate::env::EnvSection;
-use crate::env::{TimeLimit, make_env};
+use crate::env::TimeLimit;
 pub use crate::nn::Backend;
 use crate::record::Expectations;
 use crate::session::{OnNonFinite, RunSpec};
@@ -138,7 +138,7 @@ impl Experiment {
 
     /// Calls `f` with the run's shape (its env, made as a run makes it, with the time limit).
     fn with_shape<T>(&self, f: impl FnOnce(&RunShape) -> T) -> anyhow::Result<T> {
-        let env = make_env(&self.env.id, &self.env.options())?;
+        let env = self.env.make()?;
         let limit = self.env.max_episode_steps.or(env.spec().max_episode_steps);
         let env = TimeLimit::new(env, limit);
         Ok(f(&RunShape {

@@ -9,6 +9,7 @@
 
 pub mod bandit;
 pub mod bit_flipping;
+pub mod bridge;
 pub mod classic;
 pub mod features;
 pub mod goal;
@@ -28,7 +29,7 @@ pub use time_limit::TimeLimit;
 pub use vector::VecEnv;
 
 pub use crate::space::Space;
-pub use section::EnvSection;
+pub use section::{EnvBackend, EnvSection};
 
 /// An action handed to [`Env::step`].
 #[derive(Clone, Copy, Debug, PartialEq)]

@@ -81,7 +81,7 @@ pub struct EnvOptions {
 
 impl EnvOptions {
     /// Every option key with whether it is given.
-    fn given(&self) -> [(&'static str, bool); 18] {
+    pub(crate) fn given(&self) -> [(&'static str, bool); 18] {
         [
             ("map_name", self.map_name.is_some()),
             ("is_slippery", self.is_slippery.is_some()),

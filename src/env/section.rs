@@ -2,7 +2,9 @@
 
 use serde::{Deserialize, Serialize};
 
-use super::EnvOptions;
+use super::bridge::{Bridge, BridgeEnv};
+use super::registry::OptionError;
+use super::{Env, EnvOptions, make_env};
 
 fn default_num_envs() -> usize {
     1
@@ -78,6 +80,23 @@ pub struct EnvSection {
     /// FourRooms: the task's reward weights, one per feature cell.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub task: Option<Vec<f64>>,
+    /// `"gymnasium"`: `id` is a gymnasium id, served by rl's Python bridge (default `"rl"`).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub backend: Option<EnvBackend>,
+    /// Bridged envs: keyword arguments of `gymnasium.make`.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub kwargs: Option<toml::Table>,
+    /// Bridged envs: the Python interpreter (default `$RL_PYTHON`, else `python3`).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub python: Option<String>,
+}
+
+/// Who implements the env: rl itself, or gymnasium through the bridge.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum EnvBackend {
+    Rl,
+    Gymnasium,
 }
 
 impl EnvSection {
@@ -104,6 +123,62 @@ impl EnvSection {
             features: self.features.clone(),
             task: self.task.clone(),
         }
+    }
+
+    /// The env of this section, not yet time-limited: rl's own, or a gymnasium env behind a
+    /// worker of its own.
+    pub fn make(&self) -> Result<Box<dyn Env>, OptionError> {
+        match self.bridge()? {
+            Some(bridge) => Ok(Box::new(BridgeEnv::start(&bridge)?)),
+            None => make_env(&self.id, &self.options()),
+        }
+    }
+
+    /// What a bridge worker of this section is started with (None for rl's own envs); the keys
+    /// of the other backend are errors.
+    pub fn bridge(&self) -> Result<Option<Bridge>, OptionError> {
+        let given = |key| OptionError {
+            key,
+            message: match key {
+                "kwargs" | "python" => {
+                    format!("`{key}` applies to gymnasium envs only (backend = \"gymnasium\")")
+                }
+                _ => format!(
+                    "`{key}` is an option of rl's own envs; pass gymnasium's in \
+                     kwargs = {{ ... }}"
+                ),
+            },
+        };
+        if self.backend != Some(EnvBackend::Gymnasium) {
+            for (key, is_given) in [
+                ("kwargs", self.kwargs.is_some()),
+                ("python", self.python.is_some()),
+            ] {
+                if is_given {
+                    return Err(given(key));
+                }
+            }
+            return Ok(None);
+        }
+        if let Some((key, _)) = self.options().given().into_iter().find(|(_, g)| *g) {
+            return Err(given(key));
+        }
+        let kwargs = match self.kwargs.as_ref().map(serde_json::to_value) {
+            Some(Ok(serde_json::Value::Object(map))) => map,
+            Some(_) => {
+                return Err(OptionError {
+                    key: "kwargs",
+                    message: "must be a table of plain values".into(),
+                });
+            }
+            None => serde_json::Map::new(),
+        };
+        Ok(Some(Bridge {
+            python: Bridge::interpreter(self.python.as_deref()),
+            id: self.id.clone(),
+            kwargs,
+            max_episode_steps: self.max_episode_steps,
+        }))
     }
 
     /// This section as run seed `seed` makes its envs: a problem drawn per run (a bandit's

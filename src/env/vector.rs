@@ -1,8 +1,13 @@
 //! A synchronous vector env: N copies stepped together, auto-reset in the same step
 //! (Stable-Baselines3's convention), keeping the final observation of every finished episode so
-//! that algorithms can bootstrap from truncated ones.
+//! that algorithms can bootstrap from truncated ones. The copies are rl's own envs, or gymnasium
+//! envs served by one bridge worker (see [`super::bridge`]).
 
-use super::{Action, Env, EnvSnapshot, EnvSpec, TimeLimit};
+use rand::RngExt;
+
+use super::bridge::Worker;
+use super::{Action, Env, EnvSnapshot, EnvSpec, Step, TimeLimit};
+use crate::rng::{self, Rng};
 
 /// An episode that ended during the last [`VecEnv::step`].
 #[derive(Clone, Copy, Debug, PartialEq)]
@@ -25,7 +30,11 @@ pub struct VecEnvSnapshot {
 
 /// N time-limited copies of one env.
 pub struct VecEnv {
+    /// rl's own envs (empty when bridged).
     envs: Vec<TimeLimit>,
+    /// A gymnasium worker serving the copies, with the seeds of the episodes a restore starts.
+    bridge: Option<(Worker, Rng)>,
+    steps: Vec<Step>,
     obs_dim: usize,
     /// Current observations, `num_envs × obs_dim`, row-major (after auto-reset).
     obs: Vec<f32>,
@@ -45,8 +54,26 @@ impl VecEnv {
         assert!(!envs.is_empty(), "a vector env needs at least one env");
         let n = envs.len();
         let obs_dim = envs[0].spec().observation_space.flat_dim();
+        Self::with(envs, None, n, obs_dim)
+    }
+
+    /// The copies a bridge worker serves (it auto-resets them itself).
+    pub fn bridged(worker: Worker) -> Self {
+        let n = worker.num_envs();
+        let obs_dim = worker.spec().observation_space.flat_dim();
+        Self::with(Vec::new(), Some((worker, rng::from_seed(0))), n, obs_dim)
+    }
+
+    fn with(envs: Vec<TimeLimit>, bridge: Option<(Worker, Rng)>, n: usize, obs_dim: usize) -> Self {
+        let step = Step {
+            reward: 0.0,
+            terminated: false,
+            truncated: false,
+        };
         Self {
             envs,
+            bridge,
+            steps: vec![step; n],
             obs_dim,
             obs: vec![0.0; n * obs_dim],
             final_obs: vec![0.0; n * obs_dim],
@@ -60,11 +87,14 @@ impl VecEnv {
     }
 
     pub fn num_envs(&self) -> usize {
-        self.envs.len()
+        self.rewards.len()
     }
 
     pub fn spec(&self) -> &EnvSpec {
-        self.envs[0].spec()
+        match &self.bridge {
+            Some((worker, _)) => worker.spec(),
+            None => self.envs[0].spec(),
+        }
     }
 
     pub fn obs_dim(&self) -> usize {
@@ -74,12 +104,16 @@ impl VecEnv {
     /// Resets env `i` with `seeds[i]` (gymnasium's `reset(seed=...)`); later auto-resets
     /// continue each env's own RNG.
     pub fn reset(&mut self, seeds: &[u64]) {
-        assert_eq!(seeds.len(), self.envs.len(), "one seed per env");
+        assert_eq!(seeds.len(), self.num_envs(), "one seed per env");
+        let d = self.obs_dim;
+        if let Some((worker, rng)) = &mut self.bridge {
+            *rng = rng::from_seed(seeds[0]);
+            for (i, seed) in seeds.iter().enumerate() {
+                worker.reset(i, Some(*seed), &mut self.obs[i * d..(i + 1) * d]);
+            }
+        }
         for (i, env) in self.envs.iter_mut().enumerate() {
-            env.reset(
-                Some(seeds[i]),
-                &mut self.obs[i * self.obs_dim..(i + 1) * self.obs_dim],
-            );
+            env.reset(Some(seeds[i]), &mut self.obs[i * d..(i + 1) * d]);
         }
         self.episode_return.fill(0.0);
         self.episode_length.fill(0);
@@ -90,9 +124,15 @@ impl VecEnv {
     pub fn step_with<'a>(&mut self, mut action: impl FnMut(usize) -> Action<'a>) {
         self.ended.clear();
         let d = self.obs_dim;
-        for (i, env) in self.envs.iter_mut().enumerate() {
+        if let Some((worker, _)) = &mut self.bridge {
+            worker.step(&mut action, &mut self.steps, &mut self.obs);
+        }
+        for i in 0..self.num_envs() {
             let row = i * d..(i + 1) * d;
-            let step = env.step(action(i), &mut self.obs[row.clone()]);
+            if let Some(env) = self.envs.get_mut(i) {
+                self.steps[i] = env.step(action(i), &mut self.obs[row.clone()]);
+            }
+            let step = self.steps[i];
             self.rewards[i] = step.reward;
             self.terminated[i] = step.terminated;
             self.truncated[i] = step.truncated;
@@ -108,7 +148,13 @@ impl VecEnv {
                 });
                 self.episode_return[i] = 0.0;
                 self.episode_length[i] = 0;
-                env.reset(None, &mut self.obs[row]);
+                let obs = &mut self.obs[row];
+                match (&mut self.bridge, self.envs.get_mut(i)) {
+                    // The worker has reset it already: its new observation follows, in order.
+                    (Some((worker, _)), _) => worker.read_f32(obs, "step"),
+                    (None, Some(env)) => env.reset(None, obs),
+                    (None, None) => unreachable!("an env or a worker steps every copy"),
+                }
             }
         }
     }
@@ -120,7 +166,7 @@ impl VecEnv {
 
     /// Steps with continuous actions, `num_envs × action_dim` row-major.
     pub fn step_continuous(&mut self, actions: &[f32]) {
-        let dim = actions.len() / self.envs.len();
+        let dim = actions.len() / self.num_envs();
         self.step_with(|i| Action::Continuous(&actions[i * dim..(i + 1) * dim]));
     }
 
@@ -166,8 +212,19 @@ impl VecEnv {
         }
     }
 
-    /// Puts every env back where [`VecEnv::snapshot`] found it.
+    /// Puts every env back where [`VecEnv::snapshot`] found it. A bridged env's Python state
+    /// cannot be saved: its copies start new episodes instead, reset with seeds drawn from the
+    /// generator their first reset seeded (resume is then not step-identical).
     pub fn restore(&mut self, snapshot: &VecEnvSnapshot) {
+        if let Some((_, rng)) = &mut self.bridge {
+            let seeds: Vec<u64> = (0..self.rewards.len()).map(|_| rng.random()).collect();
+            let rng = rng.clone();
+            self.reset(&seeds);
+            if let Some((_, r)) = &mut self.bridge {
+                *r = rng;
+            }
+            return;
+        }
         assert_eq!(
             snapshot.envs.len(),
             self.envs.len(),
@@ -182,9 +239,9 @@ impl VecEnv {
         self.ended.clear();
     }
 
-    /// Env `i` itself (e.g. to read its model).
-    pub fn env(&self, i: usize) -> &TimeLimit {
-        &self.envs[i]
+    /// Env `i` itself (e.g. to read its model); None when a bridge worker serves the copies.
+    pub fn env(&self, i: usize) -> Option<&TimeLimit> {
+        self.envs.get(i)
     }
 }
 

@@ -3,7 +3,7 @@
 
 use rand::RngExt;
 
-use crate::env::{Action, Env, EnvSection, TimeLimit, make_env};
+use crate::env::{Action, Env, EnvSection, TimeLimit};
 use crate::rng::Rng;
 
 /// Chooses an action in the env being evaluated: the greedy or deterministic policy of a
@@ -26,7 +26,7 @@ impl<F: FnMut(&[f32]) -> Action<'static>> Policy for F {
 /// The evaluation env of `section`: its time limit (the registered one, `env.max_episode_steps`,
 /// or `max_episode_steps` (`experiment.eval_max_episode_steps`) for envs without one).
 pub fn eval_env(section: &EnvSection, max_episode_steps: u32) -> anyhow::Result<TimeLimit> {
-    let env = make_env(&section.id, &section.options())?;
+    let env = section.make()?;
     let limit = section
         .max_episode_steps
         .or(env.spec().max_episode_steps)

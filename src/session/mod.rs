@@ -22,9 +22,10 @@ pub use evaluate_multi::{MultiEvaluation, MultiEvaluator, MultiPolicy};
 pub use recorder::{EpisodeRow, MemoryCurveRow, MemoryRecorder, ProgressEvent, Recorder};
 pub use spec::{OnNonFinite, RunSpec};
 
+use crate::env::bridge::Worker;
 use crate::env::multi::vector::MultiEpisodeEnd;
 use crate::env::multi::{MultiVecEnv, is_multi_agent, make_multi_env};
-use crate::env::{TimeLimit, VecEnv, make_env, vector::EpisodeEnd};
+use crate::env::{TimeLimit, VecEnv, vector::EpisodeEnd};
 use crate::record::{CurveRow, ReturnStats};
 use crate::rng::{self, Rng, Stream};
 use checkpoint::{Checkpoint, SessionState};
@@ -237,20 +238,30 @@ impl<'a> Session<'a> {
     /// One training env with the run's time limit, not yet reset.
     pub fn make_env(&self) -> anyhow::Result<TimeLimit> {
         let section = &self.spec.env;
-        let env = make_env(&section.id, &section.options())?;
+        let env = section.make()?;
         let limit = section.max_episode_steps.or(env.spec().max_episode_steps);
         Ok(TimeLimit::new(env, limit))
     }
 
     /// `env.num_envs` training envs, reset with seeds drawn from the env stream.
     pub fn make_vec_env(&self) -> anyhow::Result<VecEnv> {
-        let envs = (0..self.spec.env.num_envs)
-            .map(|_| self.make_env())
-            .collect::<anyhow::Result<Vec<_>>>()?;
-        let mut vec_env = VecEnv::new(envs);
-        let mut seeds = self.rng(Stream::Env);
+        self.make_vec_env_seeded(&mut self.rng(Stream::Env))
+    }
+
+    /// `env.num_envs` training envs (a gymnasium env's copies in one bridge worker), reset
+    /// with seeds drawn from `seeds`.
+    pub fn make_vec_env_seeded(&self, seeds: &mut Rng) -> anyhow::Result<VecEnv> {
+        let n = self.spec.env.num_envs;
+        let mut vec_env = match self.spec.env.bridge()? {
+            Some(bridge) => VecEnv::bridged(Worker::start(&bridge, n, true)?),
+            None => VecEnv::new(
+                (0..n)
+                    .map(|_| self.make_env())
+                    .collect::<anyhow::Result<_>>()?,
+            ),
+        };
         let seeds: Vec<u64> = (0..vec_env.num_envs())
-            .map(|_| rand::RngExt::random(&mut seeds))
+            .map(|_| rand::RngExt::random(seeds))
             .collect();
         vec_env.reset(&seeds);
         Ok(vec_env)

@@ -3,6 +3,7 @@
 
 mod adversarial_imitation;
 mod architecture;
+mod bridge;
 mod ci;
 mod cli;
 mod common;

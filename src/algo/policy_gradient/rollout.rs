@@ -89,15 +89,8 @@ impl Collector {
         bootstrap_truncated: bool,
         (worker, generation): (u64, u64),
     ) -> anyhow::Result<Self> {
-        let envs = (0..session.spec().env.num_envs)
-            .map(|_| session.make_env())
-            .collect::<anyhow::Result<Vec<_>>>()?;
-        let mut envs = VecEnv::new(envs);
         let mut seeds = worker_stream(session.seed(), Stream::Env, worker, generation);
-        let seeds: Vec<u64> = (0..envs.num_envs())
-            .map(|_| rand::RngExt::random(&mut seeds))
-            .collect();
-        envs.reset(&seeds);
+        let envs = session.make_vec_env_seeded(&mut seeds)?;
         let rng = worker_stream(session.seed(), Stream::Explore, worker, generation);
         Self::with_envs(envs, rng, normalization, gamma, bootstrap_truncated)
     }

@@ -140,7 +140,8 @@ fn train(cfg: &DynaQConfig, session: &mut Session) -> anyhow::Result<()> {
                 epsilon.value(0),
                 f64::NAN,
                 f64::NAN,
-                greedy_length(&q, env.env(0), n_states),
+                env.env(0)
+                    .map_or(f64::NAN, |e| greedy_length(&q, e, n_states)),
             ];
             session.evaluate(0, &mut greedy_policy(&q), &diagnostics)?;
             (
@@ -194,7 +195,8 @@ fn train(cfg: &DynaQConfig, session: &mut Session) -> anyhow::Result<()> {
                 eps,
                 td_error.take(),
                 episode_length,
-                greedy_length(&q, env.env(0), n_states),
+                env.env(0)
+                    .map_or(f64::NAN, |e| greedy_length(&q, e, n_states)),
             ];
             session.evaluate(step, &mut greedy_policy(&q), &diagnostics)?;
         }

@@ -43,7 +43,7 @@ use crate::algo::schedule::EpsilonGreedy;
 use crate::algo::{Algorithm, Kind};
 use crate::env::features::RewardFeatures;
 use crate::env::vector::VecEnvSnapshot;
-use crate::env::{Action, Env};
+use crate::env::{Action, Env, TimeLimit};
 use crate::hyper::hyperparameters;
 use crate::nn::Backend;
 use crate::rng::{Rng, Stream};
@@ -279,8 +279,8 @@ struct SfState {
 }
 
 /// The env's reward features (checked by `check_env`).
-fn features(env: &dyn Env) -> &dyn RewardFeatures {
-    env.reward_features()
+fn features(env: Option<&TimeLimit>) -> &dyn RewardFeatures {
+    env.and_then(|e| e.reward_features())
         .expect("check_env asks for reward features")
 }
 
@@ -305,7 +305,7 @@ fn train_base_tasks(
             let a = epsilon_greedy(&psi.q_row(s, &w), cfg.base_epsilon, &mut rng);
             let step = env.step(Action::Discrete(a), &mut obs);
             let next = state_index(&obs);
-            features(&env).features(s, a, next, &mut phi);
+            features(Some(&env)).features(s, a, next, &mut phi);
             psi.update(
                 (s, a),
                 &phi,

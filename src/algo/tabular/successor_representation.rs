@@ -269,7 +269,7 @@ fn train(cfg: &SuccessorRepresentationConfig, session: &mut Session) -> anyhow::
     let (n_states, n_actions) = table_size(&env.spec().observation_space, &env.spec().action_space);
     let model = env
         .env(0)
-        .model()
+        .and_then(|e| e.model())
         .expect("check_env asks for a model")
         .clone();
     let exact = Exact::of(&model, cfg.gamma);
