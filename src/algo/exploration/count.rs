@@ -178,7 +178,11 @@ mod tests {
     /// The n-th visit of a cell pays β/√n; another cell counts from 1 again.
     #[test]
     fn the_bonus_is_beta_over_root_n() {
-        let mut bonus = CountBonus::new(&config(CellCoding::Grid), &unit_square(), &mut stream(0, Stream::Bonus));
+        let mut bonus = CountBonus::new(
+            &config(CellCoding::Grid),
+            &unit_square(),
+            &mut stream(0, Stream::Bonus),
+        );
         let r = bonus.rewards(&[0.1, 0.1, 0.2, 0.2, 0.15, 0.05, 0.9, 0.9]);
         let expected = [0.5, 0.5 / 2f64.sqrt(), 0.5 / 3f64.sqrt(), 0.5];
         for (r, e) in r.iter().zip(expected) {
@@ -192,7 +196,11 @@ mod tests {
     /// belonging to the edge cells.
     #[test]
     fn the_grid_cuts_each_component_into_bins() {
-        let bonus = CountBonus::new(&config(CellCoding::Grid), &unit_square(), &mut stream(0, Stream::Bonus));
+        let bonus = CountBonus::new(
+            &config(CellCoding::Grid),
+            &unit_square(),
+            &mut stream(0, Stream::Bonus),
+        );
         let mut codes: Vec<u64> = (0..4)
             .flat_map(|i| (0..4).map(move |j| (i, j)))
             .map(|(i, j)| bonus.cell(&[0.125 + 0.25 * i as f32, 0.125 + 0.25 * j as f32]))
@@ -211,7 +219,11 @@ mod tests {
             low: vec![f32::NEG_INFINITY; 3],
             high: vec![f32::INFINITY; 3],
         };
-        let bonus = CountBonus::new(&config(CellCoding::Simhash), &space, &mut stream(3, Stream::Bonus));
+        let bonus = CountBonus::new(
+            &config(CellCoding::Simhash),
+            &space,
+            &mut stream(3, Stream::Bonus),
+        );
         let s = [0.3, -1.2, 0.7];
         let code = bonus.cell(&s);
         let opposite = bonus.cell(&s.map(|x: f32| -x));
@@ -227,7 +239,10 @@ mod tests {
             high: vec![1.0, f32::INFINITY],
         };
         let err = check_grid(&space).unwrap_err();
-        assert!(err.contains("component 1") && err.contains("simhash"), "{err}");
+        assert!(
+            err.contains("component 1") && err.contains("simhash"),
+            "{err}"
+        );
         assert!(check_grid(&Space::Discrete(5)).is_ok());
     }
 }

@@ -26,10 +26,12 @@ const OBS_CLIP: f64 = 5.0;
 
 /// The target, the predictor and the running statistics of one run.
 pub struct Rnd {
+    /// f, on the plain device: it is never trained, so it never enters an autodiff graph.
     target: Mlp,
+    /// f̂, on the autodiff device.
     predictor: Mlp,
-    /// Snapshots of both on the plain device, for the rewards of every env step (no graph).
-    acting: (Mlp, Mlp),
+    /// A snapshot of f̂ on the plain device, for the rewards of every env step.
+    acting: Mlp,
     optimizer: ModuleOptimizer,
     observations: ObsNormalizer,
     /// Divides i by the running spread of R; the return is never reset, nor clipped.
@@ -70,10 +72,10 @@ impl Rnd {
             output_gain: std::f64::consts::SQRT_2,
         };
         let net = |rng: &mut Rng| Mlp::new(&sizes, Activation::Relu, false, init, rng, device);
-        let target = net(rng);
+        let target = net(rng).valid();
         let predictor = net(rng);
         Self {
-            acting: (target.valid(), predictor.valid()),
+            acting: predictor.valid(),
             target,
             predictor,
             optimizer: adam(1e-8),
@@ -100,8 +102,8 @@ impl Rnd {
         self.observations.stats.update(next_obs);
         let plain = self.plain.clone();
         let whitened = self.whiten(next_obs, &plain);
-        let (target, predictor) = &self.acting;
-        let mut rewards: Vec<f64> = to_vec(squared_errors(predictor, target, whitened))
+        let target = self.target.forward(whitened.clone());
+        let mut rewards: Vec<f64> = to_vec(squared_errors(&self.acting, whitened, target))
             .into_iter()
             .map(f64::from)
             .collect();
@@ -114,15 +116,20 @@ impl Rnd {
     /// One Adam step of the predictor on the mean squared error over `observations` (rows of
     /// raw observations); the loss before the step.
     pub fn train(&mut self, observations: &[f32]) -> f64 {
-        let device = self.device.clone();
-        let whitened = self.whiten(observations, &device);
-        let loss = squared_errors(&self.predictor, &self.target, whitened).mean();
+        let plain = self.plain.clone();
+        let whitened = self.whiten(observations, &plain);
+        let target = to_vec(self.target.forward(whitened));
+        let (cols, device) = (self.observations.stats.mean.len(), self.device.clone());
+        let whitened = matrix(&self.whitened, cols, &device);
+        let outputs = target.len() / (self.whitened.len() / cols);
+        let target = matrix(&target, outputs, &device);
+        let loss = squared_errors(&self.predictor, whitened, target).mean();
         let value = f64::from(loss.clone().detach().into_scalar::<f32>());
         let grads = GradientsParams::from_grads(loss.backward(), &self.predictor);
         self.predictor = self
             .optimizer
             .step(self.learning_rate, self.predictor.clone(), grads);
-        self.acting.1 = self.predictor.valid();
+        self.acting = self.predictor.valid();
         value
     }
 
@@ -142,14 +149,13 @@ impl Rnd {
         self.optimizer = state.optimizer.restore(self.optimizer)?;
         self.observations = state.observations;
         self.scale = state.scale;
-        self.acting = (self.target.valid(), self.predictor.valid());
+        self.acting = self.predictor.valid();
         Ok(self)
     }
 }
 
-/// ‖f̂(s) − f(s)‖² / output_dim of each whitened row, `[n]` (no gradient through the target).
-fn squared_errors(predictor: &Mlp, target: &Mlp, whitened: Tensor<2>) -> Tensor<1> {
-    let target = target.forward(whitened.clone()).detach();
+/// ‖f̂(s) − f(s)‖² / output_dim of each whitened row, `[n]`, given the target's outputs f(s).
+fn squared_errors(predictor: &Mlp, whitened: Tensor<2>, target: Tensor<2>) -> Tensor<1> {
     (predictor.forward(whitened) - target)
         .powi_scalar(2)
         .mean_dim(1)
