@@ -24,6 +24,8 @@ pub enum Stream {
     Minibatch = 5,
     /// The problem instance of an env drawn per run (a bandit's arm means).
     Instance = 6,
+    /// An exploration bonus's random parts (RND's networks, SimHash's projection).
+    Bonus = 7,
 }
 
 /// The generator of `stream` for run seed `seed`.

@@ -11,6 +11,7 @@ pub mod algorithm;
 pub mod bandit;
 pub mod control;
 pub mod diagnostics;
+pub mod exploration;
 pub mod flops;
 pub mod footprint;
 pub mod imitation;

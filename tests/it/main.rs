@@ -10,6 +10,7 @@ mod common;
 mod control;
 mod determinism;
 mod dyna;
+mod exploration;
 mod fixtures;
 mod fuzz;
 mod golden;

@@ -10,6 +10,9 @@
 //! [`update`]. Exploration is ε-greedy with a linear schedule; actions are uniform until
 //! `learning_starts`. With `her` on a goal env, each finished episode is also replayed with
 //! achieved goals (hindsight experience replay, Andrychowicz et al. 2017; see [`Hindsight`]).
+//! With `[algo.bonus]`, an exploration bonus (count-based or RND, see
+//! [`exploration`](crate::algo::exploration)) is
+//! added to the reward of every transition stored (not to HER's relabelled copies).
 
 use std::path::Path;
 
@@ -19,6 +22,9 @@ use serde::{Deserialize, Serialize};
 use super::dqn_update::{DqnUpdate, update};
 use super::greedy::{self, GreedyPolicy, MODEL_FILE};
 use crate::algo::diagnostics::{DeviceMeans, MeansState};
+use crate::algo::exploration::{
+    BonusConfig, INTRINSIC_COLUMNS, IntrinsicLog, IntrinsicReward, IntrinsicState,
+};
 use crate::algo::flops::{Pass, UpdateWork};
 use crate::algo::footprint::mlp_parameters;
 use crate::algo::off_policy::{OffPolicy, Prioritization, Settings};
@@ -87,6 +93,7 @@ hyperparameters! {
         /// HER: the goals, "future", "final" or "episode"
         goal_selection_strategy: GoalStrategy = GoalStrategy::Future;
         [policy]: QNetworkConfig;
+        [bonus]: BonusConfig;
     }
     check: Self::consistency;
 }
@@ -121,7 +128,7 @@ impl Algorithm for DqnConfig {
                 ),
             ));
         }
-        Ok(())
+        self.bonus.check_space(&env.spec().observation_space)
     }
 
     fn check_run(&self, run: &RunShape) -> CrossChecks {
@@ -176,6 +183,8 @@ struct DqnState {
     stats: MeansState,
     #[serde(default)]
     hindsight: Option<Hindsight>,
+    #[serde(default)]
+    bonus: Option<(IntrinsicState, IntrinsicLog)>,
 }
 
 pub fn train(cfg: &DqnConfig, session: &mut Session) -> anyhow::Result<()> {
@@ -209,12 +218,25 @@ pub fn train(cfg: &DqnConfig, session: &mut Session) -> anyhow::Result<()> {
             epsilon: cfg.per_eps,
         }),
     };
-    let diagnostics = vec![
+    let mut bonus = IntrinsicReward::new(
+        &cfg.bonus,
+        &envs.spec().observation_space,
+        n_envs,
+        &mut session.rng(Stream::Bonus),
+        &device,
+    );
+    let mut intrinsic = IntrinsicLog::new(n_envs);
+    let mut columns = DIAGNOSTICS.to_vec();
+    let mut diagnostics = vec![
         f64::NAN,
         f64::NAN,
         epsilon.value(0),
         cfg.off_policy.learning_rate,
     ];
+    if bonus.is_some() {
+        columns.extend(INTRINSIC_COLUMNS);
+        diagnostics.extend([f64::NAN; INTRINSIC_COLUMNS.len()]);
+    }
     let mut off = OffPolicy::new(session, settings, obs_dim, 1, diagnostics);
     let mut n_step = NStep::new(cfg.n_step, cfg.off_policy.gamma, n_envs, obs_dim, 1);
     // HER relabels with the goal structure of an env of the run's kind.
@@ -231,7 +253,7 @@ pub fn train(cfg: &DqnConfig, session: &mut Session) -> anyhow::Result<()> {
     });
     // SB3 counts the target interval in vector-env steps.
     let target_every = (cfg.target_update_interval / n_envs as u64).max(1);
-    session.set_diagnostics(&DIAGNOSTICS)?;
+    session.set_diagnostics(&columns)?;
 
     let mut stats = DeviceMeans::new(&DIAGNOSTICS[..2]);
     if let Some(state) = off.resume::<DqnState>(session)? {
@@ -240,6 +262,10 @@ pub fn train(cfg: &DqnConfig, session: &mut Session) -> anyhow::Result<()> {
         optimizer = state.optimizer.restore(optimizer)?;
         n_step = state.n_step;
         hindsight = state.hindsight;
+        if let (Some(b), Some((saved, log))) = (bonus.take(), state.bonus) {
+            bonus = Some(b.restore(saved)?);
+            intrinsic = log;
+        }
         envs.restore(&state.envs);
         stats.restore(state.stats, &device);
     }
@@ -248,6 +274,8 @@ pub fn train(cfg: &DqnConfig, session: &mut Session) -> anyhow::Result<()> {
     let mut obs = envs.observations().to_vec();
     let mut actions = vec![0usize; n_envs];
     let mut explored = vec![false; n_envs];
+    // The next observations of a step (final ones where episodes ended), for the bonus.
+    let mut next_obs = vec![0f32; n_envs * obs_dim];
     while off.step < total {
         // ε-greedy (uniform until learning_starts): one forward pass for the greedy envs.
         let eps = if off.exploring() {
@@ -271,17 +299,29 @@ pub fn train(cfg: &DqnConfig, session: &mut Session) -> anyhow::Result<()> {
         }
         envs.step_discrete(&actions);
         let (terminated, truncated) = (envs.terminated(), envs.truncated());
-        for e in 0..n_envs {
-            let next = if terminated[e] || truncated[e] {
+        let next_of = |e: usize| {
+            if terminated[e] || truncated[e] {
                 envs.final_observation(e)
             } else {
                 envs.observation(e)
-            };
+            }
+        };
+        let bonuses = bonus.as_mut().map(|b| {
+            for e in 0..n_envs {
+                next_obs[e * obs_dim..(e + 1) * obs_dim].copy_from_slice(next_of(e));
+            }
+            let bonuses = b.rewards(&next_obs);
+            intrinsic.push(&bonuses, envs.ended());
+            bonuses
+        });
+        for e in 0..n_envs {
+            let next = next_of(e);
+            let reward = envs.rewards()[e] + bonuses.as_ref().map_or(0.0, |b| b[e]);
             n_step.push(
                 e,
                 &obs[e * obs_dim..(e + 1) * obs_dim],
                 &[actions[e] as f32],
-                envs.rewards()[e],
+                reward,
                 next,
                 terminated[e],
                 truncated[e],
@@ -319,6 +359,9 @@ pub fn train(cfg: &DqnConfig, session: &mut Session) -> anyhow::Result<()> {
             };
             for _ in 0..cfg.off_policy.gradient_steps {
                 off.sample();
+                if let Some(b) = bonus.as_mut() {
+                    b.train(&off.batch.next_observations);
+                }
                 let step_stats;
                 (q, step_stats) = update(q, &q_target, &mut optimizer, &off.batch, &hp, &device);
                 stats.add(off.step, vec![step_stats.loss, step_stats.q_mean]);
@@ -334,6 +377,9 @@ pub fn train(cfg: &DqnConfig, session: &mut Session) -> anyhow::Result<()> {
         if session.eval_due(off.step) {
             let mut diagnostics = stats.take(session)?;
             diagnostics.extend([epsilon.value(off.step), lr]);
+            if bonus.is_some() {
+                diagnostics.extend(intrinsic.take());
+            }
             off.evaluate(session, &mut greedy, diagnostics)?;
         }
         off.checkpoint(session, || {
@@ -345,6 +391,10 @@ pub fn train(cfg: &DqnConfig, session: &mut Session) -> anyhow::Result<()> {
                 envs: envs.snapshot(),
                 stats: stats.state(),
                 hindsight: hindsight.clone(),
+                bonus: match &bonus {
+                    Some(b) => Some((b.state()?, intrinsic.clone())),
+                    None => None,
+                },
             })
         })?;
     }
