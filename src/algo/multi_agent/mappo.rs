@@ -20,7 +20,7 @@ use crate::algo::policy_gradient::checkpoint::MinibatchOrder;
 use crate::algo::policy_gradient::explained_variance;
 use crate::algo::policy_gradient::ppo_update::{PpoUpdate, update};
 use crate::algo::{Algorithm, Kind};
-use crate::buffer::RolloutBuffer;
+use crate::buffer::{RolloutBuffer, StepEnd};
 use crate::env::multi::MultiAgentSpec;
 use crate::env::{Action, Env};
 use crate::hyper::hyperparameters;
@@ -252,9 +252,11 @@ pub fn train(
 
     let mut obs_rows = vec![0.0f32; rows * width];
     let mut final_rows = vec![0.0f32; rows * width];
+    let mut next_rows = vec![0.0f32; rows * width];
     let mut actions = vec![0.0f32; rows * stored];
     let (mut log_probs, mut values_now) = (vec![0.0f32; rows], vec![0.0f32; rows]);
-    let (mut rewards, mut ended) = (vec![0.0f64; rows], vec![false; rows]);
+    let (mut rewards, mut bootstrap) = (vec![0.0f64; rows], vec![0.0f64; rows]);
+    let (mut terminated, mut ended) = (vec![false; rows], vec![false; rows]);
     let mut diagnostics = vec![f64::NAN; DIAGNOSTICS.len()];
     let mut step = 0u64;
     let mut acting = Acting::new(&model, action, width, &plain);
@@ -286,9 +288,19 @@ pub fn train(
                 let last = envs.last(e);
                 for i in 0..agents {
                     rewards[e * agents + i] = last.rewards[i];
+                    bootstrap[e * agents + i] = 0.0;
+                    terminated[e * agents + i] = last.terminations[i];
                     ended[e * agents + i] = last.episode_over();
                 }
             }
+            let next = |e: usize, i: usize| {
+                if envs.last(e).episode_over() {
+                    envs.final_observation(e, i)
+                } else {
+                    envs.observation(e, i)
+                }
+            };
+            inputs.write_rows(n_envs, next, &mut next_rows);
             if !envs.ended().is_empty() {
                 // A truncated agent's episode goes on in principle: r + γ V(final observation).
                 inputs.write_rows(n_envs, |e, i| envs.final_observation(e, i), &mut final_rows);
@@ -299,12 +311,18 @@ pub fn train(
                     for i in 0..agents {
                         if last.truncations[i] && !last.terminations[i] {
                             let r = end.env * agents + i;
-                            rewards[r] += keys.gamma * f64::from(final_values[r]);
+                            bootstrap[r] = keys.gamma * f64::from(final_values[r]);
                         }
                     }
                 }
             }
-            buffer.finish_step(&rewards, |r| ended[r]);
+            buffer.finish_step(StepEnd {
+                rewards: &rewards,
+                truncation_bootstrap: &bootstrap,
+                next_observations: &next_rows,
+                terminated: &terminated,
+                ended: &ended,
+            });
             session.record_multi_episodes(step, envs.ended())?;
         }
         inputs.write_rows(n_envs, |e, i| envs.observation(e, i), &mut obs_rows);
