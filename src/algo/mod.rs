@@ -14,6 +14,7 @@ pub mod diagnostics;
 pub mod flops;
 pub mod footprint;
 pub mod imitation;
+pub mod model_based;
 pub mod off_policy;
 pub mod off_policy_config;
 pub mod planning;

@@ -168,6 +168,8 @@ registry! {
     Bc(super::imitation::bc::BcConfig),
     Dagger(super::imitation::dagger::DaggerConfig),
     MaxEntIrl(super::imitation::maxent_irl::MaxEntIrlConfig),
+    LearnedMpc(super::model_based::learned_mpc::LearnedMpcConfig),
+    Pets(super::model_based::pets::PetsConfig),
 }
 
 /// One registered algorithm.

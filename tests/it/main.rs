@@ -13,6 +13,7 @@ mod fuzz;
 mod golden;
 mod imitation;
 mod learning;
+mod model_based;
 mod mpe_fixtures;
 mod neural;
 mod off_policy;
