@@ -193,6 +193,95 @@ fn main() {
         }
     }
     print_arithmetic(&arithmetic);
+    if words.is_empty() || words.iter().any(|w| "pets".contains(w.as_str())) {
+        print_pets_planning();
+    }
+}
+
+/// PETS' planning step (the shipped `pets_pendulum.toml`, one thread): wall ms per step on a
+/// model fitted to 1,000 random Pendulum-v1 transitions, the model's FLOPs per step (its batched
+/// forwards) per second, beside flex's matmul rate on the same per-member products.
+fn print_pets_planning() {
+    use rand::{RngExt, SeedableRng};
+    use rl::algo::AlgoConfig;
+    use rl::env::{Action, EnvOptions, make_env};
+    use rl::model::fit::fit;
+    use rl::model::learned::LearnedModel;
+    use rl::model::trajectory_sampling::TrajectorySampling;
+    use rl::model::transitions::Transitions;
+    use rl::plan::cem::CemMpc;
+
+    let config = format!(
+        "{}/experiments/pets_pendulum.toml",
+        env!("CARGO_MANIFEST_DIR")
+    );
+    let experiment = rl::config::load(Path::new(&config), &[]).expect("a shipped experiment");
+    let AlgoConfig::Pets(cfg) = experiment.algo else {
+        panic!("pets_pendulum.toml runs pets")
+    };
+    let mut env = make_env("Pendulum-v1", &EnvOptions::default()).expect("Pendulum-v1");
+    let mut rng = rl::rng::Rng::seed_from_u64(0);
+    let (mut obs, mut next) = ([0.0f32; 3], [0.0f32; 3]);
+    env.reset(Some(0), &mut obs);
+    let mut data = Transitions::new(3, 1);
+    for t in 0..1000 {
+        if t % 200 == 0 {
+            env.reset(None, &mut obs);
+        }
+        let a = [rng.random_range(-2.0f32..=2.0)];
+        env.step(Action::Continuous(&a), &mut next);
+        data.push(&obs, &a, &next);
+        obs = next;
+    }
+    let device = Device::flex();
+    let shape = (3, 1);
+    let mut learned = LearnedModel::new(
+        cfg.ensemble_size,
+        shape,
+        &cfg.model.net_arch,
+        true,
+        &mut rng,
+        &device.clone().autodiff(),
+    );
+    fit(&mut learned, &data, &(&cfg.model).into(), &mut rng);
+    let model = learned.model();
+    let mut planner = CemMpc::new(&cfg.cem_options(), &env.spec().action_space, rng);
+    let reward_env = env.clone_box();
+    let reward = reward_env
+        .known_reward()
+        .expect("Pendulum-v1 states its reward");
+    let steps = 20;
+    let start = cpu_seconds(libc::RUSAGE_SELF);
+    for _ in 0..steps {
+        let action = match planner.plan(&TrajectorySampling::new(
+            &model,
+            reward,
+            &obs,
+            cfg.particles,
+        )) {
+            Action::Continuous(a) => a.to_vec(),
+            Action::Discrete(_) => unreachable!("Pendulum's actions are continuous"),
+        };
+        env.step(Action::Continuous(&action), &mut next);
+        obs = next;
+    }
+    let per_step = (cpu_seconds(libc::RUSAGE_SELF) - start) / f64::from(steps);
+    let work = cfg.planning_work(3, 1);
+    let achieved = work.flop_per_update() / per_step;
+    let limit = work.rate_at(matmul_rate);
+    println!(
+        "\n{:<22} {:>12} {:>15} {:>12} {:>16} {:>9}",
+        "PETS planning step", "ms/step", "MFLOP/step", "GFLOP/s", "matmul GFLOP/s", "of limit"
+    );
+    println!(
+        "{:<22} {:>12.1} {:>15.1} {:>12.2} {:>16.2} {:>8.0}%",
+        "pets_pendulum",
+        1e3 * per_step,
+        work.flop_per_update() / 1e6,
+        achieved / 1e9,
+        limit / 1e9,
+        100.0 * achieved / limit
+    );
 }
 
 /// The updates' FLOPs per training CPU second beside flex's matmul rate on the same products.

@@ -14,6 +14,7 @@ pub mod config;
 pub mod env;
 pub mod error;
 pub mod hyper;
+pub mod model;
 pub mod nn;
 pub mod plan;
 pub mod record;

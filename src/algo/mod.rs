@@ -15,6 +15,7 @@ pub mod exploration;
 pub mod flops;
 pub mod footprint;
 pub mod imitation;
+pub mod model_based;
 pub mod multi_agent;
 pub mod off_policy;
 pub mod off_policy_config;

@@ -1,16 +1,18 @@
 //! `rl envs` and `rl algos`: what the registries hold.
 
 use crate::algo::ALGOS;
-use crate::env::EnvOptions;
 use crate::env::multi::{MULTI_AGENT_REGISTRY, make_multi_env};
-use crate::env::registry::{REGISTRY, spec_of};
+use crate::env::registry::REGISTRY;
+use crate::env::{EnvOptions, make_env};
 use crate::error::UsageError;
 
 /// The env table: id, spaces, time limit, solve threshold, options.
 pub fn envs() -> String {
     let mut out = String::new();
     for entry in REGISTRY {
-        let spec = spec_of(entry.id).expect("every registered env builds with default options");
+        let env = make_env(entry.id, &EnvOptions::default())
+            .expect("every registered env builds with default options");
+        let spec = env.spec();
         let limit = spec
             .max_episode_steps
             .map_or("none".to_string(), |m| m.to_string());
@@ -21,6 +23,9 @@ pub fn envs() -> String {
         out += &format!("    observation: {}\n", spec.observation_space.describe());
         out += &format!("    action:      {}\n", spec.action_space.describe());
         out += &format!("    time limit:  {limit}    solved at: {threshold}\n");
+        if let Some(reward) = env.known_reward() {
+            out += &format!("    reward:      known r(s, a) = {}\n", reward.describe());
+        }
         if !entry.options.is_empty() {
             out += &format!("    options:     {}\n", entry.options.join(", "));
         }

@@ -13,6 +13,7 @@ pub mod bridge;
 pub mod classic;
 pub mod features;
 pub mod goal;
+pub mod known_reward;
 pub mod linear;
 pub mod model;
 pub mod multi;
@@ -154,6 +155,12 @@ pub trait Env: Send + Sync {
     /// The reward features φ(s, a, s') of an env whose reward is φ·w (None for other envs),
     /// for successor features.
     fn reward_features(&self) -> Option<&dyn features::RewardFeatures> {
+        None
+    }
+
+    /// The reward as a known function r(s, a) of the observation and the action (None where
+    /// it is not one), for planning on a learned model of the dynamics.
+    fn known_reward(&self) -> Option<&dyn known_reward::KnownReward> {
         None
     }
 

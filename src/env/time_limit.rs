@@ -90,6 +90,10 @@ impl Env for TimeLimit {
         self.env.linear_quadratic()
     }
 
+    fn known_reward(&self) -> Option<&dyn crate::env::known_reward::KnownReward> {
+        self.env.known_reward()
+    }
+
     /// The wrapped env's snapshot with the episode's step count appended to `extra`.
     fn snapshot(&self) -> EnvSnapshot {
         let mut snapshot = self.env.snapshot();

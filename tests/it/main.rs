@@ -16,6 +16,7 @@ mod fuzz;
 mod golden;
 mod imitation;
 mod learning;
+mod model_based;
 mod mpe_fixtures;
 mod multi_agent;
 mod neural;

@@ -9,6 +9,7 @@ use std::f64::consts::PI;
 
 use super::numerics::{pow2, powf2};
 use super::uniform;
+use crate::env::known_reward::KnownReward;
 use crate::env::{Action, Env, EnvSnapshot, EnvSpec, Space, Step};
 use crate::rng::{self, Rng};
 
@@ -129,8 +130,27 @@ impl Env for Pendulum {
         super::restore(&mut self.state, &mut self.rng, snapshot);
     }
 
+    fn known_reward(&self) -> Option<&dyn KnownReward> {
+        Some(self)
+    }
+
     fn clone_box(&self) -> Box<dyn Env> {
         Box::new(self.clone())
+    }
+}
+
+/// Pendulum's reward from its observation: θ = atan2(sin θ, cos θ) ∈ (−π, π], so
+/// r = −(θ² + 0.1 θ̇² + 0.001 u²) with u clipped to ±2, as [`Env::step`] pays it (up to the
+/// float32 rounding of the observation).
+impl KnownReward for Pendulum {
+    fn reward(&self, obs: &[f32], action: &[f32]) -> f64 {
+        let theta = f64::from(obs[1]).atan2(f64::from(obs[0]));
+        let u = f64::from(action[0].clamp(-MAX_TORQUE, MAX_TORQUE));
+        -(theta * theta + 0.1 * pow2(f64::from(obs[2])) + TORQUE_COST * u * u)
+    }
+
+    fn describe(&self) -> &'static str {
+        "−(θ² + 0.1 θ̇² + 0.001 u²), θ = atan2(sin θ, cos θ)"
     }
 }
 
@@ -188,6 +208,24 @@ mod tests {
         let first = env.state();
         env.reset(Some(19), &mut b);
         assert_eq!((env.state(), a), (first, b));
+    }
+
+    /// The known reward of the observation before a step is what the step pays.
+    #[test]
+    fn known_reward_is_the_step_reward() {
+        let mut env = Pendulum::new(10.0);
+        let mut obs = [0.0; 3];
+        env.reset(Some(4), &mut obs);
+        for t in 0..100 {
+            let u = [(t % 9) as f32 - 4.0];
+            let want = env.known_reward().unwrap().reward(&obs, &u);
+            let step = env.step(Action::Continuous(&u), &mut obs);
+            assert!(
+                (step.reward - want).abs() < 1e-5,
+                "{t}: {} {want}",
+                step.reward
+            );
+        }
     }
 
     #[test]
