@@ -5,6 +5,7 @@
 //! one-step error on the transitions collected since the last fit (data it has not seen) is
 //! recorded as its held-out error.
 
+use anyhow::Context;
 use anyhow::bail;
 use rand::{RngExt, SeedableRng};
 
@@ -115,7 +116,12 @@ pub fn train(
             for (a, (l, h)) in action.iter_mut().zip(low.iter().zip(&high)) {
                 *a = explore.random_range(*l..=*h);
             }
-        } else if let Action::Continuous(a) = agent.act(&obs, envs.env(0)) {
+        } else if let Action::Continuous(a) = agent.act(
+            &obs,
+            envs.env(0).context(
+                "a model-based planner needs rl's own env (its known reward), not a bridged one",
+            )?,
+        ) {
             action.copy_from_slice(a);
         }
         envs.step_continuous(&action);
