@@ -142,6 +142,22 @@ fn budget(algo: &str) -> (&'static str, Vec<&'static str>) {
             ],
         ),
         "uniform_random" | "scripted_spread" => ("0..2", vec!["experiment.eval_episodes=2"]),
+        // Model-based planners: one fit of a small model on 100 random steps, short plans.
+        "learned_mpc" | "pets" => (
+            "0",
+            vec![
+                "experiment.total_steps=200",
+                "experiment.eval_every=200",
+                "experiment.eval_episodes=1",
+                "env.max_episode_steps=50",
+                "algo.random_steps=100",
+                "algo.fit_every=100",
+                "algo.epochs=2",
+                "algo.horizon=5",
+                "algo.population=16",
+                "algo.iterations=1",
+            ],
+        ),
         other => panic!("no golden budget for algorithm `{other}`: add one here"),
     }
 }
