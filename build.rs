@@ -19,8 +19,15 @@ fn main() {
     if let Some(dir) = git(&["rev-parse", "--git-dir"]) {
         println!("cargo:rerun-if-changed={dir}/HEAD");
     }
+    // The checked-out branch's own ref, not every branch's: a commit in another worktree must
+    // not recompile this one. A packed (or missing) ref falls back to the whole refs/heads.
     if let Some(dir) = git(&["rev-parse", "--git-common-dir"]) {
-        for path in [format!("{dir}/refs/heads"), format!("{dir}/packed-refs")] {
+        let branch = git(&["symbolic-ref", "-q", "HEAD"]).map(|r| format!("{dir}/{r}"));
+        let refs = match branch {
+            Some(path) if std::path::Path::new(&path).exists() => path,
+            _ => format!("{dir}/refs/heads"),
+        };
+        for path in [refs, format!("{dir}/packed-refs")] {
             if std::path::Path::new(&path).exists() {
                 println!("cargo:rerun-if-changed={path}");
             }
