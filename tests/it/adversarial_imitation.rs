@@ -7,23 +7,11 @@ use std::path::{Path, PathBuf};
 
 use rl::record::dataset::Dataset;
 
-use crate::common::{final_eval, final_value, rl, run_experiment};
+use crate::common::{final_eval, final_value, rl, run_experiment, short_ppo_cartpole_expert};
 
 /// A short PPO CartPole expert (10,240 steps) in `out` and a 5-episode dataset of it.
 fn expert(out: &Path) -> (PathBuf, PathBuf) {
-    run_experiment(
-        "ppo_cartpole.toml",
-        out,
-        &[
-            "--seeds",
-            "0",
-            "--set",
-            "experiment.total_steps=10240",
-            "--set",
-            "experiment.eval_every=10240",
-        ],
-    );
-    let dir = out.join("ppo_cartpole/seed_0");
+    let dir = short_ppo_cartpole_expert(out);
     let file = out.join("ppo.csv");
     let result = rl(
         &[

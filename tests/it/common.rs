@@ -1,6 +1,6 @@
 //! Helpers shared by the integration tests: run the `rl` binary and read result files.
 
-use std::path::Path;
+use std::path::{Path, PathBuf};
 use std::process::{Command, Output};
 
 /// Runs `rl` with `args` in `cwd`.
@@ -28,6 +28,24 @@ pub fn run_experiment(name: &str, out: &Path, extra: &[&str]) {
         "rl run {name} failed: {}",
         String::from_utf8_lossy(&result.stderr)
     );
+}
+
+/// Trains a short PPO CartPole expert (seed 0, 10,240 steps, one evaluation at the end) into
+/// `out` for the imitation tests; returns its seed folder.
+pub fn short_ppo_cartpole_expert(out: &Path) -> PathBuf {
+    run_experiment(
+        "ppo_cartpole.toml",
+        out,
+        &[
+            "--seeds",
+            "0",
+            "--set",
+            "experiment.total_steps=10240",
+            "--set",
+            "experiment.eval_every=10240",
+        ],
+    );
+    out.join("ppo_cartpole/seed_0")
 }
 
 /// The rows of a CSV file as string cells, header first.

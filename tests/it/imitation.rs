@@ -6,28 +6,14 @@ use std::path::{Path, PathBuf};
 
 use rl::record::dataset::{ActionSpace, Dataset, meta_path};
 
-use crate::common::{final_value, read_csv, rl, run_experiment};
+use crate::common::{final_value, read_csv, rl, run_experiment, short_ppo_cartpole_expert};
 
 /// Trains a short PPO CartPole expert (10,240 steps) and a value-iteration FrozenLake expert
 /// into `out`; returns their seed folders.
 fn experts(out: &Path) -> (PathBuf, PathBuf) {
-    run_experiment(
-        "ppo_cartpole.toml",
-        out,
-        &[
-            "--seeds",
-            "0",
-            "--set",
-            "experiment.total_steps=10240",
-            "--set",
-            "experiment.eval_every=10240",
-        ],
-    );
+    let ppo = short_ppo_cartpole_expert(out);
     run_experiment("value_iteration_frozenlake.toml", out, &["--seeds", "0"]);
-    (
-        out.join("ppo_cartpole/seed_0"),
-        out.join("value_iteration_frozenlake/seed_0"),
-    )
+    (ppo, out.join("value_iteration_frozenlake/seed_0"))
 }
 
 fn stdout(args: &[&str], cwd: &Path) -> String {
