@@ -12,13 +12,19 @@ rl starts it as `python -c <this file> <config json>` and talks a little-endian 
   b"x" u32 env → u32 count, f64[count]                          env.unwrapped.state, if any
 
 Observations are flattened to float32 (a Discrete one is its index). End of input: exit quietly.
+Warnings (gymnasium's env checker's, the env's own) go to stderr as one line each, prefixed
+`rl-bridge-warning: `; rl shows each once per run, whichever worker raised it.
 Only the standard library, numpy and gymnasium (plus whatever the env itself imports).
 """
 
 import json
+import re
 import struct
 import sys
 import traceback
+import warnings
+
+WARNING_PREFIX = "rl-bridge-warning: "
 
 
 def send(out, data):
@@ -164,11 +170,24 @@ def serve(cfg, inp, out, np, envs, obs_space, act_space):
             raise ValueError(f"unknown request {op!r}")
 
 
+def forward_warnings():
+    """Writes each warning Python shows as one stderr line, without gymnasium's colour codes."""
+    ansi = re.compile(r"\x1b\[[0-9;]*m")
+
+    def show(message, category, filename, lineno, file=None, line=None):
+        text = " ".join(ansi.sub("", str(message)).split())
+        sys.stderr.write(f"{WARNING_PREFIX}{category.__name__}: {text}\n")
+        sys.stderr.flush()
+
+    warnings.showwarning = show
+
+
 def main():
     cfg = json.loads(sys.argv[1])
     inp, out = sys.stdin.buffer, sys.stdout.buffer
     # Anything the env prints goes to stderr, never into the protocol.
     sys.stdout = sys.stderr
+    forward_warnings()
     started = start(cfg, out)
     if started is not None:
         serve(cfg, inp, out, *started)

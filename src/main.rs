@@ -2,6 +2,7 @@
 //! (0 success, 1 a run failed or `rl check` found an expectation that fails, 2 bad usage or
 //! config: nothing written, 130 interrupted).
 
+use std::io::IsTerminal;
 use std::process::ExitCode;
 
 use clap::Parser;
@@ -34,6 +35,8 @@ fn main() -> ExitCode {
     let default_level = ["warn", "info", "debug"][usize::from(verbosity.min(2))];
     tracing_subscriber::fmt()
         .with_writer(std::io::stderr)
+        // Colour codes only on a terminal, not in redirected logs.
+        .with_ansi(std::io::stderr().is_terminal())
         .with_env_filter(
             EnvFilter::try_from_default_env().unwrap_or_else(|_| EnvFilter::new(default_level)),
         )

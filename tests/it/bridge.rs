@@ -1,6 +1,6 @@
 //! The gymnasium bridge: gymnasium's CartPole-v1 through a Python worker against rl's own,
 //! seeds, auto-reset, bad input (exit 2) and a worker killed mid-run (that seed fails, the
-//! others complete, no worker is left). Tests that need gymnasium print why they skip when the
+//! others complete, no worker is left), env checker warnings shown once. Tests that need gymnasium print why they skip when the
 //! interpreter (`RL_PYTHON`, else `python3`) cannot import it.
 
 use std::path::Path;
@@ -195,6 +195,54 @@ fn missing_packages_unknown_ids_and_planners_are_config_errors() {
     let (code, stderr) = validate("mcts", "id = \"CartPole-v1\"");
     assert_eq!(code, Some(2), "{stderr}");
     assert!(stderr.contains("env.backend"), "{stderr}");
+}
+
+/// A gymnasium env whose observations are float64 in a float32 space: gymnasium's env checker
+/// warns about the first reset and the first step of each copy.
+const FLOAT64_ENV: &str = r#"
+import gymnasium as gym
+import numpy as np
+
+
+class Float64Obs(gym.Env):
+    observation_space = gym.spaces.Box(-1.0, 1.0, shape=(2,), dtype=np.float32)
+    action_space = gym.spaces.Discrete(2)
+
+    def reset(self, seed=None, options=None):
+        super().reset(seed=seed)
+        return np.zeros(2), {}
+
+    def step(self, action):
+        return np.full(2, 0.5 * action), 1.0, False, False, {}
+
+
+gym.register(id="Float64Obs-v0", entry_point=Float64Obs, max_episode_steps=5)
+"#;
+
+/// Two seeds, each with a training worker of two envs and an evaluation worker, raise the env
+/// checker's two warnings (reset, step) in every worker: rl shows each once.
+#[test]
+fn env_checker_warnings_are_shown_once_per_run() {
+    let Some(_) = python() else { return };
+    let dir = tempfile::tempdir().unwrap();
+    std::fs::write(dir.path().join("float64_obs.py"), FLOAT64_ENV).unwrap();
+    let file = dir.path().join("warns.toml");
+    std::fs::write(
+        &file,
+        "[experiment]\nname = \"warns\"\nseeds = \"0..2\"\ntotal_steps = 64\n\
+         eval_every = 32\neval_episodes = 2\n\n\
+         [env]\nbackend = \"gymnasium\"\nid = \"float64_obs:Float64Obs-v0\"\nnum_envs = 2\n\n\
+         [algo]\nname = \"ppo\"\nn_steps = 16\nbatch_size = 32\n",
+    )
+    .unwrap();
+    let out = rl(&["run", file.to_str().unwrap(), "-q"], dir.path());
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert!(out.status.success(), "{stderr}");
+    for method in ["reset", "step"] {
+        let warning = format!("`{method}()` method was expecting numpy array dtype to be float32");
+        assert_eq!(stderr.matches(&warning).count(), 1, "{method}: {stderr}");
+    }
+    assert!(!stderr.contains("\u{1b}["), "colour codes: {stderr}");
 }
 
 /// The pids of the bridge workers `pid` started, with whether each serves training envs.

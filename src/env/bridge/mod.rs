@@ -10,6 +10,7 @@
 //! trajectories; their state cannot be copied, so planners (which simulate copies) are refused.
 
 mod env;
+mod stderr;
 mod worker;
 
 pub use env::BridgeEnv;

@@ -9,14 +9,12 @@ use std::thread::JoinHandle;
 use serde::Deserialize;
 
 use super::Bridge;
+use super::stderr::read_stderr;
 use crate::env::registry::OptionError;
 use crate::env::{Action, EnvSpec, Space, Step};
 
 /// The worker script, shipped inside the binary so that rl runs from anywhere.
 const SCRIPT: &str = include_str!("../../../python/rl_bridge.py");
-
-/// The last bytes of the worker's stderr kept for error messages (its traceback).
-const STDERR_TAIL: usize = 16 * 1024;
 
 /// A space as the worker describes it.
 #[derive(Deserialize)]
@@ -121,7 +119,8 @@ impl Worker {
         let stderr = Arc::new(Mutex::new(String::new()));
         let stderr_reader = child.stderr.take().map(|pipe| {
             let tail = Arc::clone(&stderr);
-            std::thread::spawn(move || keep_tail(pipe, &tail))
+            let id = bridge.id.clone();
+            std::thread::spawn(move || read_stderr(pipe, &id, &tail))
         });
         let mut worker = Self {
             stdin: child.stdin.take().expect("piped stdin"),
@@ -310,25 +309,6 @@ impl Drop for Worker {
     fn drop(&mut self) {
         let _ = self.child.kill();
         let _ = self.child.wait();
-    }
-}
-
-/// Keeps the last [`STDERR_TAIL`] bytes the worker writes to stderr.
-fn keep_tail(mut pipe: impl Read, tail: &Mutex<String>) {
-    let mut chunk = [0u8; 4096];
-    while let Ok(n) = pipe.read(&mut chunk) {
-        if n == 0 {
-            break;
-        }
-        let Ok(mut t) = tail.lock() else { break };
-        t.push_str(&String::from_utf8_lossy(&chunk[..n]));
-        if t.len() > 2 * STDERR_TAIL {
-            let mut cut = t.len() - STDERR_TAIL;
-            while !t.is_char_boundary(cut) {
-                cut += 1;
-            }
-            t.drain(..cut);
-        }
     }
 }
 
