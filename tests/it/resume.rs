@@ -195,6 +195,22 @@ fn trpo_stopped_by_ctrl_c_resumes_to_the_same_curve() {
 }
 
 #[test]
+fn gail_and_airl_resume_to_the_same_curve() {
+    // PPO's state, the discriminator's networks and Adam moments, the permutation of its
+    // minibatch rows; the expert episodes are played again from the same streams.
+    let experts = tempfile::tempdir().unwrap();
+    let expert = common::short_ppo_cartpole_expert(experts.path());
+    let expert = format!("algo.expert={}", expert.display());
+    let args = [
+        &PPO_BUDGET[..],
+        &["--set", &expert, "--set", "algo.episodes=2"],
+    ]
+    .concat();
+    check("gail_cartpole", &args, "INT", "interrupted");
+    check("airl_cartpole", &args, "KILL", "running");
+}
+
+#[test]
 fn dqn_killed_between_checkpoints_resumes_to_the_same_curve() {
     // Online and target networks, Adam, replay ring, ε and replay streams.
     check("dqn_cartpole", &DQN_BUDGET, "KILL", "running");

@@ -17,9 +17,10 @@ use anyhow::Context;
 use burn::prelude::Device;
 use rand::RngExt;
 use rand::seq::SliceRandom;
+use serde::{Deserialize, Serialize};
 
 use super::bc::{check_source, demonstrations, source};
-use crate::algo::policy_gradient::checkpoint::MinibatchOrder;
+use crate::algo::policy_gradient::checkpoint::{MinibatchOrder, OnPolicyState};
 use crate::algo::policy_gradient::ppo::PpoConfig;
 use crate::algo::policy_gradient::ppo_update::{PpoUpdate, update};
 use crate::algo::policy_gradient::rollout::Collector;
@@ -32,7 +33,7 @@ use crate::record::dataset::Dataset;
 use crate::rng::{Rng, Stream};
 use crate::session::Session;
 
-use super::discriminator::DiscriminatorStats;
+use super::discriminator::{DiscriminatorState, DiscriminatorStats};
 
 hyperparameters! {
     /// The demonstrations and the discriminator's training, keys of GAIL and AIRL.
@@ -157,6 +158,22 @@ pub trait Discriminate {
 
     /// The reward of each of the policy's transitions.
     fn rewards(&self, transitions: &Transitions, policy: &ActorCritic) -> Vec<f64>;
+
+    /// The discriminator's networks and optimiser, for a checkpoint.
+    fn state(&self) -> anyhow::Result<DiscriminatorState>;
+
+    /// Continues from a checkpoint's [`Discriminate::state`].
+    fn restore(&mut self, state: DiscriminatorState) -> anyhow::Result<()>;
+}
+
+/// A checkpoint between updates: PPO's state (its minibatch stream also draws the
+/// discriminator's minibatches and expert rows), the discriminator, and the permutation of the
+/// rollout's rows its passes last shuffled (in place, as PPO's).
+#[derive(Serialize, Deserialize)]
+struct AdversarialState {
+    ppo: OnPolicyState,
+    discriminator: DiscriminatorState,
+    disc_rows: Vec<usize>,
 }
 
 /// PPO's diagnostics, then the discriminator's: its loss and mean D on the expert's and the
@@ -217,6 +234,17 @@ pub fn train<D: Discriminate>(
 
     let mut step = 0u64;
     let mut diagnostics = vec![f64::NAN; DIAGNOSTICS.len()];
+    if let Some((at, state)) = session.resumed::<AdversarialState>()? {
+        let saved_order;
+        (diagnostics, saved_order) =
+            state
+                .ppo
+                .restore(&mut model, &mut [&mut optimizer], &mut collector)?;
+        order = saved_order.context("a GAIL/AIRL checkpoint holds its minibatch order")?;
+        disc.restore(state.discriminator)?;
+        disc_rows = state.disc_rows;
+        step = at;
+    }
     let mut acting = Acting::new(&model, action, obs_dim, &plain);
     collector.evaluate_at_start(&acting, session, step, &diagnostics)?;
     while step < total {
@@ -286,6 +314,19 @@ pub fn train<D: Discriminate>(
             &DIAGNOSTICS[7..],
             diagnostics[7..].iter().map(|&v| Some(v)),
         )?;
+        session.checkpoint(step, || {
+            Ok(AdversarialState {
+                ppo: OnPolicyState::capture(
+                    &model,
+                    &[&optimizer],
+                    &collector,
+                    &diagnostics,
+                    Some(order.clone()),
+                )?,
+                discriminator: disc.state()?,
+                disc_rows: disc_rows.clone(),
+            })
+        })?;
         if session.eval_due(step) {
             session.evaluate(
                 step,

@@ -17,7 +17,7 @@ use std::path::Path;
 use burn::prelude::*;
 
 use super::adversarial::{self, AdversarialConfig, Discriminate, Transitions};
-use super::discriminator::DiscriminatorStats;
+use super::discriminator::{DiscriminatorState, DiscriminatorStats};
 use crate::algo::footprint::{TRAINED_PARAMETER_BYTES, mlp_parameters};
 use crate::algo::policy_gradient::ppo::PpoConfig;
 use crate::algo::{Algorithm, CrossChecks, Footprint, Kind, RunShape};
@@ -214,6 +214,15 @@ impl Discriminate for Airl {
     fn rewards(&self, transitions: &Transitions, policy: &ActorCritic) -> Vec<f64> {
         let logits = self.logits(&self.f.valid(), transitions, policy, &self.plain);
         to_vec(logits).into_iter().map(f64::from).collect()
+    }
+
+    fn state(&self) -> anyhow::Result<DiscriminatorState> {
+        DiscriminatorState::of(&self.f, &self.optimizer)
+    }
+
+    fn restore(&mut self, state: DiscriminatorState) -> anyhow::Result<()> {
+        self.f = state.restore(self.f.clone(), &mut self.optimizer)?;
+        Ok(())
     }
 }
 

@@ -11,9 +11,11 @@
 use burn::optim::{GradientsParams, ModuleOptimizer};
 use burn::prelude::*;
 use burn::tensor::activation;
+use serde::{Deserialize, Serialize};
 
 use crate::nn::mlp::{Init, Mlp};
 use crate::nn::{Activation, to_vec};
+use crate::nn::{SavedModule, SavedOptimizer};
 use crate::rng::Rng;
 use crate::space::Space;
 
@@ -22,6 +24,32 @@ pub fn bce(expert_logits: Tensor<1>, policy_logits: Tensor<1>) -> Tensor<1> {
     let expert = activation::log_sigmoid(expert_logits).mean();
     let policy = activation::log_sigmoid(policy_logits.neg()).mean();
     (expert + policy).neg()
+}
+
+/// A discriminator in a checkpoint: its network(s) and its Adam moments.
+#[derive(Serialize, Deserialize)]
+pub struct DiscriminatorState {
+    module: SavedModule,
+    optimizer: SavedOptimizer,
+}
+
+impl DiscriminatorState {
+    pub fn of<M: Module>(module: &M, optimizer: &ModuleOptimizer) -> anyhow::Result<Self> {
+        Ok(Self {
+            module: SavedModule::of(module)?,
+            optimizer: SavedOptimizer::of(optimizer)?,
+        })
+    }
+
+    /// The freshly built `module` with the saved values; `optimizer` continues the saved one.
+    pub fn restore<M: Module>(
+        self,
+        module: M,
+        optimizer: &mut ModuleOptimizer,
+    ) -> anyhow::Result<M> {
+        *optimizer = self.optimizer.restore(optimizer.clone())?;
+        self.module.restore(module)
+    }
 }
 
 /// What one discriminator step measured: L(D), and the mean D on the expert's and on the

@@ -11,7 +11,9 @@ use std::path::Path;
 use burn::prelude::*;
 
 use super::adversarial::{self, AdversarialConfig, Discriminate, Transitions};
-use super::discriminator::{ActionFeatures, Discriminator, DiscriminatorStats, gail_reward};
+use super::discriminator::{
+    ActionFeatures, Discriminator, DiscriminatorState, DiscriminatorStats, gail_reward,
+};
 use crate::algo::footprint::{TRAINED_PARAMETER_BYTES, mlp_parameters};
 use crate::algo::policy_gradient::ppo::PpoConfig;
 use crate::algo::{Algorithm, CrossChecks, Footprint, Kind, RunShape};
@@ -132,5 +134,14 @@ impl Discriminate for Gail {
             .into_iter()
             .map(|x| gail_reward(f64::from(x)))
             .collect()
+    }
+
+    fn state(&self) -> anyhow::Result<DiscriminatorState> {
+        DiscriminatorState::of(&self.disc, &self.optimizer)
+    }
+
+    fn restore(&mut self, state: DiscriminatorState) -> anyhow::Result<()> {
+        self.disc = state.restore(self.disc.clone(), &mut self.optimizer)?;
+        Ok(())
     }
 }
