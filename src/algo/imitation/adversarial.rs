@@ -276,18 +276,7 @@ pub fn train<D: Discriminate>(
         buffer.rewards.copy_from_slice(&rewards);
         buffer.compute_advantages(&last_values, ppo.gamma, ppo.gae_lambda);
 
-        let remaining = 1.0 - (step as f64 / total as f64).min(1.0);
-        let lr = if ppo.anneal_lr {
-            ppo.learning_rate * remaining
-        } else {
-            ppo.learning_rate
-        };
-        let clip = if ppo.anneal_clip_range {
-            ppo.clip_range * remaining
-        } else {
-            ppo.clip_range
-        };
-        let hp = PpoUpdate::new(ppo, lr, clip);
+        let hp = PpoUpdate::scheduled(ppo, step, total);
         let stats;
         (model, stats) = update(model, &mut optimizer, &buffer, &mut order, &hp, &device);
         acting = Acting::new(&model, action, obs_dim, &plain);
@@ -300,7 +289,7 @@ pub fn train<D: Discriminate>(
             diagnostics.iter().map(|&v| stepped.then_some(v)),
         )?;
         diagnostics.push(explained_variance(&buffer.values, &buffer.returns));
-        diagnostics.push(lr);
+        diagnostics.push(hp.learning_rate);
         let n = disc_steps as f64;
         let mean_reward = rewards.iter().sum::<f64>() / rewards.len() as f64;
         diagnostics.extend([

@@ -180,19 +180,7 @@ pub fn train(cfg: &DppoConfig, session: &mut Session) -> anyhow::Result<()> {
             buffer.compute_advantages(last, ppo.gamma, ppo.gae_lambda);
         }
 
-        // PPO's schedules, at progress 1 − step / total after the rollouts.
-        let remaining = 1.0 - (step as f64 / total as f64).min(1.0);
-        let lr = if ppo.anneal_lr {
-            ppo.learning_rate * remaining
-        } else {
-            ppo.learning_rate
-        };
-        let clip = if ppo.anneal_clip_range {
-            ppo.clip_range * remaining
-        } else {
-            ppo.clip_range
-        };
-        let hp = PpoUpdate::new(ppo, lr, clip);
+        let hp = PpoUpdate::scheduled(ppo, step, total);
         let stats;
         (model, stats) = update(model, &mut optimizer, &buffers, &mut orders, &hp, &device);
         acting = Acting::new(&model, action, obs_dim, &plain);
@@ -207,7 +195,7 @@ pub fn train(cfg: &DppoConfig, session: &mut Session) -> anyhow::Result<()> {
         let values: Vec<f32> = buffers.iter().flat_map(|b| b.values.clone()).collect();
         let returns: Vec<f32> = buffers.iter().flat_map(|b| b.returns.clone()).collect();
         diagnostics.push(explained_variance(&values, &returns));
-        diagnostics.push(lr);
+        diagnostics.push(hp.learning_rate);
         session.checkpoint(step, || {
             let first = OnPolicyState::capture(
                 &model,

@@ -186,19 +186,7 @@ pub fn train(cfg: &PpoConfig, session: &mut Session) -> anyhow::Result<()> {
             collector.collect(&acting, &mut buffer, session, &mut step, &diagnostics)?;
         buffer.compute_advantages(&last_values, cfg.gamma, cfg.gae_lambda);
 
-        // SB3 evaluates its schedules after the rollout, at progress 1 − step / total.
-        let remaining = 1.0 - (step as f64 / total as f64).min(1.0);
-        let lr = if cfg.anneal_lr {
-            cfg.learning_rate * remaining
-        } else {
-            cfg.learning_rate
-        };
-        let clip = if cfg.anneal_clip_range {
-            cfg.clip_range * remaining
-        } else {
-            cfg.clip_range
-        };
-        let hp = PpoUpdate::new(cfg, lr, clip);
+        let hp = PpoUpdate::scheduled(cfg, step, total);
         let stats;
         (model, stats) = update(model, &mut optimizer, &buffer, &mut order, &hp, &device);
         acting = Acting::new(&model, action, obs_dim, &plain);
@@ -211,7 +199,7 @@ pub fn train(cfg: &PpoConfig, session: &mut Session) -> anyhow::Result<()> {
             diagnostics.iter().map(|&v| stepped.then_some(v)),
         )?;
         diagnostics.push(explained_variance(&buffer.values, &buffer.returns));
-        diagnostics.push(lr);
+        diagnostics.push(hp.learning_rate);
         session.checkpoint(step, || {
             OnPolicyState::capture(
                 &model,

@@ -40,6 +40,19 @@ pub struct PpoUpdate {
 }
 
 impl PpoUpdate {
+    /// The settings of `cfg` for the update after `step` of `total` env steps: `anneal_lr` and
+    /// `anneal_clip_range` decay the step size and ε linearly to 0, evaluated as SB3 evaluates
+    /// its schedules, after the rollout, at progress 1 − step / total.
+    pub fn scheduled(cfg: &PpoConfig, step: u64, total: u64) -> Self {
+        let remaining = 1.0 - (step as f64 / total as f64).min(1.0);
+        let anneal = |value: f64, on: bool| if on { value * remaining } else { value };
+        Self::new(
+            cfg,
+            anneal(cfg.learning_rate, cfg.anneal_lr),
+            anneal(cfg.clip_range, cfg.anneal_clip_range),
+        )
+    }
+
     /// The settings of `cfg` with this update's (possibly annealed) step size and ε.
     pub fn new(cfg: &PpoConfig, learning_rate: f64, clip_range: f64) -> Self {
         Self {
