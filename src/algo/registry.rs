@@ -187,6 +187,7 @@ registry! {
     Ddpg(actor_critic::td3::DdpgConfig),
     Td3(actor_critic::td3::Td3Config),
     Sac(actor_critic::sac::SacConfig),
+    OffPolicyAc(actor_critic::offpolicy_ac::OffPolicyAcConfig),
     Diayn(skills::diayn::DiaynConfig),
     EpsilonGreedy(bandit::epsilon_greedy::EpsilonGreedyConfig),
     Ucb(bandit::ucb::UcbConfig),

@@ -146,6 +146,12 @@ impl SquashedGaussianActor {
     /// [`Self::noise_shape`] says) and log π(a|s) with the tanh correction (Haarnoja et al.
     /// 2018, eq. 26).
     pub fn sample(&self, obs: Tensor<2>, noise: Tensor<2>) -> (Tensor<2>, Tensor<1>) {
+        let (u, log_prob) = self.sample_pre_squash(obs, noise);
+        (u.tanh(), log_prob)
+    }
+
+    /// As [`Self::sample`], returning the pre-squash sample u (the action is tanh u).
+    pub fn sample_pre_squash(&self, obs: Tensor<2>, noise: Tensor<2>) -> (Tensor<2>, Tensor<1>) {
         let (mean, features) = self.mean_and_features(obs);
         let (u, log_std) = match (&self.log_std, &self.sde_log_std) {
             (Some(head), _) => {
@@ -162,7 +168,24 @@ impl SquashedGaussianActor {
             (None, None) => unreachable!("an actor has a log σ head or gSDE weights"),
         };
         let log_prob = squashed_gaussian_log_prob(mean, log_std, u.clone());
-        (u.tanh(), log_prob)
+        (u, log_prob)
+    }
+
+    /// log π(tanh u|s) of given pre-squash values `u` [batch, d]: with u held fixed, its
+    /// gradient is the score ∇θ log πθ(a|s) of the likelihood-ratio estimator (the tanh
+    /// Jacobian does not depend on θ).
+    pub fn log_prob(&self, obs: Tensor<2>, u: Tensor<2>) -> Tensor<1> {
+        let (mean, features) = self.mean_and_features(obs);
+        let log_std = match (&self.log_std, &self.sde_log_std) {
+            (Some(head), _) => head.forward(features).clamp(LOG_STD_MIN, LOG_STD_MAX),
+            (None, Some(sde_log_std)) => {
+                let std = sde_log_std.val().exp();
+                let variance = features.detach().square().matmul(std.square());
+                variance.add_scalar(SDE_EPSILON).log().mul_scalar(0.5)
+            }
+            (None, None) => unreachable!("an actor has a log σ head or gSDE weights"),
+        };
+        squashed_gaussian_log_prob(mean, log_std, u)
     }
 
     /// The deterministic action tanh μ(s).
@@ -197,6 +220,35 @@ mod tests {
         let noise = Tensor::<2>::from_floats([[30.0, -30.0], [5.0, 0.1]], &device);
         let (a, _) = actor.sample(obs, noise);
         assert!(to_vec(a).iter().all(|x| x.abs() <= 1.0));
+    }
+
+    /// log π of a given pre-squash u is the density the sample that drew it reported, with and
+    /// without gSDE.
+    #[test]
+    fn the_log_prob_of_a_drawn_sample_is_the_one_reported() {
+        let device = Device::flex();
+        for sde in [None, Some(-1.0)] {
+            let actor = SquashedGaussianActor::new(
+                3,
+                2,
+                &[8],
+                Activation::Relu,
+                sde,
+                &mut stream(2, Stream::Init),
+                &device,
+            );
+            let obs = Tensor::<2>::from_floats([[1.0, -2.0, 0.5], [0.0, 3.0, -1.0]], &device);
+            let shape = actor.noise_shape(2);
+            let values: Vec<f32> = (0..shape[0] * shape[1])
+                .map(|i| (i as f32 * 0.9).sin())
+                .collect();
+            let noise = Tensor::<2>::from_data(TensorData::new(values, shape), &device);
+            let (u, drawn) = actor.sample_pre_squash(obs.clone(), noise);
+            let again = actor.log_prob(obs, u);
+            for (x, y) in to_vec(drawn).into_iter().zip(to_vec(again)) {
+                assert!((x - y).abs() < 1e-5, "{x} vs {y}");
+            }
+        }
     }
 
     /// gSDE: u = μ + z W for one W shared by the batch; log π is the Gaussian density with

@@ -93,7 +93,7 @@ fn budget(algo: &str) -> (&'static str, Vec<&'static str>) {
                 "algo.gradient_steps=10",
             ],
         ),
-        "dqn" | "ddpg" | "td3" | "sac" | "soft_dqn" | "naf" | "diayn" => {
+        "dqn" | "ddpg" | "td3" | "sac" | "offpolicy_ac" | "soft_dqn" | "naf" | "diayn" => {
             let mut set = learner("experiment.total_steps=500", "experiment.eval_every=250");
             set.push("algo.learning_starts=200");
             ("0", set)

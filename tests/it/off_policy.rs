@@ -67,6 +67,36 @@ fn td3_and_ddpg_learn_pendulum() {
     }
 }
 
+/// The course notes' off-policy actor-critic with the reparameterised actor gradient swings
+/// Pendulum up within 5k steps (the untrained policy scores about −1400), and `rl eval` replays
+/// the saved actor.
+#[test]
+fn offpolicy_ac_learns_pendulum_and_replays_with_rl_eval() {
+    let out = tempfile::tempdir().unwrap();
+    run_experiment(
+        "offpolicy_ac_pendulum.toml",
+        out.path(),
+        &["--seeds", "0", "--set", "experiment.total_steps=5000"],
+    );
+    let seed = out.path().join("offpolicy_ac_pendulum/seed_0");
+    let ret = final_eval(&seed);
+    assert!(
+        ret >= -400.0,
+        "off-policy AC Pendulum final return {ret} < -400"
+    );
+    assert!(final_value(&seed, "q_mean").is_finite());
+    let result = rl(
+        &["eval", seed.to_str().unwrap(), "--episodes", "2"],
+        out.path(),
+    );
+    assert!(
+        result.status.success(),
+        "{}",
+        String::from_utf8_lossy(&result.stderr)
+    );
+    assert!(String::from_utf8_lossy(&result.stdout).contains("offpolicy_ac on Pendulum-v1"));
+}
+
 /// DIAYN's discriminator tells 4 skills apart on Pendulum-v1 (200-step episodes, so every skill
 /// has run several times) within 4k steps, from the skills' states alone: accuracy ≥ 0.5, twice
 /// chance (0.25), and a positive mean pseudo-reward log q(z|s) − log p(z) (better than chance).
@@ -118,6 +148,7 @@ fn action_spaces_are_checked_with_a_located_error() {
     for (algo, env, hint) in [
         ("dqn", "Pendulum-v1", "discrete actions"),
         ("sac", "CartPole-v1", "continuous action box"),
+        ("offpolicy_ac", "CartPole-v1", "continuous action box"),
     ] {
         std::fs::write(
             &path,
@@ -143,5 +174,21 @@ fn action_spaces_are_checked_with_a_located_error() {
         err.contains("algo.policy.net_arch") && err.contains("dueling"),
         "{err}"
     );
+    for (line, key) in [
+        ("ent_coef = -0.1", "algo.ent_coef"),
+        ("actor_gradient = \"score\"", "actor_gradient"),
+    ] {
+        std::fs::write(
+            &path,
+            format!(
+                "[experiment]\nname = \"x\"\ntotal_steps = 1000\n\n[env]\nid = \"Pendulum-v1\"\n\n[algo]\nname = \"offpolicy_ac\"\n{line}\n"
+            ),
+        )
+        .unwrap();
+        let result = rl(&["run", path.to_str().unwrap()], dir.path());
+        assert_eq!(result.status.code(), Some(2), "{line}");
+        let err = String::from_utf8_lossy(&result.stderr);
+        assert!(err.contains(key), "{line}: {err}");
+    }
     assert!(!dir.path().join("results").exists(), "nothing written");
 }

@@ -1,9 +1,12 @@
 //! Off-policy actor-critic methods for continuous actions on Burn networks: DDPG and TD3
-//! (deterministic actors) and SAC (a tanh-squashed Gaussian). They share the replay collector,
-//! the action box scaling, the exploration noise and the saved actor.
+//! (deterministic actors), SAC and the course notes' off-policy actor-critic (tanh-squashed
+//! Gaussians). They share the replay collector, the action box scaling, the exploration noise
+//! and the saved actor.
 
 pub mod collect;
 pub mod noise;
+pub mod offpolicy_ac;
+pub mod offpolicy_ac_update;
 pub mod sac;
 pub mod sac_update;
 pub mod saved;
