@@ -312,6 +312,18 @@ fn diayn_killed_between_checkpoints_resumes_to_the_same_curve() {
 }
 
 #[test]
+fn offpolicy_ac_stopped_by_ctrl_c_resumes_to_the_same_curve() {
+    // Actor, critic and its target, both optimisers, replay; the likelihood-ratio gradient
+    // draws its actions from the update stream.
+    let args = [
+        &ACTOR_CRITIC_BUDGET[..],
+        &["--set", "algo.actor_gradient=likelihood_ratio"],
+    ]
+    .concat();
+    check("offpolicy_ac_pendulum", &args, "INT", "interrupted");
+}
+
+#[test]
 fn td3_with_ou_noise_stopped_by_ctrl_c_resumes_to_the_same_curve() {
     // Target actor, delayed updates, the Ornstein-Uhlenbeck state.
     let args = [
