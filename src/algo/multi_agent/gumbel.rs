@@ -99,7 +99,8 @@ mod tests {
             let z: Vec<f64> = perturbed.iter().map(|p| f64::from(*p) / tau).collect();
             let m = z.iter().cloned().fold(f64::MIN, f64::max);
             let e: Vec<f64> = z.iter().map(|z| (z - m).exp()).collect();
-            let s: Vec<f64> = e.iter().map(|e| e / e.iter().sum::<f64>()).collect();
+            let total: f64 = e.iter().sum();
+            let s: Vec<f64> = e.iter().map(|x| x / total).collect();
             let mean: f64 = (0..k).map(|j| f64::from(w[r * k + j]) * s[j]).sum();
             for j in 0..k {
                 let expected = s[j] * (f64::from(w[r * k + j]) - mean) / tau;
