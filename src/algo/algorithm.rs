@@ -41,8 +41,15 @@ pub trait Algorithm: Hyperparameters {
     /// Whether it runs on multi-agent envs (and only on them).
     const MULTI_AGENT: bool = false;
 
-    /// Whether it can run on `env` with `num_envs` copies: `Err((key, message))`.
-    fn check_env(&self, env: &dyn Env, num_envs: usize) -> Result<(), (&'static str, String)>;
+    /// Whether it can run on `env` with `num_envs` copies: `Err((key, message))`. A
+    /// single-agent algorithm states its own checks; a multi-agent one keeps this default, which
+    /// refuses every single-agent env with [`single_agent_env_refusal`].
+    fn check_env(&self, env: &dyn Env, _num_envs: usize) -> Result<(), (&'static str, String)> {
+        match Self::MULTI_AGENT {
+            true => Err(single_agent_env_refusal(Self::NAME, env)),
+            false => Ok(()),
+        }
+    }
 
     /// Whether it can run on the multi-agent env `env` with `num_envs` copies; by default it
     /// cannot (a single-agent algorithm), naming `algo.name`.
@@ -97,13 +104,20 @@ pub trait Algorithm: Hyperparameters {
 
     /// The policy of a finished run in `run_dir`, for `rl eval`: the learned policy it saved (a
     /// network runs on `backend`), or a planner rebuilt from its config, sampling from `rng`.
+    /// Every single-agent algorithm states it; a multi-agent one keeps this default, which
+    /// answers with [`single_agent_env_refusal`]'s message.
     fn policy(
         &self,
         env: &dyn Env,
-        rng: Rng,
-        run_dir: &Path,
-        backend: Backend,
-    ) -> anyhow::Result<Box<dyn Policy>>;
+        _rng: Rng,
+        _run_dir: &Path,
+        _backend: Backend,
+    ) -> anyhow::Result<Box<dyn Policy>> {
+        match Self::MULTI_AGENT {
+            true => anyhow::bail!(single_agent_env_refusal(Self::NAME, env).1),
+            false => anyhow::bail!("`{}` has no policy to evaluate", Self::NAME),
+        }
+    }
 
     /// The agents' policy of a finished multi-agent run in `run_dir`, for `rl eval` (as
     /// [`Algorithm::policy`]); a single-agent algorithm has none.

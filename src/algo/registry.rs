@@ -202,6 +202,8 @@ registry! {
     ScriptedSpread(multi_agent::scripted_spread::ScriptedSpreadConfig),
     Mappo(multi_agent::mappo::MappoConfig),
     Ippo(multi_agent::mappo::IppoConfig),
+    Maddpg(multi_agent::maddpg::MaddpgConfig),
+    Iddpg(multi_agent::maddpg::IddpgConfig),
     LearnedMpc(super::model_based::learned_mpc::LearnedMpcConfig),
     Pets(super::model_based::pets::PetsConfig),
 }

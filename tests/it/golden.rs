@@ -142,6 +142,19 @@ fn budget(algo: &str) -> (&'static str, Vec<&'static str>) {
             ],
         ),
         "uniform_random" | "scripted_spread" => ("0..2", vec!["experiment.eval_episodes=2"]),
+        // MADDPG and IDDPG: 100 random steps, then a small minibatch every 50 env steps.
+        "maddpg" | "iddpg" => (
+            "0",
+            vec![
+                "experiment.backend=flex",
+                "experiment.total_steps=400",
+                "experiment.eval_every=200",
+                "experiment.eval_episodes=2",
+                "algo.learning_starts=100",
+                "algo.train_freq=50",
+                "algo.batch_size=32",
+            ],
+        ),
         // Model-based planners: one fit of a small model on 100 random steps, short plans.
         "learned_mpc" | "pets" => (
             "0",

@@ -15,18 +15,17 @@ use std::path::Path;
 use super::check_homogeneous;
 use super::shared_policy::{MODEL_FILE, SharedInputs, SharedPolicy, values};
 use super::value_norm::ValueNorm;
-use crate::algo::algorithm::single_agent_env_refusal;
 use crate::algo::policy_gradient::checkpoint::MinibatchOrder;
 use crate::algo::policy_gradient::explained_variance;
 use crate::algo::policy_gradient::ppo_update::{PpoUpdate, update};
 use crate::algo::{Algorithm, Kind};
 use crate::buffer::{RolloutBuffer, StepEnd};
+use crate::env::Action;
 use crate::env::multi::MultiAgentSpec;
-use crate::env::{Action, Env};
 use crate::hyper::hyperparameters;
 use crate::nn::{Acting, ActionKind, Backend, PolicyConfig, adam};
 use crate::rng::{Rng, Stream};
-use crate::session::{MultiPolicy, Policy, Session};
+use crate::session::{MultiPolicy, Session};
 
 hyperparameters! {
     /// The keys of MAPPO and IPPO (Yu et al. 2022's MPE settings where they apply).
@@ -80,10 +79,6 @@ impl Algorithm for MappoConfig {
     const KIND: Kind = Kind::Learner;
     const MULTI_AGENT: bool = true;
 
-    fn check_env(&self, env: &dyn Env, _: usize) -> Result<(), (&'static str, String)> {
-        Err(single_agent_env_refusal(Self::NAME, env))
-    }
-
     fn check_multi_env(
         &self,
         env: &MultiAgentSpec,
@@ -101,16 +96,6 @@ impl Algorithm for MappoConfig {
 
     fn train(&self, session: &mut Session) -> anyhow::Result<()> {
         train(&self.ppo, &self.policy, true, session)
-    }
-
-    fn policy(
-        &self,
-        env: &dyn Env,
-        _: Rng,
-        _: &Path,
-        _: Backend,
-    ) -> anyhow::Result<Box<dyn Policy>> {
-        anyhow::bail!(single_agent_env_refusal(Self::NAME, env).1)
     }
 
     fn multi_policy(
@@ -131,10 +116,6 @@ impl Algorithm for IppoConfig {
     const KIND: Kind = Kind::Learner;
     const MULTI_AGENT: bool = true;
 
-    fn check_env(&self, env: &dyn Env, _: usize) -> Result<(), (&'static str, String)> {
-        Err(single_agent_env_refusal(Self::NAME, env))
-    }
-
     fn check_multi_env(
         &self,
         env: &MultiAgentSpec,
@@ -145,16 +126,6 @@ impl Algorithm for IppoConfig {
 
     fn train(&self, session: &mut Session) -> anyhow::Result<()> {
         train(&self.ppo, &self.policy, false, session)
-    }
-
-    fn policy(
-        &self,
-        env: &dyn Env,
-        _: Rng,
-        _: &Path,
-        _: Backend,
-    ) -> anyhow::Result<Box<dyn Policy>> {
-        anyhow::bail!(single_agent_env_refusal(Self::NAME, env).1)
     }
 
     fn multi_policy(

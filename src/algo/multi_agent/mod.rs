@@ -1,11 +1,15 @@
 //! Multi-agent algorithms on the particle envs (PettingZoo's parallel API): the references a
 //! learner is measured against (uniform-random agents; simple_spread's scripted agents, each
-//! sent to its landmark by an optimal assignment) and MAPPO / IPPO.
+//! sent to its landmark by an optimal assignment), MAPPO / IPPO and MADDPG / IDDPG.
 //!
 //! They set [`Algorithm::MULTI_AGENT`](crate::algo::Algorithm::MULTI_AGENT): the session gives
 //! them a [`MultiVecEnv`](crate::env::multi::MultiVecEnv) and a multi-agent evaluator, and the
 //! result files carry the team return with each agent's beside it.
 
+pub mod gumbel;
+pub mod maddpg;
+pub mod maddpg_policy;
+pub mod maddpg_update;
 pub mod mappo;
 pub mod random;
 pub mod scripted_spread;

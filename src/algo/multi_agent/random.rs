@@ -6,14 +6,13 @@ use std::path::Path;
 use rand::RngExt;
 
 use super::check_reference_envs;
-use crate::algo::algorithm::single_agent_env_refusal;
 use crate::algo::{Algorithm, Kind};
 use crate::env::multi::MultiAgentSpec;
-use crate::env::{Action, Env, Space};
+use crate::env::{Action, Space};
 use crate::hyper::hyperparameters;
 use crate::nn::Backend;
 use crate::rng::{Rng, Stream};
-use crate::session::{MultiPolicy, Policy, Session};
+use crate::session::{MultiPolicy, Session};
 
 hyperparameters! {
     /// `uniform_random` has no hyperparameters.
@@ -26,10 +25,6 @@ impl Algorithm for RandomAgentsConfig {
         "multi-agent reference: every agent acts uniformly at random (evaluated once)";
     const KIND: Kind = Kind::Planner;
     const MULTI_AGENT: bool = true;
-
-    fn check_env(&self, env: &dyn Env, _: usize) -> Result<(), (&'static str, String)> {
-        Err(single_agent_env_refusal(Self::NAME, env))
-    }
 
     fn check_multi_env(
         &self,
@@ -44,16 +39,6 @@ impl Algorithm for RandomAgentsConfig {
         let mut policy = RandomAgents::new(env.spec(), session.rng(Stream::Explore));
         session.set_diagnostics(&[])?;
         session.evaluate_multi(0, &mut policy, &[])
-    }
-
-    fn policy(
-        &self,
-        env: &dyn Env,
-        _: Rng,
-        _: &Path,
-        _: Backend,
-    ) -> anyhow::Result<Box<dyn Policy>> {
-        anyhow::bail!(single_agent_env_refusal(Self::NAME, env).1)
     }
 
     fn multi_policy(

@@ -10,14 +10,13 @@
 use std::path::Path;
 
 use super::check_reference_envs;
-use crate::algo::algorithm::single_agent_env_refusal;
 use crate::algo::{Algorithm, Kind};
 use crate::env::multi::MultiAgentSpec;
-use crate::env::{Action, Env, Space};
+use crate::env::{Action, Space};
 use crate::hyper::hyperparameters;
 use crate::nn::Backend;
 use crate::rng::Rng;
-use crate::session::{MultiPolicy, Policy, Session};
+use crate::session::{MultiPolicy, Session};
 
 /// `World.dt`, `World.damping` and the default force sensitivity of MPE (mass 1).
 const DT: f64 = 0.1;
@@ -38,10 +37,6 @@ impl Algorithm for ScriptedSpreadConfig {
     const SUMMARY: &'static str = "multi-agent reference on simple_spread: each agent goes to its landmark by an optimal assignment (evaluated once)";
     const KIND: Kind = Kind::Planner;
     const MULTI_AGENT: bool = true;
-
-    fn check_env(&self, env: &dyn Env, _: usize) -> Result<(), (&'static str, String)> {
-        Err(single_agent_env_refusal(Self::NAME, env))
-    }
 
     fn check_multi_env(
         &self,
@@ -77,16 +72,6 @@ impl Algorithm for ScriptedSpreadConfig {
         let mut policy = ScriptedSpread::new(env.spec());
         session.set_diagnostics(&[])?;
         session.evaluate_multi(0, &mut policy, &[])
-    }
-
-    fn policy(
-        &self,
-        env: &dyn Env,
-        _: Rng,
-        _: &Path,
-        _: Backend,
-    ) -> anyhow::Result<Box<dyn Policy>> {
-        anyhow::bail!(single_agent_env_refusal(Self::NAME, env).1)
     }
 
     fn multi_policy(
