@@ -18,7 +18,7 @@ fn acer_learns_cartpole_in_a_small_budget() {
             "--set",
             "experiment.total_steps=60000",
             "--set",
-            "experiment.eval_every=20000",
+            "experiment.eval_every=10000",
         ],
     );
     let seed = out.path().join("acer_cartpole/seed_0");

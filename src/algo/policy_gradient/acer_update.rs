@@ -377,7 +377,8 @@ mod tests {
             }
             o
         };
-        assert!((row.loss + objective(&f) + beta * entropy_of(&f)).abs() < 1e-12);
+        // The objective is the loss's negative plus the entropy bonus.
+        assert!((row.loss + objective(&f) - beta * entropy_of(&f)).abs() < 1e-12);
         for a in 0..3 {
             let h = 1e-6;
             let (mut up, mut down) = (f, f);
