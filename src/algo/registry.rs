@@ -178,6 +178,7 @@ registry! {
     Ppo(policy_gradient::ppo::PpoConfig),
     A3c(policy_gradient::a3c::A3cConfig),
     Dppo(policy_gradient::dppo::DppoConfig),
+    Acer(policy_gradient::acer::AcerConfig),
     Npg(policy_gradient::trpo::NpgConfig),
     Trpo(policy_gradient::trpo::TrpoConfig),
     Dqn(value_based::dqn::DqnConfig),

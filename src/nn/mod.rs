@@ -1,6 +1,7 @@
 //! Neural networks on Burn: devices, initialisation, MLPs, action distributions, actor-critic
 //! policies and global gradient clipping. Nothing here knows which backend runs it.
 
+pub mod acer;
 pub mod actors;
 pub mod adam;
 pub mod checkpoint;

@@ -74,6 +74,12 @@ fn budget(algo: &str) -> (&'static str, Vec<&'static str>) {
             "0",
             learner("experiment.total_steps=4096", "experiment.eval_every=2048"),
         ),
+        // ACER: 20 segments, replay from the fifth on.
+        "acer" => {
+            let mut set = learner("experiment.total_steps=3200", "experiment.eval_every=1600");
+            set.push("algo.replay_start=100");
+            ("0", set)
+        }
         // Several asynchronous workers are not reproducible; one is.
         "a3c" => {
             let mut set = learner("experiment.total_steps=4096", "experiment.eval_every=2048");

@@ -1,6 +1,7 @@
 //! The integration tests, one binary: each module was once its own test crate, and each of those
 //! linked the whole of rl and Burn again. `cargo test --release --test it <module>::` runs one.
 
+mod acer;
 mod adversarial_imitation;
 mod architecture;
 mod bridge;

@@ -211,6 +211,14 @@ fn gail_and_airl_resume_to_the_same_curve() {
 }
 
 #[test]
+fn acer_stopped_by_ctrl_c_resumes_to_the_same_curve() {
+    // Network, averaged network, RMSprop state, envs, the replay of segments and its stream
+    // (replay from the tenth segment of 160 steps, before the first checkpoint).
+    let args = [&PPO_BUDGET[..], &["--set", "algo.replay_start=200"]].concat();
+    check("acer_cartpole", &args, "INT", "interrupted");
+}
+
+#[test]
 fn dqn_killed_between_checkpoints_resumes_to_the_same_curve() {
     // Online and target networks, Adam, replay ring, ε and replay streams.
     check("dqn_cartpole", &DQN_BUDGET, "KILL", "running");

@@ -1,9 +1,12 @@
-//! Policy-gradient methods on Burn networks: REINFORCE, A2C, PPO, NPG and TRPO. They share the rollout
+//! Policy-gradient methods on Burn networks: REINFORCE, A2C, A3C, DPPO, ACER, PPO, NPG and TRPO. They share the rollout
 //! collector (vectorised envs, normalisation, truncation bootstrap) and the saved policy.
 
 pub mod a2c;
 pub mod a2c_update;
 pub mod a3c;
+pub mod acer;
+pub mod acer_replay;
+pub mod acer_update;
 pub mod checkpoint;
 pub mod dppo;
 pub mod line_search;
