@@ -203,6 +203,7 @@ registry! {
     Ippo(multi_agent::mappo::IppoConfig),
     LearnedMpc(super::model_based::learned_mpc::LearnedMpcConfig),
     Pets(super::model_based::pets::PetsConfig),
+    Mbpo(super::model_based::mbpo::MbpoConfig),
 }
 
 /// One registered algorithm.

@@ -4,10 +4,14 @@
 //! al. 2019), SAC on branched rollouts of the PETS ensemble. Shared here: the env check, the
 //! unfitted model of the session's env, and the refusal to load a policy a run did not save.
 
+pub mod branched_rollout;
 pub mod learned_mpc;
+pub mod mbpo;
+pub mod mixture;
 pub mod model_fit_config;
 pub mod model_mpc;
 pub mod pets;
+pub mod rollout_schedule;
 
 use anyhow::bail;
 
