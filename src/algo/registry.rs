@@ -207,6 +207,7 @@ registry! {
     Iddpg(multi_agent::maddpg::IddpgConfig),
     LearnedMpc(super::model_based::learned_mpc::LearnedMpcConfig),
     Pets(super::model_based::pets::PetsConfig),
+    Mbpo(super::model_based::mbpo::MbpoConfig),
 }
 
 /// One registered algorithm.

@@ -8,6 +8,11 @@ pub trait KnownReward: Sync {
     /// its step does) where it observes `obs`.
     fn reward(&self, obs: &[f32], action: &[f32]) -> f64;
 
+    /// Whether an episode can end by termination (not only by the time limit). A learner that
+    /// simulates episodes on a learned model of the dynamics alone (MBPO) needs the env's
+    /// termination as well, and runs only where this is false.
+    fn terminates(&self) -> bool;
+
     /// One line for `rl envs`: what r is.
     fn describe(&self) -> &'static str;
 }

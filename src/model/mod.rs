@@ -5,10 +5,12 @@
 //! [`Dynamics`](crate::plan::dynamics::Dynamics) with trajectory sampling.
 
 pub mod bootstrap;
+pub mod elites;
 pub mod ensemble;
 pub mod fit;
 pub mod learned;
 pub mod normalizer;
 pub mod probabilistic;
+pub mod sampled_step;
 pub mod trajectory_sampling;
 pub mod transitions;

@@ -34,6 +34,20 @@ impl Transitions {
         self.next_obs.extend_from_slice(next_obs);
     }
 
+    /// The transitions `indices`, in that order.
+    pub fn subset(&self, indices: &[usize]) -> Self {
+        let mut out = Self::new(self.obs_dim, self.act_dim);
+        let (d, k) = (self.obs_dim, self.act_dim);
+        for &i in indices {
+            out.push(
+                &self.obs[i * d..(i + 1) * d],
+                &self.actions[i * k..(i + 1) * k],
+                &self.next_obs[i * d..(i + 1) * d],
+            );
+        }
+        out
+    }
+
     /// Transition `i`'s network input (s, a), written into `out` (obs_dim + act_dim).
     pub fn input(&self, i: usize, out: &mut [f32]) {
         let (d, k) = (self.obs_dim, self.act_dim);

@@ -177,6 +177,24 @@ fn budget(algo: &str) -> (&'static str, Vec<&'static str>) {
                 "algo.iterations=1",
             ],
         ),
+        // MBPO: 100 random steps, then a fit every 50 steps (three), each followed by 16
+        // one-step rollouts, and one SAC step on 32 rows per env step.
+        "mbpo" => (
+            "0",
+            vec![
+                "experiment.backend=flex",
+                "experiment.total_steps=200",
+                "experiment.eval_every=100",
+                "experiment.eval_episodes=1",
+                "env.max_episode_steps=50",
+                "algo.init_exploration_steps=100",
+                "algo.model_train_freq=50",
+                "algo.model_epochs=1",
+                "algo.rollout_batch_size=16",
+                "algo.utd_ratio=1",
+                "algo.batch_size=32",
+            ],
+        ),
         other => panic!("no golden budget for algorithm `{other}`: add one here"),
     }
 }

@@ -5,7 +5,6 @@
 
 use std::path::Path;
 
-use anyhow::bail;
 use serde::{Deserialize, Serialize};
 
 use super::model_fit_config::ModelFitConfig;
@@ -13,7 +12,6 @@ use super::model_mpc::{self, Planner};
 use crate::algo::{Algorithm, Kind};
 use crate::env::Env;
 use crate::hyper::{Checker, hyperparameters};
-use crate::model::learned::LearnedModel;
 use crate::nn::Backend;
 use crate::plan::{cem, shooting};
 use crate::rng::{Rng, Stream};
@@ -79,29 +77,18 @@ impl Algorithm for LearnedMpcConfig {
     }
 
     fn policy(&self, _: &dyn Env, _: Rng, _: &Path, _: Backend) -> anyhow::Result<Box<dyn Policy>> {
-        bail!(
-            "{} plans on a model learned during the run, which a run does not save",
-            Self::NAME
-        )
+        super::unsaved_policy(Self::NAME)
     }
 }
 
 pub fn train(cfg: &LearnedMpcConfig, session: &mut Session) -> anyhow::Result<()> {
-    let env = session.make_env()?;
-    let spec = env.spec();
-    let (obs_dim, act_dim) = (
-        spec.observation_space.flat_dim(),
-        spec.action_space.flat_dim(),
-    );
-    let learned = LearnedModel::new(
+    let (learned, space) = super::new_model(
+        session,
         1,
-        (obs_dim, act_dim),
         &cfg.model.net_arch,
         false,
         &mut session.rng(Stream::Init),
-        &session.training_device(),
-    );
-    let space = spec.action_space.clone();
+    )?;
     let planner = |rng| match cfg.planner {
         PlannerKind::RandomShooting => {
             let options = shooting::Options {

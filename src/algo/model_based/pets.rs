@@ -6,15 +6,12 @@
 
 use std::path::Path;
 
-use anyhow::bail;
-
 use super::model_fit_config::ModelFitConfig;
 use super::model_mpc::{self, Planner};
 use crate::algo::flops::{Pass, UpdateWork};
 use crate::algo::{Algorithm, Kind};
 use crate::env::Env;
 use crate::hyper::{Checker, hyperparameters};
-use crate::model::learned::LearnedModel;
 use crate::nn::Backend;
 use crate::plan::cem;
 use crate::rng::{Rng, Stream};
@@ -103,29 +100,18 @@ impl Algorithm for PetsConfig {
     }
 
     fn policy(&self, _: &dyn Env, _: Rng, _: &Path, _: Backend) -> anyhow::Result<Box<dyn Policy>> {
-        bail!(
-            "{} plans on a model learned during the run, which a run does not save",
-            Self::NAME
-        )
+        super::unsaved_policy(Self::NAME)
     }
 }
 
 pub fn train(cfg: &PetsConfig, session: &mut Session) -> anyhow::Result<()> {
-    let env = session.make_env()?;
-    let spec = env.spec();
-    let (obs_dim, act_dim) = (
-        spec.observation_space.flat_dim(),
-        spec.action_space.flat_dim(),
-    );
-    let learned = LearnedModel::new(
+    let (learned, space) = super::new_model(
+        session,
         cfg.ensemble_size,
-        (obs_dim, act_dim),
         &cfg.model.net_arch,
         true,
         &mut session.rng(Stream::Init),
-        &session.training_device(),
-    );
-    let space = spec.action_space.clone();
+    )?;
     let planner = |rng| Planner::Cem(cem::CemMpc::new(&cfg.cem_options(), &space, rng));
     model_mpc::train(session, &cfg.model, learned, planner, cfg.particles)
 }

@@ -149,6 +149,11 @@ impl KnownReward for Pendulum {
         -(theta * theta + 0.1 * pow2(f64::from(obs[2])) + TORQUE_COST * u * u)
     }
 
+    /// A continuing task cut by the time limit only.
+    fn terminates(&self) -> bool {
+        false
+    }
+
     fn describe(&self) -> &'static str {
         "−(θ² + 0.1 θ̇² + 0.001 u²), θ = atan2(sin θ, cos θ)"
     }
