@@ -46,6 +46,21 @@ pub struct ReplayBatch {
 }
 
 impl ReplayBatch {
+    /// Four transitions with 3-dimensional observations and 1-dimensional actions, for the
+    /// updates' unit tests.
+    #[cfg(test)]
+    pub fn example(terminated: f32) -> Self {
+        Self {
+            observations: (0..12).map(|i| (i as f32 * 0.37).sin()).collect(),
+            actions: vec![-0.5, 0.0, 0.25, 0.9],
+            rewards: vec![1.0, -2.0, 0.5, 3.0],
+            next_observations: (0..12).map(|i| (i as f32 * 0.53).cos()).collect(),
+            terminated: vec![terminated; 4],
+            discounts: vec![0.99; 4],
+            ..Self::default()
+        }
+    }
+
     /// Transitions in the batch.
     pub fn len(&self) -> usize {
         self.rewards.len()

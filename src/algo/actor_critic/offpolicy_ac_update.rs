@@ -266,19 +266,6 @@ mod tests {
     use crate::nn::{to_vec, vector};
     use crate::rng::{Stream, stream};
 
-    /// Four transitions with 3-dimensional observations and 1-dimensional actions.
-    fn batch(terminated: f32) -> ReplayBatch {
-        ReplayBatch {
-            observations: (0..12).map(|i| (i as f32 * 0.37).sin()).collect(),
-            actions: vec![-0.5, 0.0, 0.25, 0.9],
-            rewards: vec![1.0, -2.0, 0.5, 3.0],
-            next_observations: (0..12).map(|i| (i as f32 * 0.53).cos()).collect(),
-            terminated: vec![terminated; 4],
-            discounts: vec![0.99; 4],
-            ..ReplayBatch::default()
-        }
-    }
-
     fn nets(seed: u64, device: &Device) -> (OffPolicyAcNets, OffPolicyAcConfig) {
         let mut cfg = OffPolicyAcConfig {
             ent_coef: 0.2,
@@ -299,7 +286,7 @@ mod tests {
     fn the_critic_target_resamples_the_next_action_from_the_current_policy() {
         let device = Device::flex().autodiff();
         let (nets, _) = nets(0, &device);
-        let b = batch(0.0);
+        let b = ReplayBatch::example(0.0);
         let eps = vector(&[0.3, -1.2, 0.8, 0.05], &device).reshape([4, 1]);
         let y = to_vec(critic_target(
             &nets.actor,
@@ -356,7 +343,7 @@ mod tests {
         ] {
             let (nets, mut cfg) = nets(0, &device);
             cfg.actor_gradient = actor_gradient;
-            let b = batch(0.0);
+            let b = ReplayBatch::example(0.0);
             let mut rng = stream(3, Stream::Minibatch);
             let mut replay = rng.clone();
             let _ = normals(&mut replay, 4);

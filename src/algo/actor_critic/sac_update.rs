@@ -282,19 +282,6 @@ mod tests {
     use crate::nn::{to_vec, vector};
     use crate::rng::{Stream, stream};
 
-    /// Four transitions with 3-dimensional observations and 1-dimensional actions.
-    fn batch(terminated: f32) -> ReplayBatch {
-        ReplayBatch {
-            observations: (0..12).map(|i| (i as f32 * 0.37).sin()).collect(),
-            actions: vec![-0.5, 0.0, 0.25, 0.9],
-            rewards: vec![1.0, -2.0, 0.5, 3.0],
-            next_observations: (0..12).map(|i| (i as f32 * 0.53).cos()).collect(),
-            terminated: vec![terminated; 4],
-            discounts: vec![0.99; 4],
-            ..ReplayBatch::default()
-        }
-    }
-
     fn setup(learn_ent_coef: bool, target_entropy: f64) -> (SacNets, SacUpdate, Device) {
         let device = Device::flex().autodiff();
         let mut cfg = SacConfig {
@@ -313,7 +300,7 @@ mod tests {
     #[test]
     fn terminal_transitions_regress_the_critics_on_the_reward() {
         let (nets, hp, device) = setup(true, -1.0);
-        let b = batch(1.0);
+        let b = ReplayBatch::example(1.0);
         let obs = matrix(&b.observations, 3, &device);
         let r = vector(&b.rewards, &device);
         let expected: f32 = nets
@@ -349,7 +336,14 @@ mod tests {
             let before = to_vec(nets.log_alpha.value.val())[0];
             let mut opt = SacOptimizers::default();
             let mut rng = stream(0, Stream::Minibatch);
-            let (nets, stats) = update(nets, &mut opt, &batch(0.0), &hp, &mut rng, &device);
+            let (nets, stats) = update(
+                nets,
+                &mut opt,
+                &ReplayBatch::example(0.0),
+                &hp,
+                &mut rng,
+                &device,
+            );
             let moved = to_vec(nets.log_alpha.value.val())[0] - before;
             assert!(
                 (moved - expected).abs() < 1e-6,

@@ -233,19 +233,6 @@ mod tests {
     use crate::nn::{to_vec, vector};
     use crate::rng::{Stream, stream};
 
-    /// Four transitions with 3-dimensional observations and 1-dimensional actions.
-    fn batch(terminated: f32) -> ReplayBatch {
-        ReplayBatch {
-            observations: (0..12).map(|i| (i as f32 * 0.37).sin()).collect(),
-            actions: vec![-0.5, 0.0, 0.25, 0.9],
-            rewards: vec![1.0, -2.0, 0.5, 3.0],
-            next_observations: (0..12).map(|i| (i as f32 * 0.53).cos()).collect(),
-            terminated: vec![terminated; 4],
-            discounts: vec![0.99; 4],
-            ..ReplayBatch::default()
-        }
-    }
-
     fn setup(n_critics: usize) -> (Td3Nets, Td3Update, Device) {
         let device = Device::flex().autodiff();
         let mut cfg = Td3Config::default();
@@ -267,7 +254,7 @@ mod tests {
     fn terminal_transitions_regress_the_critics_on_the_reward() {
         for n_critics in [1, 2] {
             let (nets, hp, device) = setup(n_critics);
-            let b = batch(1.0);
+            let b = ReplayBatch::example(1.0);
             let obs = matrix(&b.observations, 3, &device);
             let r = vector(&b.rewards, &device);
             let expected: f32 = nets
@@ -289,7 +276,7 @@ mod tests {
     fn the_actor_and_the_targets_follow_every_policy_delay_steps() {
         let (mut nets, hp, device) = setup(2);
         assert_eq!(hp.policy_delay, 2);
-        let obs = matrix(&batch(0.0).observations, 3, &device);
+        let obs = matrix(&ReplayBatch::example(0.0).observations, 3, &device);
         let actions = |nets: &Td3Nets| to_vec(nets.actor.forward(obs.clone()));
         let targets = |nets: &Td3Nets| to_vec(nets.actor_target.forward(obs.clone()));
         let mut opt = Td3Optimizers::default();
@@ -297,7 +284,14 @@ mod tests {
         for k in 1..=4 {
             let (before, target_before) = (actions(&nets), targets(&nets));
             let stats;
-            (nets, stats) = update(nets, &mut opt, &batch(0.0), &hp, &mut rng, &device);
+            (nets, stats) = update(
+                nets,
+                &mut opt,
+                &ReplayBatch::example(0.0),
+                &hp,
+                &mut rng,
+                &device,
+            );
             let delayed = k % 2 == 0;
             assert_eq!(stats.loss_pi.is_some(), delayed, "step {k}");
             assert_eq!(actions(&nets) != before, delayed, "step {k}");
