@@ -1,10 +1,11 @@
-//! Exploration bonuses on MountainCar-v0 (DQN's `[algo.bonus]`): a count bonus reaches the flag
-//! where plain DQN with the same hyperparameters and budget mostly does not; RND runs are
-//! reproducible; bad bonus settings are refused. Run optimised.
+//! Exploration bonuses on MountainCar-v0 (DQN's and PPO's `[algo.bonus]`): a count bonus reaches
+//! the flag where plain DQN with the same hyperparameters and budget mostly does not, and PPO +
+//! RND where plain PPO does not; RND runs are reproducible; bad bonus settings are refused. Run
+//! optimised.
 
 use std::path::Path;
 
-use crate::common::{final_eval, read_csv, rl, run_experiment, without_wall_clock};
+use crate::common::{final_eval, final_value, read_csv, rl, run_experiment, without_wall_clock};
 
 /// A 50k-step version of the shipped 500k experiments: a faster learner (Adam 1e-3, a
 /// gradient step every 4 env steps, ε decayed over 10k steps), the same for both runs.
@@ -104,10 +105,45 @@ fn rnd_runs_are_reproducible_and_log_intrinsic_returns() {
     assert!(last.is_finite() && last > 0.0, "intrinsic return {last}");
 }
 
+/// The shipped PPO pair on 30k steps, seed 0: PPO + RND reaches the flag in training where plain
+/// PPO with the same hyperparameters never does, and logs a positive intrinsic return.
+#[test]
+fn ppo_with_rnd_reaches_the_flag_where_plain_ppo_does_not() {
+    let out = tempfile::tempdir().unwrap();
+    let short = [
+        "--set",
+        "experiment.total_steps=30000",
+        "--set",
+        "experiment.eval_every=10000",
+        "--seeds",
+        "0",
+    ];
+    run_experiment("ppo_rnd_mountaincar.toml", out.path(), &short);
+    run_experiment("ppo_mountaincar_500k.toml", out.path(), &short);
+    let bonus = out.path().join("ppo_rnd_mountaincar/seed_0");
+    let plain = out.path().join("ppo_mountaincar_500k/seed_0");
+    // Measured: 39 flags against 0.
+    let (with, without) = (goals_reached(&bonus), goals_reached(&plain));
+    assert!(
+        with >= 20 && without == 0,
+        "{with} flags with RND, {without} without"
+    );
+    let intrinsic = final_value(&bonus, "intrinsic_return");
+    assert!(
+        intrinsic.is_finite() && intrinsic > 0.0,
+        "intrinsic return {intrinsic}"
+    );
+}
+
 /// `rl validate` of the count experiment with `--set` overrides fails naming `wants`.
 fn assert_rejected(sets: &[&str], wants: &[&str]) {
+    assert_rejected_in("dqn_count_mountaincar.toml", sets, wants);
+}
+
+/// `rl validate` of the shipped `config` with `--set` overrides fails naming `wants`.
+fn assert_rejected_in(config: &str, sets: &[&str], wants: &[&str]) {
     let dir = tempfile::tempdir().unwrap();
-    let config = crate::common::experiment("dqn_count_mountaincar.toml");
+    let config = crate::common::experiment(config);
     let mut args = vec!["validate", config.as_str()];
     for s in sets {
         args.extend(["--set", s]);
@@ -133,4 +169,18 @@ fn bad_bonus_settings_are_refused_naming_the_key() {
         &["env.id=\"CartPole-v1\""],
         &["algo.bonus.cells", "simhash"],
     );
+}
+
+#[test]
+fn bad_ppo_bonus_settings_are_refused_naming_the_key() {
+    let ppo = "ppo_rnd_mountaincar.toml";
+    assert_rejected_in(
+        ppo,
+        &["algo.update_proportion=0"],
+        &["algo.update_proportion"],
+    );
+    assert_rejected_in(ppo, &["algo.ext_coef=-1"], &["algo.ext_coef"]);
+    assert_rejected_in(ppo, &["algo.bonus.gamma=1.5"], &["algo.bonus.gamma"]);
+    // PPO's variants take its keys, not its bonus.
+    assert_rejected_in(ppo, &["algo.name=\"dppo\""], &["algo.bonus.kind", "dppo"]);
 }

@@ -175,13 +175,18 @@ impl IntrinsicLog {
 
     /// The bonuses of one vector step and which envs' episodes it `ended`.
     pub fn push(&mut self, bonuses: &[f64], ended: &[EpisodeEnd]) {
+        self.push_envs(bonuses, ended.iter().map(|end| end.env));
+    }
+
+    /// [`Self::push`] with the indices of the envs whose episodes ended.
+    pub fn push_envs(&mut self, bonuses: &[f64], ended: impl Iterator<Item = usize>) {
         for (e, b) in bonuses.iter().enumerate() {
             self.episode[e] += b;
             self.reward_sum += b;
         }
         self.steps += bonuses.len() as u64;
-        for end in ended {
-            self.return_sum += std::mem::take(&mut self.episode[end.env]);
+        for env in ended {
+            self.return_sum += std::mem::take(&mut self.episode[env]);
             self.episodes += 1;
         }
     }

@@ -43,6 +43,7 @@ hyperparameters! {
 impl AirlConfig {
     fn check_ppo(&self, c: &mut Checker) {
         AdversarialConfig::check_ppo(&self.ppo, c);
+        self.ppo.check_no_bonus(<Self as Algorithm>::NAME, c);
     }
 }
 

@@ -35,6 +35,7 @@ hyperparameters! {
 impl GailConfig {
     fn check_ppo(&self, c: &mut Checker) {
         AdversarialConfig::check_ppo(&self.ppo, c);
+        self.ppo.check_no_bonus(<Self as Algorithm>::NAME, c);
     }
 }
 

@@ -51,6 +51,7 @@ hyperparameters! {
 
 impl DppoConfig {
     fn check_workers(&self, c: &mut Checker) {
+        self.ppo.check_no_bonus(<Self as Algorithm>::NAME, c);
         c.require(
             "normalize_obs",
             !self.ppo.normalization.normalize_obs || self.workers == 1,

@@ -2,7 +2,8 @@
 //! Stable-Baselines3 implements it: the training loop. It collects rollouts of `n_steps` per
 //! env, computes Â_t by GAE(λ) and R_t = Â_t + V_old(s_t), anneals the learning rate and ε
 //! linearly when asked, and runs [`update`] (epochs of shuffled minibatches on the clipped
-//! surrogate) on each rollout.
+//! surrogate) on each rollout. With `[algo.bonus]` the run is PPO + RND (Burda et al. 2019),
+//! see [`super::ppo_rnd`].
 
 use std::path::Path;
 
@@ -12,6 +13,7 @@ use super::checkpoint::{MinibatchOrder, OnPolicyState};
 use super::ppo_update::{PpoUpdate, update};
 use super::rollout::{Collector, Normalization};
 use super::{explained_variance, saved};
+use crate::algo::exploration::BonusConfig;
 use crate::algo::{Algorithm, CrossChecks, Footprint, Kind, RunShape, UpdateWork};
 use crate::buffer::RolloutBuffer;
 use crate::env::Env;
@@ -53,8 +55,15 @@ hyperparameters! {
         max_grad_norm: f64 = 0.5, positive;
         /// early-stop an update when approx KL > 1.5 × this (unset: off)
         target_kl: Option<f64> = None, positive;
+        /// with a bonus: weight of the extrinsic advantage in A = c_E·A_E + c_I·A_I (Burda et al. 2019's 2)
+        ext_coef: f64 = 2.0, non_negative;
+        /// with a bonus: weight of the intrinsic advantage (Burda et al. 2019's 1)
+        int_coef: f64 = 1.0, non_negative;
+        /// with a bonus: share of each minibatch the RND predictor is trained on, in (0, 1]
+        update_proportion: f64 = 0.25, in_closed(0.0, 1.0);
         ..normalization: Normalization;
         [policy]: PolicyConfig;
+        [bonus]: BonusConfig;
     }
     check: Self::check_minibatch;
 }
@@ -69,6 +78,16 @@ impl PpoConfig {
                     .into()
             },
         );
+        c.require("update_proportion", self.update_proportion > 0.0, || {
+            "must be > 0: the RND predictor is trained on this share of each minibatch".into()
+        });
+    }
+
+    /// The checks of the PPO variants that take PPO's keys but not its exploration bonus.
+    pub fn check_no_bonus(&self, name: &str, c: &mut Checker) {
+        c.require("bonus.kind", !self.bonus.enabled(), || {
+            format!("must be \"none\": {name} has no exploration bonus (ppo has)")
+        });
     }
 }
 
@@ -78,7 +97,8 @@ impl Algorithm for PpoConfig {
     const KIND: Kind = Kind::Learner;
 
     fn check_env(&self, env: &dyn Env, _: usize) -> Result<(), (&'static str, String)> {
-        super::check_env(Self::NAME, env)
+        super::check_env(Self::NAME, env)?;
+        self.bonus.check_space(&env.spec().observation_space)
     }
 
     fn check_run(&self, run: &RunShape) -> CrossChecks {
@@ -147,6 +167,9 @@ pub const DIAGNOSTICS: [&str; 7] = [
 ];
 
 pub fn train(cfg: &PpoConfig, session: &mut Session) -> anyhow::Result<()> {
+    if cfg.bonus.enabled() {
+        return super::ppo_rnd::train(cfg, session);
+    }
     let device = session.training_device();
     let plain = session.device().clone();
     let normalization = cfg.normalization;

@@ -158,6 +158,12 @@ impl Collector {
         self.obs = state.obs;
     }
 
+    /// The current observations as the policy sees them (normalised when on): the states after
+    /// the last rollout.
+    pub fn observations(&self) -> &[f32] {
+        &self.obs
+    }
+
     /// The deterministic policy of `acting` with the current observation statistics frozen.
     pub fn evaluation_policy(&self, acting: &Acting) -> DeterministicPolicy {
         DeterministicPolicy::new(
