@@ -150,11 +150,13 @@ pub fn natural_step(
     let old = Distributions::of(&model, mb.observations.clone());
 
     let head = model.actor(mb.observations.clone());
-    let (log_prob, entropy) = model.log_prob_entropy(head.clone(), &mb.actions);
+    // TRPO's own path keeps `head` unshared, so its kernels (and curves) are unchanged.
+    let extra = analytic.map(|weights| analytic_term(head.clone(), &old, weights));
+    let (log_prob, entropy) = model.log_prob_entropy(head, &mb.actions);
     let ratio = (log_prob - mb.old_log_probs.clone()).exp();
     let mut objective = (ratio * mb.advantages.clone()).mean();
-    if let Some(weights) = analytic {
-        objective = objective + analytic_term(head, &old, weights);
+    if let Some(extra) = extra {
+        objective = objective + extra;
     }
     let g = layout.gradient(&objective.backward(), &model);
     let old_objective = scalar(objective.detach());
