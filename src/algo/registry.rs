@@ -181,6 +181,7 @@ registry! {
     Acer(policy_gradient::acer::AcerConfig),
     Npg(policy_gradient::trpo::NpgConfig),
     Trpo(policy_gradient::trpo::TrpoConfig),
+    QProp(policy_gradient::qprop::QPropConfig),
     Dqn(value_based::dqn::DqnConfig),
     SoftDqn(value_based::soft_dqn::SoftDqnConfig),
     Naf(value_based::naf::NafConfig),

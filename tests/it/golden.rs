@@ -74,6 +74,12 @@ fn budget(algo: &str) -> (&'static str, Vec<&'static str>) {
             "0",
             learner("experiment.total_steps=4096", "experiment.eval_every=2048"),
         ),
+        // Q-Prop: TRPO's budget, 50 critic steps per rollout.
+        "qprop" => {
+            let mut set = learner("experiment.total_steps=4096", "experiment.eval_every=2048");
+            set.push("algo.critic_gradient_steps=50");
+            ("0", set)
+        }
         // ACER: 20 segments, replay from the fifth on.
         "acer" => {
             let mut set = learner("experiment.total_steps=3200", "experiment.eval_every=1600");

@@ -211,6 +211,29 @@ fn gail_and_airl_resume_to_the_same_curve() {
 }
 
 #[test]
+fn qprop_stopped_by_ctrl_c_resumes_to_the_same_curve() {
+    // TRPO's state, the off-policy critic, its target and Adam moments, the replay and the
+    // shared minibatch/replay stream: 8 rollouts of 1024 steps, checkpoints every 2.
+    let args = [
+        "--set",
+        "experiment.total_steps=8192",
+        "--set",
+        "experiment.eval_every=2048",
+        "--set",
+        "experiment.eval_episodes=3",
+        "--set",
+        "experiment.checkpoint_every=2048",
+        "--set",
+        "experiment.backend=ndarray",
+        "--set",
+        "algo.n_steps=512",
+        "--set",
+        "algo.critic_gradient_steps=50",
+    ];
+    check("qprop_pendulum", &args, "INT", "interrupted");
+}
+
+#[test]
 fn acer_stopped_by_ctrl_c_resumes_to_the_same_curve() {
     // Network, averaged network, RMSprop state, envs, the replay of segments and its stream
     // (replay from the tenth segment of 160 steps, before the first checkpoint).

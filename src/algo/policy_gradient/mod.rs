@@ -1,4 +1,4 @@
-//! Policy-gradient methods on Burn networks: REINFORCE, A2C, A3C, DPPO, ACER, PPO, NPG and TRPO. They share the rollout
+//! Policy-gradient methods on Burn networks: REINFORCE, A2C, A3C, DPPO, ACER, PPO, NPG, TRPO and Q-Prop. They share the rollout
 //! collector (vectorised envs, normalisation, truncation bootstrap) and the saved policy.
 
 pub mod a2c;
@@ -14,6 +14,8 @@ pub mod natural_gradient;
 pub mod ppo;
 pub mod ppo_rnd;
 pub mod ppo_update;
+pub mod qprop;
+pub mod qprop_update;
 pub mod reinforce;
 pub mod rollout;
 pub mod saved;

@@ -67,7 +67,7 @@ impl NaturalGradientConfig {
         );
     }
 
-    fn check_run(&self, run: &RunShape) -> CrossChecks {
+    pub(super) fn check_run(&self, run: &RunShape) -> CrossChecks {
         let rollout = self.n_steps * run.num_envs;
         let mut c = CrossChecks::default();
         c.require("algo.batch_size", self.batch_size <= rollout, || {
@@ -92,7 +92,7 @@ impl NaturalGradientConfig {
     /// Per rollout: the policy step (a forward and backward pass for g, one per CG iteration
     /// and one for the step's curvature, forward passes for the line search's candidates) on
     /// the sub-sampled rollout, and the critic's minibatch steps.
-    fn update_work(&self, run: &RunShape, candidates: usize) -> UpdateWork {
+    pub(super) fn update_work(&self, run: &RunShape, candidates: usize) -> UpdateWork {
         let rollout = self.n_steps * run.num_envs;
         let rollouts = run.total_steps.div_ceil(rollout as u64);
         let rows = rollout.div_ceil(self.sub_sampling_factor);

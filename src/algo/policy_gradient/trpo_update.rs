@@ -23,6 +23,7 @@ use super::natural_gradient::{
     Distributions, Fisher, PolicyLayout, conjugate_gradient, dot, mean_kl,
 };
 use crate::buffer::RolloutBuffer;
+use crate::buffer::rollout::Minibatch;
 use crate::nn::{ActionKind, Actions, ActorCritic};
 
 /// ‖r‖² at which conjugate gradient stops early (sb3-contrib's value).
@@ -82,6 +83,14 @@ fn scalar(t: Tensor<1>) -> f64 {
     f64::from(t.into_scalar::<f32>())
 }
 
+/// The surrogate's analytic term (Q-Prop, Gu et al. 2017 eq. 8): E[⟨wᵢ, μ_θ(sᵢ) − μ_old(sᵢ)⟩] for
+/// the weights wᵢ `[N, k]` (η(sᵢ) ∇_a Q_w(sᵢ, a)|_{μ_old(sᵢ)}); `head` holds μ_θ.
+fn analytic_term(head: Tensor<2>, old: &Distributions, weights: &Tensor<2>) -> Tensor<1> {
+    ((head - old.head.clone()) * weights.clone())
+        .sum_dim(1)
+        .mean()
+}
+
 /// (surrogate, mean KL) of `model` on the batch.
 fn surrogate_and_kl(
     model: &ActorCritic,
@@ -90,17 +99,27 @@ fn surrogate_and_kl(
     old_log_probs: Tensor<1>,
     advantages: Tensor<1>,
     old: &Distributions,
+    analytic: Option<&Tensor<2>>,
 ) -> (f64, f64) {
     let head = model.actor(obs).detach();
     let (log_prob, _) = model.log_prob_entropy(head.clone(), actions);
     let ratio = (log_prob - old_log_probs).exp();
-    let objective = scalar((ratio * advantages).mean());
+    let mut objective = (ratio * advantages).mean();
+    if let Some(weights) = analytic {
+        objective = objective + analytic_term(head.clone(), old, weights);
+    }
+    let objective = scalar(objective);
     let kl = scalar(mean_kl(
         old,
         head,
         model.log_std_tensor().map(|t| t.detach()),
     ));
     (objective, kl)
+}
+
+/// The rows of `rollout` the policy step uses (every `sub_sampling_factor`-th).
+pub fn policy_rows(rollout: &RolloutBuffer, hp: &NaturalGradientUpdate) -> Vec<usize> {
+    (0..rollout.len()).step_by(hp.sub_sampling_factor).collect()
 }
 
 /// The policy step (1–4 of the module doc) on `rollout`.
@@ -111,16 +130,34 @@ pub fn policy_step(
     hp: &NaturalGradientUpdate,
     device: &Device,
 ) -> (ActorCritic, NaturalGradientStats) {
-    let rows: Vec<usize> = (0..rollout.len()).step_by(hp.sub_sampling_factor).collect();
+    let rows = policy_rows(rollout, hp);
     let mb = rollout.minibatch(&rows, hp.normalize_advantage, device);
+    natural_step(model, &mb, None, action, hp)
+}
+
+/// The policy step (1–4 of the module doc) on the batch `mb`, whose `advantages` are the
+/// learning signal; with `analytic` weights w `[N, k]` the surrogate gains Q-Prop's analytic
+/// term E[⟨wᵢ, μ_θ(sᵢ) − μ_old(sᵢ)⟩] (Gu et al. 2017, eq. 8; continuous actions only).
+pub fn natural_step(
+    model: ActorCritic,
+    mb: &Minibatch,
+    analytic: Option<&Tensor<2>>,
+    action: ActionKind,
+    hp: &NaturalGradientUpdate,
+) -> (ActorCritic, NaturalGradientStats) {
     let layout = PolicyLayout::of(&model);
     let theta_old = layout.values(&model);
     let old = Distributions::of(&model, mb.observations.clone());
 
     let head = model.actor(mb.observations.clone());
+    // TRPO's own path keeps `head` unshared, so its kernels (and curves) are unchanged.
+    let extra = analytic.map(|weights| analytic_term(head.clone(), &old, weights));
     let (log_prob, entropy) = model.log_prob_entropy(head, &mb.actions);
     let ratio = (log_prob - mb.old_log_probs.clone()).exp();
-    let objective = (ratio * mb.advantages.clone()).mean();
+    let mut objective = (ratio * mb.advantages.clone()).mean();
+    if let Some(extra) = extra {
+        objective = objective + extra;
+    }
     let g = layout.gradient(&objective.backward(), &model);
     let old_objective = scalar(objective.detach());
     let entropy = scalar(entropy.mean().detach());
@@ -162,6 +199,7 @@ pub fn policy_step(
             mb.old_log_probs.clone(),
             mb.advantages.clone(),
             &old,
+            analytic,
         )
     };
     match &hp.line_search {
