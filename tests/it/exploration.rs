@@ -1,10 +1,11 @@
 //! Exploration bonuses on MountainCar-v0 (DQN's `[algo.bonus]`): a count bonus reaches the flag
 //! where plain DQN with the same hyperparameters and budget mostly does not; RND runs are
-//! reproducible; bad bonus settings are refused. Run optimised.
+//! reproducible; bad bonus settings are refused. Hindsight relabelling lets SAC reach the goals
+//! of the continuous BitFlipping. Run optimised.
 
 use std::path::Path;
 
-use crate::common::{final_eval, read_csv, rl, run_experiment, without_wall_clock};
+use crate::common::{final_eval, final_value, read_csv, rl, run_experiment, without_wall_clock};
 
 /// A 50k-step version of the shipped 500k experiments: a faster learner (Adam 1e-3, a
 /// gradient step every 4 env steps, ε decayed over 10k steps), the same for both runs.
@@ -133,4 +134,28 @@ fn bad_bonus_settings_are_refused_naming_the_key() {
         &["env.id=\"CartPole-v1\""],
         &["algo.bonus.cells", "simhash"],
     );
+}
+
+/// SAC + HER on the continuous BitFlipping-v0 with 6 bits (fixed goal), 1500 steps: every one
+/// of 20 evaluation episodes reaches the goal (return > −6, the return of a failure); one step
+/// flipping every wrong bit at once (return 0) is optimal.
+#[test]
+fn sac_with_hindsight_reaches_the_continuous_bit_goal() {
+    let out = tempfile::tempdir().unwrap();
+    let short = [
+        "--set",
+        "env.n_bits=6",
+        "--set",
+        "experiment.total_steps=1500",
+        "--set",
+        "experiment.eval_every=1500",
+        "--set",
+        "experiment.eval_episodes=20",
+        "--seeds",
+        "0",
+    ];
+    run_experiment("sac_her_goal.toml", out.path(), &short);
+    let seed = out.path().join("sac_her_goal/seed_0");
+    let worst = final_value(&seed, "eval_return_min");
+    assert!(worst > -6.0, "an evaluation episode failed: return {worst}");
 }
