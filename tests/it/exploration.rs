@@ -136,7 +136,7 @@ fn bad_bonus_settings_are_refused_naming_the_key() {
     );
 }
 
-/// SAC + HER on the continuous BitFlipping-v0 with 6 bits (fixed goal), 1500 steps: every one
+/// SAC + HER on the continuous BitFlipping-v0 with 6 bits (fixed goal), 3000 steps: every one
 /// of 20 evaluation episodes reaches the goal (return > −6, the return of a failure); one step
 /// flipping every wrong bit at once (return 0) is optimal.
 #[test]
@@ -146,9 +146,9 @@ fn sac_with_hindsight_reaches_the_continuous_bit_goal() {
         "--set",
         "env.n_bits=6",
         "--set",
-        "experiment.total_steps=1500",
+        "experiment.total_steps=3000",
         "--set",
-        "experiment.eval_every=1500",
+        "experiment.eval_every=3000",
         "--set",
         "experiment.eval_episodes=20",
         "--seeds",
