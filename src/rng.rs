@@ -26,6 +26,8 @@ pub enum Stream {
     Instance = 6,
     /// An exploration bonus's random parts (RND's networks, SimHash's projection).
     Bonus = 7,
+    /// Hindsight relabelling's goal draws in the shared off-policy collector (SAC, TD3, DDPG).
+    Hindsight = 8,
 }
 
 /// The generator of `stream` for run seed `seed`.

@@ -14,6 +14,7 @@ pub mod diagnostics;
 pub mod exploration;
 pub mod flops;
 pub mod footprint;
+pub mod her_config;
 pub mod imitation;
 pub mod model_based;
 pub mod multi_agent;

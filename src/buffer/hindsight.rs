@@ -8,7 +8,7 @@
 //! - `episode`: the goal achieved at any step of the episode, uniformly.
 //!
 //! A relabelled transition that reaches its goal is terminal where the env ends episodes on
-//! success.
+//! success; it bootstraps with the learner's discount γ, as the original transitions do.
 
 use rand::RngExt;
 use serde::{Deserialize, Serialize};
@@ -44,6 +44,7 @@ pub struct Hindsight {
     obs_dim: usize,
     act_dim: usize,
     goal_dim: usize,
+    discount: f32,
     episodes: Vec<Episode>,
 }
 
@@ -53,6 +54,7 @@ impl Hindsight {
         n_sampled_goal: usize,
         n_envs: usize,
         (obs_dim, act_dim, goal_dim): (usize, usize, usize),
+        discount: f32,
     ) -> Self {
         Self {
             strategy,
@@ -60,6 +62,7 @@ impl Hindsight {
             obs_dim,
             act_dim,
             goal_dim,
+            discount,
             episodes: vec![Episode::default(); n_envs],
         }
     }
@@ -108,7 +111,7 @@ impl Hindsight {
                     next_obs: &next_obs,
                     terminated,
                     truncated: !terminated && t + 1 == t_end,
-                    discount: 1.0,
+                    discount: self.discount,
                 });
             }
         }
@@ -138,10 +141,10 @@ mod tests {
         let states = [[0.0, 0.0], [1.0, 0.0], [0.0, 0.0], [0.0, 1.0]];
         let obs_of = |s: [f32; 2]| [s[0], s[1], s[0], s[1], 1.0, 1.0];
         let (mut her, mut rng) = (
-            Hindsight::new(GoalStrategy::Final, 2, 1, (6, 1, 2)),
+            Hindsight::new(GoalStrategy::Final, 2, 1, (6, 1, 2), 0.9),
             rng::from_seed(0),
         );
-        let mut future = Hindsight::new(GoalStrategy::Future, 4, 1, (6, 1, 2));
+        let mut future = Hindsight::new(GoalStrategy::Future, 4, 1, (6, 1, 2), 0.9);
         for t in 0..3 {
             let (o, n) = (obs_of(states[t]), obs_of(states[t + 1]));
             her.push(0, &o, &[t as f32], &n);
@@ -155,11 +158,13 @@ mod tests {
                 t.reward,
                 t.terminated,
                 t.action[0],
+                t.discount,
             ))
         });
         assert_eq!(got.len(), 6);
-        for (k, (obs, next, reward, terminated, action)) in got.iter().enumerate() {
+        for (k, (obs, next, reward, terminated, action, discount)) in got.iter().enumerate() {
             let t = k / 2;
+            assert_eq!(*discount, 0.9);
             assert_eq!(action, &(t as f32));
             assert_eq!((&obs[4..], &next[4..]), (&[0.0, 1.0][..], &[0.0, 1.0][..]));
             assert_eq!(&obs[..4], &obs_of(states[t])[..4]);

@@ -3,6 +3,10 @@
 //! episode then terminates), −1 otherwise; time limit n steps. The start is uniformly random;
 //! the goal is all ones, or uniformly random per episode (`random_goal`). The observation is
 //! `[bits, bits (achieved goal), goal (desired goal)]` as 0/1 floats.
+//!
+//! [`BitFlipping::continuous`] is SB3's `BitFlippingEnv(continuous=True)`: the action is
+//! a ∈ [−1, 1]^n and every bit i with a_i > 0 flips in the same step (so one step can reach any
+//! goal); the rewards, goals and time limit are the discrete env's.
 
 use rand::RngExt;
 
@@ -41,6 +45,16 @@ impl BitFlipping {
             goal: vec![1.0; n],
             rng: rng::from_seed(0),
         }
+    }
+
+    /// The same env with continuous actions in Box[−1, 1]^n.
+    pub fn continuous(mut self) -> Self {
+        let n = self.bits.len();
+        self.spec.action_space = Space::Box {
+            low: vec![-1.0; n],
+            high: vec![1.0; n],
+        };
+        self
     }
 
     fn write_obs(&self, obs: &mut [f32]) {
@@ -98,14 +112,21 @@ impl Env for BitFlipping {
     }
 
     fn step(&mut self, action: Action<'_>, obs: &mut [f32]) -> Step {
-        let i = match action {
-            Action::Discrete(i) if i < self.bits.len() => i,
-            other => panic!(
-                "BitFlipping-v0 takes Action::Discrete(0..{}), got {other:?}",
-                self.bits.len()
+        let n = self.bits.len();
+        match (action, &self.spec.action_space) {
+            (Action::Discrete(i), Space::Discrete(_)) if i < n => self.bits[i] = 1.0 - self.bits[i],
+            (Action::Continuous(a), Space::Box { .. }) if a.len() == n => {
+                for (b, a) in self.bits.iter_mut().zip(a) {
+                    if *a > 0.0 {
+                        *b = 1.0 - *b;
+                    }
+                }
+            }
+            (other, space) => panic!(
+                "BitFlipping-v0 with actions {} got {other:?}",
+                space.describe()
             ),
-        };
-        self.bits[i] = 1.0 - self.bits[i];
+        }
         self.write_obs(obs);
         let success = self.bits == self.goal;
         Step {
@@ -187,5 +208,26 @@ mod tests {
             goals.insert(format!("{:?}", desired_goal(&obs, 8)));
         }
         assert!(goals.len() > 1, "random goals vary");
+    }
+
+    /// Continuous actions flip every bit whose component is positive, in one step.
+    #[test]
+    fn continuous_actions_flip_the_positive_components() {
+        let mut env = BitFlipping::new(4, false).continuous();
+        assert_eq!(
+            env.spec().action_space,
+            Space::Box {
+                low: vec![-1.0; 4],
+                high: vec![1.0; 4]
+            }
+        );
+        let mut obs = [0.0; 12];
+        env.set_state(&[0.0, 1.0, 0.0, 1.0, 1.0, 1.0, 1.0, 1.0], &mut obs);
+        let step = env.step(Action::Continuous(&[0.5, 0.9, -0.1, 0.0]), &mut obs);
+        assert_eq!(&obs[..4], [1.0, 0.0, 0.0, 1.0]);
+        assert_eq!((step.reward, step.terminated), (-1.0, false));
+        let step = env.step(Action::Continuous(&[-1.0, 1.0, 0.2, -0.5]), &mut obs);
+        assert_eq!(&obs[..8], [1.0; 8]);
+        assert_eq!((step.reward, step.terminated), (0.0, true));
     }
 }

@@ -62,6 +62,10 @@ pub struct EnvOptions {
     /// BitFlipping: a uniformly random goal each episode (default false: all ones).
     #[serde(skip_serializing_if = "Option::is_none")]
     pub random_goal: Option<bool>,
+    /// BitFlipping: actions in Box[−1, 1]^n, bit i flipped where a_i > 0 (default false:
+    /// `Discrete(n)`).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub continuous: Option<bool>,
     /// Bandits without `means`: the seed their means are drawn from (the runner sets the run's
     /// seed; not a config key).
     #[serde(skip)]
@@ -81,7 +85,7 @@ pub struct EnvOptions {
 
 impl EnvOptions {
     /// Every option key with whether it is given.
-    pub(crate) fn given(&self) -> [(&'static str, bool); 18] {
+    pub(crate) fn given(&self) -> [(&'static str, bool); 19] {
         [
             ("map_name", self.map_name.is_some()),
             ("is_slippery", self.is_slippery.is_some()),
@@ -98,6 +102,7 @@ impl EnvOptions {
             ("means", self.means.is_some()),
             ("n_bits", self.n_bits.is_some()),
             ("random_goal", self.random_goal.is_some()),
+            ("continuous", self.continuous.is_some()),
             ("change_at", self.change_at.is_some()),
             ("features", self.features.is_some()),
             ("task", self.task.is_some()),
@@ -198,8 +203,8 @@ pub const REGISTRY: &[Registered] = &[
     },
     Registered {
         id: "BitFlipping-v0",
-        options: &["n_bits", "random_goal"],
-        summary: "rl's own, as SB3's: flip n bits to a goal (fixed or random), reward 0 on success else -1; a goal env",
+        options: &["n_bits", "random_goal", "continuous"],
+        summary: "rl's own, as SB3's: flip n bits to a goal (fixed or random), reward 0 on success else -1; a goal env; continuous: flip bit i where a_i > 0",
     },
     Registered {
         id: "DynaMaze-v0",
@@ -325,7 +330,12 @@ pub fn make_env(id: &str, options: &EnvOptions) -> Result<Box<dyn Env>, OptionEr
                     message: format!("n_bits must lie in 2..={MAX_BITS}, got {n}"),
                 });
             }
-            Box::new(BitFlipping::new(n, options.random_goal.unwrap_or(false)))
+            let bits = BitFlipping::new(n, options.random_goal.unwrap_or(false));
+            Box::new(if options.continuous.unwrap_or(false) {
+                bits.continuous()
+            } else {
+                bits
+            })
         }
         "DynaMaze-v0" => Box::new(Maze::dyna_maze()),
         "BlockingMaze-v0" => Box::new(Maze::blocking_maze(options.change_at.unwrap_or(1000))),

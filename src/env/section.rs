@@ -67,6 +67,9 @@ pub struct EnvSection {
     /// BitFlipping: a random goal per episode (default false: all ones).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub random_goal: Option<bool>,
+    /// BitFlipping: continuous actions in [−1, 1]^n (default false: discrete).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub continuous: Option<bool>,
     /// The run seed a bandit without `means` draws its means from: set per seed by
     /// [`EnvSection::for_run`], never read from a file.
     #[serde(skip)]
@@ -118,6 +121,7 @@ impl EnvSection {
             means: self.means.clone(),
             n_bits: self.n_bits,
             random_goal: self.random_goal,
+            continuous: self.continuous,
             instance_seed: self.instance_seed,
             change_at: self.change_at,
             features: self.features.clone(),

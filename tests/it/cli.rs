@@ -364,7 +364,8 @@ fn bandits_reject_bad_input() {
 }
 
 /// Hindsight experience replay (issue 19): a negative `n_sampled_goal`, HER on an env without
-/// goals, HER with n-step returns, too few bits.
+/// goals (DQN, SAC, TD3, DDPG), HER with n-step returns or DIAYN, too few bits, SAC on the
+/// discrete BitFlipping.
 #[test]
 fn hindsight_rejects_bad_input() {
     let her = std::fs::read_to_string(common::experiment("dqn_her_bitflip.toml")).unwrap();
@@ -388,6 +389,37 @@ fn hindsight_rejects_bad_input() {
         &["algo.n_step", "her"],
     );
     assert_rejected(Some(&her), &["--set", "env.n_bits=1"], &["env.n_bits"]);
+    // The same keys on the continuous learners.
+    let sac = std::fs::read_to_string(common::experiment("sac_her_goal.toml")).unwrap();
+    assert_rejected(
+        Some(&sac),
+        &["--set", "algo.n_sampled_goal=-1"],
+        &["algo.n_sampled_goal"],
+    );
+    let pendulum = sac
+        .replace("BitFlipping-v0", "Pendulum-v1")
+        .replace("n_bits = 10", "")
+        .replace("random_goal = false", "")
+        .replace("continuous = true", "");
+    for algo in ["sac", "td3", "ddpg"] {
+        assert_rejected(
+            Some(&pendulum.replace("name = \"sac\"", &format!("name = \"{algo}\""))),
+            &[],
+            &["algo.her", "goal env", "Pendulum-v1"],
+        );
+    }
+    assert_rejected(
+        Some(&sac.replace("continuous = true", "")),
+        &[],
+        &["env.id", "sac", "Discrete(10)"],
+    );
+    let diayn =
+        std::fs::read_to_string(common::experiment("diayn_mountaincar_continuous.toml")).unwrap();
+    assert_rejected(
+        Some(&diayn),
+        &["--set", "algo.her=true"],
+        &["algo.her", "diayn"],
+    );
 }
 
 /// The value-based and maximum-entropy methods of issue 20: a temperature ≤ 0, an action space

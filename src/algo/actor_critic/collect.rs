@@ -1,20 +1,37 @@
 //! Collecting off-policy experience: one step of every env with actions in the normalised box,
 //! each transition stored with its final observation when the episode ended, so that
 //! truncations bootstrap and terminations do not. A skill-conditioned learner (DIAYN) stores
-//! each observation with its env's conditioning vector appended.
+//! each observation with its env's conditioning vector appended. With hindsight experience
+//! replay (SAC, TD3, DDPG with `her`), each finished episode of a goal env is also stored
+//! relabelled by [`Hindsight`].
 
 use serde::{Deserialize, Serialize};
 
 use super::ActionBox;
+use crate::algo::her_config::HerConfig;
 use crate::algo::off_policy::Replay;
-use crate::buffer::Transition;
-use crate::env::VecEnv;
+use crate::buffer::{Hindsight, Transition};
 use crate::env::vector::VecEnvSnapshot;
+use crate::env::{Env, TimeLimit, VecEnv};
+use crate::rng::{Rng, Stream};
 use crate::session::Session;
 
-/// The envs' state for a checkpoint (the current observations are the envs' own).
+/// The envs' state for a checkpoint (the current observations are the envs' own), and the
+/// episodes in progress of hindsight relabelling with its goal draws.
 #[derive(Serialize, Deserialize)]
-pub struct CollectorState(VecEnvSnapshot);
+pub struct CollectorState {
+    envs: VecEnvSnapshot,
+    #[serde(default)]
+    hindsight: Option<(Hindsight, Rng)>,
+}
+
+/// Hindsight relabelling of the collected episodes.
+struct Relabelling {
+    /// An env of the run's kind, for its goal structure.
+    goals: TimeLimit,
+    hindsight: Hindsight,
+    rng: Rng,
+}
 
 /// The training envs of an off-policy learner and their current observations.
 pub struct Collector {
@@ -27,6 +44,7 @@ pub struct Collector {
     stored_obs: Vec<f32>,
     stored_next: Vec<f32>,
     gamma: f32,
+    relabelling: Option<Relabelling>,
 }
 
 impl Collector {
@@ -42,16 +60,46 @@ impl Collector {
             stored_obs: Vec::new(),
             stored_next: Vec::new(),
             gamma: gamma as f32,
+            relabelling: None,
         })
     }
 
+    /// Also stores every finished episode relabelled as `her` says (nothing when it is off);
+    /// the env has goals (checked with the config).
+    pub fn with_hindsight(mut self, session: &Session, her: &HerConfig) -> anyhow::Result<Self> {
+        if her.her {
+            let goals = session.make_env()?;
+            let structure = goals
+                .goal_env()
+                .ok_or_else(|| anyhow::anyhow!("algo.her needs a goal env (checked)"))?;
+            let dims = (self.obs_dim(), self.act_dim());
+            let hindsight = her.hindsight(structure, self.num_envs(), dims, f64::from(self.gamma));
+            self.relabelling = Some(Relabelling {
+                goals,
+                hindsight,
+                rng: session.rng(Stream::Hindsight),
+            });
+        }
+        Ok(self)
+    }
+
     pub fn state(&self) -> CollectorState {
-        CollectorState(self.envs.snapshot())
+        CollectorState {
+            envs: self.envs.snapshot(),
+            hindsight: self
+                .relabelling
+                .as_ref()
+                .map(|r| (r.hindsight.clone(), r.rng.clone())),
+        }
     }
 
     pub fn restore(&mut self, state: &CollectorState) {
-        self.envs.restore(&state.0);
+        self.envs.restore(&state.envs);
         self.obs.copy_from_slice(self.envs.observations());
+        if let (Some(r), Some((hindsight, rng))) = (self.relabelling.as_mut(), &state.hindsight) {
+            r.hindsight = hindsight.clone();
+            r.rng = rng.clone();
+        }
     }
 
     pub fn num_envs(&self) -> usize {
@@ -121,6 +169,19 @@ impl Collector {
                 truncated,
                 discount: self.gamma,
             });
+            if let Some(Relabelling {
+                goals,
+                hindsight,
+                rng,
+            }) = self.relabelling.as_mut()
+            {
+                let obs = &self.obs[e * o..(e + 1) * o];
+                hindsight.push(e, obs, &actions[e * d..(e + 1) * d], next_obs);
+                if terminated || truncated {
+                    let structure = goals.goal_env().expect("a goal env (checked)");
+                    hindsight.finish(e, structure, rng, |t| replay.add(t));
+                }
+            }
             ended.push(terminated || truncated);
         }
         self.obs.copy_from_slice(self.envs.observations());

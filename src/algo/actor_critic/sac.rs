@@ -3,7 +3,8 @@
 //! (uniform random actions until `learning_starts`; optionally gSDE, Raffin et al. 2022), stores
 //! the transitions in replay and takes `gradient_steps` steps of [`update`] (temperature,
 //! twin critics, actor, Polyak targets) every `train_freq` vector-env steps, with target
-//! entropy H̄ = −dim(A) unless set.
+//! entropy H̄ = −dim(A) unless set. With `her` on a goal env, each finished episode is also
+//! stored relabelled with achieved goals (Andrychowicz et al. 2017; see [`HerConfig`]).
 
 use std::path::Path;
 
@@ -17,6 +18,7 @@ use super::sac_update::{SacCheckpoint, SacNets, SacOptimizers, SacUpdate, normal
 use super::saved::{self, Actor, ActorKind, ActorPolicy, MODEL_FILE};
 use crate::algo::diagnostics::{DeviceMeans, MeansState};
 use crate::algo::flops::{Pass, UpdateWork};
+use crate::algo::her_config::HerConfig;
 use crate::algo::off_policy::{OffPolicy, Settings};
 use crate::algo::off_policy_config::OffPolicyConfig;
 use crate::algo::{Algorithm, CrossChecks, Footprint, Kind, RunShape};
@@ -46,6 +48,7 @@ hyperparameters! {
         sde_sample_freq: i64 = -1;
         /// gSDE: initial log σ of the weights W
         log_std_init: f64 = -3.0, finite;
+        ..hindsight: HerConfig;
         [policy]: ActorCriticNets;
     }
     check: Self::check_sde_sample_freq;
@@ -67,7 +70,8 @@ impl Algorithm for SacConfig {
     const KIND: Kind = Kind::Learner;
 
     fn check_env(&self, env: &dyn Env, _: usize) -> Result<(), (&'static str, String)> {
-        super::check_env(Self::NAME, env)
+        super::check_env(Self::NAME, env)?;
+        self.hindsight.check_env(env)
     }
 
     fn check_run(&self, run: &RunShape) -> CrossChecks {
@@ -132,7 +136,8 @@ struct SacState {
 pub fn train(cfg: &SacConfig, session: &mut Session) -> anyhow::Result<()> {
     let device = session.training_device();
     let plain = session.device().clone();
-    let mut collector = Collector::new(session, cfg.off_policy.gamma)?;
+    let mut collector =
+        Collector::new(session, cfg.off_policy.gamma)?.with_hindsight(session, &cfg.hindsight)?;
     let (n_envs, obs_dim, act_dim) = (
         collector.num_envs(),
         collector.obs_dim(),

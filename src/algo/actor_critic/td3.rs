@@ -3,6 +3,8 @@
 //! actor delay). The training loop acts with μ(s) plus Gaussian or Ornstein–Uhlenbeck noise in
 //! the normalised box (uniform random actions until `learning_starts`), stores the transitions
 //! in replay and takes `gradient_steps` steps of [`update`] every `train_freq` vector-env steps.
+//! With `her` on a goal env, each finished episode is also stored relabelled with achieved goals
+//! (Andrychowicz et al. 2017; see [`HerConfig`]).
 
 use std::path::Path;
 
@@ -16,6 +18,7 @@ use super::saved::{self, Actor, ActorKind, ActorPolicy, MODEL_FILE};
 use super::td3_update::{Td3Checkpoint, Td3Nets, Td3Optimizers, Td3Update, update};
 use crate::algo::diagnostics::{DeviceMeans, MeansState};
 use crate::algo::flops::{Pass, UpdateWork};
+use crate::algo::her_config::HerConfig;
 use crate::algo::off_policy::{OffPolicy, Settings};
 use crate::algo::off_policy_config::OffPolicyConfig;
 use crate::algo::{Algorithm, CrossChecks, Footprint, Kind, RunShape};
@@ -40,6 +43,7 @@ hyperparameters! {
         target_policy_noise: f64 = 0.2, non_negative;
         /// the smoothing noise is clipped to ±this
         target_noise_clip: f64 = 0.5, non_negative;
+        ..hindsight: HerConfig;
         [policy]: ActorCriticNets = ActorCriticNets {
             net_arch: vec![400, 300],
             ..Default::default()
@@ -52,6 +56,7 @@ hyperparameters! {
     pub struct DdpgConfig {
         ..off_policy: OffPolicyConfig = Td3Config::default().off_policy;
         ..noise: NoiseConfig = Td3Config::default().noise;
+        ..hindsight: HerConfig;
         [policy]: ActorCriticNets = Td3Config::default().policy;
     }
 }
@@ -65,6 +70,7 @@ impl DdpgConfig {
             policy_delay: 1,
             target_policy_noise: 0.0,
             target_noise_clip: 0.0,
+            hindsight: self.hindsight.clone(),
             policy: self.policy.clone(),
         }
     }
@@ -76,7 +82,8 @@ impl Algorithm for Td3Config {
     const KIND: Kind = Kind::Learner;
 
     fn check_env(&self, env: &dyn Env, _: usize) -> Result<(), (&'static str, String)> {
-        super::check_env(Self::NAME, env)
+        super::check_env(Self::NAME, env)?;
+        self.hindsight.check_env(env)
     }
 
     fn check_run(&self, run: &RunShape) -> CrossChecks {
@@ -121,7 +128,8 @@ impl Algorithm for DdpgConfig {
     const KIND: Kind = Kind::Learner;
 
     fn check_env(&self, env: &dyn Env, _: usize) -> Result<(), (&'static str, String)> {
-        super::check_env(Self::NAME, env)
+        super::check_env(Self::NAME, env)?;
+        self.hindsight.check_env(env)
     }
 
     fn check_run(&self, run: &RunShape) -> CrossChecks {
@@ -191,7 +199,8 @@ struct Td3State {
 pub fn train(cfg: &Td3Config, n_critics: usize, session: &mut Session) -> anyhow::Result<()> {
     let device = session.training_device();
     let plain = session.device().clone();
-    let mut collector = Collector::new(session, cfg.off_policy.gamma)?;
+    let mut collector =
+        Collector::new(session, cfg.off_policy.gamma)?.with_hindsight(session, &cfg.hindsight)?;
     let (n_envs, obs_dim, act_dim) = (
         collector.num_envs(),
         collector.obs_dim(),

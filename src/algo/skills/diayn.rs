@@ -62,6 +62,10 @@ impl DiaynConfig {
         c.require("use_sde", !self.sac.use_sde, || {
             "gSDE is not available with diayn: the skills explore".into()
         });
+        c.require("her", !self.sac.hindsight.her, || {
+            "hindsight relabelling is not available with diayn: its reward is the discriminator's"
+                .into()
+        });
     }
 }
 

@@ -27,11 +27,12 @@ use crate::algo::exploration::{
 };
 use crate::algo::flops::{Pass, UpdateWork};
 use crate::algo::footprint::mlp_parameters;
+use crate::algo::her_config::HerConfig;
 use crate::algo::off_policy::{OffPolicy, Prioritization, Settings};
 use crate::algo::off_policy_config::OffPolicyConfig;
 use crate::algo::schedule::EpsilonGreedy;
 use crate::algo::{Algorithm, CrossChecks, Footprint, Kind, RunShape};
-use crate::buffer::{GoalStrategy, Hindsight, NStep};
+use crate::buffer::{Hindsight, NStep};
 use crate::env::vector::VecEnvSnapshot;
 use crate::env::{Env, Space};
 use crate::hyper::{Checker, hyperparameters};
@@ -86,12 +87,7 @@ hyperparameters! {
         per_beta0: f64 = 0.4, in_closed(0.0, 1.0);
         /// ε added to |δ| so every priority is positive
         per_eps: f64 = 1e-6, positive;
-        /// hindsight experience replay on a goal env: each episode replayed with achieved goals
-        her: bool = false;
-        /// HER: relabelled copies of each transition (k ≥ 0)
-        n_sampled_goal: i64 = 4, non_negative;
-        /// HER: the goals, "future", "final" or "episode"
-        goal_selection_strategy: GoalStrategy = GoalStrategy::Future;
+        ..hindsight: HerConfig;
         [policy]: QNetworkConfig;
         [bonus]: BonusConfig;
     }
@@ -100,7 +96,7 @@ hyperparameters! {
 
 impl DqnConfig {
     fn consistency(&self, c: &mut Checker) {
-        c.require("n_step", !self.her || self.n_step == 1, || {
+        c.require("n_step", !self.hindsight.her || self.n_step == 1, || {
             "hindsight relabelling replays one-step transitions: set n_step = 1 with her = true"
                 .into()
         });
@@ -119,15 +115,7 @@ impl Algorithm for DqnConfig {
 
     fn check_env(&self, env: &dyn Env, _: usize) -> Result<(), (&'static str, String)> {
         super::check_env(Self::NAME, env)?;
-        if self.her && env.goal_env().is_none() {
-            return Err((
-                "algo.her",
-                format!(
-                    "hindsight experience replay needs a goal env (BitFlipping-v0); {} has no goals",
-                    env.spec().id
-                ),
-            ));
-        }
+        self.hindsight.check_env(env)?;
         self.bonus.check_space(&env.spec().observation_space)
     }
 
@@ -241,15 +229,10 @@ pub fn train(cfg: &DqnConfig, session: &mut Session) -> anyhow::Result<()> {
     let mut n_step = NStep::new(cfg.n_step, cfg.off_policy.gamma, n_envs, obs_dim, 1);
     // HER relabels with the goal structure of an env of the run's kind.
     let goal_env = session.make_env()?;
-    let goals = goal_env.goal_env().filter(|_| cfg.her);
+    let goals = goal_env.goal_env().filter(|_| cfg.hindsight.her);
     let mut hindsight = goals.map(|g| {
-        let k = usize::try_from(cfg.n_sampled_goal).unwrap_or(0);
-        Hindsight::new(
-            cfg.goal_selection_strategy,
-            k,
-            n_envs,
-            (obs_dim, 1, g.goal_dim()),
-        )
+        cfg.hindsight
+            .hindsight(g, n_envs, (obs_dim, 1), cfg.off_policy.gamma)
     });
     // SB3 counts the target interval in vector-env steps.
     let target_every = (cfg.target_update_interval / n_envs as u64).max(1);
