@@ -242,6 +242,23 @@ fn acer_stopped_by_ctrl_c_resumes_to_the_same_curve() {
 }
 
 #[test]
+fn mappo_stopped_by_ctrl_c_resumes_to_the_same_curve() {
+    // Shared network, Adam, value normalisation, minibatch order, exploration stream and the
+    // particle envs' states and RNGs: 40 updates of 32 envs × 25 steps, checkpoints every 5.
+    let args = [
+        "--set",
+        "experiment.total_steps=32000",
+        "--set",
+        "experiment.eval_every=8000",
+        "--set",
+        "experiment.eval_episodes=3",
+        "--set",
+        "experiment.checkpoint_every=4000",
+    ];
+    check("mappo_simple_spread", &args, "INT", "interrupted");
+}
+
+#[test]
 fn dqn_killed_between_checkpoints_resumes_to_the_same_curve() {
     // Online and target networks, Adam, replay ring, ε and replay streams.
     check("dqn_cartpole", &DQN_BUDGET, "KILL", "running");

@@ -8,11 +8,13 @@
 //! Each env step gives one row per agent; a rollout of `n_steps` steps of `num_envs` envs holds
 //! `n_steps × num_envs × N` rows, and PPO's own update ([`update`]) runs on them. Agents
 //! truncated by `max_cycles` bootstrap from their final observation, as the single-agent
-//! collector does.
+//! collector does. Checkpoints ([`MultiPpoState`]) are taken after an update and resume
+//! exactly.
 
 use std::path::Path;
 
 use super::check_homogeneous;
+use super::mappo_checkpoint::{MultiPpoParts, MultiPpoState};
 use super::shared_policy::{MODEL_FILE, SharedInputs, SharedPolicy, values};
 use super::value_norm::ValueNorm;
 use crate::algo::policy_gradient::checkpoint::MinibatchOrder;
@@ -230,9 +232,23 @@ pub fn train(
     let (mut terminated, mut ended) = (vec![false; rows], vec![false; rows]);
     let mut diagnostics = vec![f64::NAN; DIAGNOSTICS.len()];
     let mut step = 0u64;
+    if let Some((at, state)) = session.resumed::<MultiPpoState>()? {
+        state.restore(MultiPpoParts {
+            model: &mut model,
+            optimizer: &mut optimizer,
+            envs: &mut envs,
+            explore: &mut explore,
+            value_norm: &mut value_norm,
+            minibatches: &mut order,
+            diagnostics: &mut diagnostics,
+        })?;
+        step = at;
+    }
     let mut acting = Acting::new(&model, action, width, &plain);
     let mut eval_policy = SharedPolicy::new(&model, inputs, action, &plain);
-    session.evaluate_multi(step, &mut eval_policy, &diagnostics)?;
+    if step == 0 || session.eval_due(step) {
+        session.evaluate_multi(step, &mut eval_policy, &diagnostics)?;
+    }
     while step < total {
         buffer.clear();
         for _ in 0..keys.n_steps {
@@ -312,7 +328,17 @@ pub fn train(
         diagnostics = stats.row();
         session.check_finite(step, &DIAGNOSTICS, diagnostics.iter().map(|&v| Some(v)))?;
         diagnostics.push(explained);
-        session.tick(step)?;
+        session.checkpoint(step, || {
+            MultiPpoState::capture(
+                &model,
+                &optimizer,
+                &envs,
+                &explore,
+                value_norm.as_ref(),
+                &order,
+                &diagnostics,
+            )
+        })?;
         if session.eval_due(step) {
             eval_policy = SharedPolicy::new(&model, inputs, action, &plain);
             session.evaluate_multi(step, &mut eval_policy, &diagnostics)?;

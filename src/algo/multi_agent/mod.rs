@@ -11,6 +11,7 @@ pub mod maddpg;
 pub mod maddpg_policy;
 pub mod maddpg_update;
 pub mod mappo;
+pub mod mappo_checkpoint;
 pub mod random;
 pub mod scripted_spread;
 pub mod shared_policy;

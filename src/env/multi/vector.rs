@@ -3,7 +3,18 @@
 //! observation of a finished episode so that algorithms can bootstrap from truncated ones.
 
 use super::{MultiAgentEnv, MultiAgentSpec, MultiStep};
-use crate::env::Action;
+use crate::env::{Action, EnvSnapshot};
+
+/// Everything needed to continue a multi-agent vector env exactly (for checkpoints, taken
+/// between steps): each env's state and RNG, its agents' current observations and the
+/// unfinished episodes' returns and lengths.
+#[derive(Clone, Debug, PartialEq, serde::Serialize, serde::Deserialize)]
+pub struct MultiVecEnvSnapshot {
+    envs: Vec<EnvSnapshot>,
+    observations: Vec<Vec<Vec<f32>>>,
+    returns: Vec<Vec<f64>>,
+    lengths: Vec<u32>,
+}
 
 /// An episode that ended during the last [`MultiVecEnv::step`].
 #[derive(Clone, Debug, PartialEq)]
@@ -131,6 +142,34 @@ impl MultiVecEnv {
         &self.ended
     }
 
+    /// The state to continue from (see [`MultiVecEnvSnapshot`]).
+    pub fn snapshot(&self) -> MultiVecEnvSnapshot {
+        MultiVecEnvSnapshot {
+            envs: self.envs.iter().map(|e| e.snapshot()).collect(),
+            observations: self.steps.iter().map(|s| s.observations.clone()).collect(),
+            returns: self.returns.clone(),
+            lengths: self.lengths.clone(),
+        }
+    }
+
+    /// Puts every env back where [`MultiVecEnv::snapshot`] found it.
+    pub fn restore(&mut self, snapshot: &MultiVecEnvSnapshot) {
+        assert_eq!(
+            snapshot.envs.len(),
+            self.envs.len(),
+            "a snapshot of as many envs"
+        );
+        for (env, s) in self.envs.iter_mut().zip(&snapshot.envs) {
+            env.restore(s);
+        }
+        for (step, observations) in self.steps.iter_mut().zip(&snapshot.observations) {
+            step.observations.clone_from(observations);
+        }
+        self.returns.clone_from(&snapshot.returns);
+        self.lengths.clone_from(&snapshot.lengths);
+        self.ended.clear();
+    }
+
     /// Env `i` itself.
     pub fn env(&self, i: usize) -> &dyn MultiAgentEnv {
         self.envs[i].as_ref()
@@ -179,6 +218,29 @@ mod tests {
         );
         envs.step_with(right);
         assert!(envs.ended().is_empty(), "the next episode counts from zero");
+    }
+
+    /// Restored mid-episode into fresh envs, the vector env goes on exactly as the original:
+    /// the same observations, rewards, episode ends and returns.
+    #[test]
+    fn a_restored_snapshot_continues_identically() {
+        let mut envs = MultiVecEnv::new(vec![spread(4), spread(4)]);
+        envs.reset(&[3, 4]);
+        let moves = |t: usize| move |e: usize| vec![Action::Discrete((t + e) % 5); 3];
+        for t in 0..2 {
+            envs.step_with(moves(t));
+        }
+        let mut copy = MultiVecEnv::new(vec![spread(4), spread(4)]);
+        copy.reset(&[9, 9]);
+        copy.restore(&envs.snapshot());
+        for t in 2..9 {
+            envs.step_with(moves(t));
+            copy.step_with(moves(t));
+            assert_eq!(envs.ended(), copy.ended(), "step {t}");
+            for e in 0..2 {
+                assert_eq!(envs.last(e), copy.last(e), "step {t}");
+            }
+        }
     }
 
     #[test]
