@@ -5,7 +5,19 @@ use std::process::{Command, Output};
 
 /// Runs `rl` with `args` in `cwd`.
 pub fn rl(args: &[&str], cwd: &Path) -> Output {
-    Command::new(env!("CARGO_BIN_EXE_rl"))
+    // `RL_TEST_RUNNER` (e.g. `qemu-x86_64 -cpu Haswell`) runs the binary under that command: how
+    // golden curves of another SIMD class are written on this machine (tests/it/golden.rs).
+    let runner = std::env::var("RL_TEST_RUNNER").unwrap_or_default();
+    let mut words = runner.split_whitespace();
+    let mut command = match words.next() {
+        Some(program) => {
+            let mut command = Command::new(program);
+            command.args(words).arg(env!("CARGO_BIN_EXE_rl"));
+            command
+        }
+        None => Command::new(env!("CARGO_BIN_EXE_rl")),
+    };
+    command
         .args(args)
         .current_dir(cwd)
         .output()

@@ -3,8 +3,9 @@
 //! They were written by the code before the algorithm-seam refactor, so any change of behaviour
 //! (an RNG draw moved, an update reordered, a default changed) shows up here.
 //!
-//! `RL_BLESS=1 cargo test --release --test golden` rewrites the files after an intended change;
-//! say why in the commit.
+//! `RL_BLESS=1 cargo test --release --test it golden::` rewrites the files of this machine's SIMD
+//! class after an intended change (see `golden_dir`: both classes must be rewritten); say why in
+//! the commit.
 
 use crate::common;
 
@@ -229,8 +230,41 @@ fn algo_name(path: &Path) -> String {
     table["algo"]["name"].as_str().unwrap().to_string()
 }
 
+/// The golden curves of this machine's SIMD class. Burn's flex backend vectorises its reductions
+/// with the widest instruction set the CPU has (macerator: AVX2, or AVX-512 where it exists), and
+/// a sum's order follows the vector width: curves agree bit for bit within a class, and differ
+/// in the last digits across classes. `tests/golden` holds x86-64-v3 (AVX2) curves,
+/// `tests/golden-avx512` x86-64-v4 ones. `RL_GOLDEN_SIMD=v3|v4` overrides the detection: on an
+/// AVX-512 machine, `RL_BLESS=1 RL_GOLDEN_SIMD=v3 RL_TEST_RUNNER="qemu-x86_64 -cpu Haswell"`
+/// writes the AVX2 curves under emulation (about 20x slower).
 fn golden_dir() -> PathBuf {
-    Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/golden")
+    let root = Path::new(env!("CARGO_MANIFEST_DIR"));
+    let v4 = match std::env::var("RL_GOLDEN_SIMD").as_deref() {
+        Ok("v4") => true,
+        Ok("v3") => false,
+        Ok(other) => panic!("RL_GOLDEN_SIMD is v3 or v4, not {other}"),
+        Err(_) => avx512(),
+    };
+    root.join(if v4 {
+        "tests/golden-avx512"
+    } else {
+        "tests/golden"
+    })
+}
+
+/// Whether macerator's x86-64-v4 level (AVX-512 F, BW, CD, DQ, VL) is available, so flex uses it.
+#[cfg(target_arch = "x86_64")]
+fn avx512() -> bool {
+    std::is_x86_feature_detected!("avx512f")
+        && std::is_x86_feature_detected!("avx512bw")
+        && std::is_x86_feature_detected!("avx512cd")
+        && std::is_x86_feature_detected!("avx512dq")
+        && std::is_x86_feature_detected!("avx512vl")
+}
+
+#[cfg(not(target_arch = "x86_64"))]
+fn avx512() -> bool {
+    false
 }
 
 fn write_csv(path: &Path, rows: &[Vec<String>]) {
