@@ -35,7 +35,7 @@ use crate::algo::{Algorithm, CrossChecks, Footprint, Kind, RunShape, UpdateWork}
 use crate::buffer::RolloutBuffer;
 use crate::env::Env;
 use crate::hyper::{Checker, hyperparameters};
-use crate::nn::{Acting, ActionKind, ActorCritic, Backend, adam, clip_grad_norm, to_vec};
+use crate::nn::{Acting, ActionKind, ActorCritic, Backend, adam, clip_grad_norm};
 use crate::rng::{Rng, Stream, worker_stream};
 use crate::session::{Policy, Session};
 
@@ -306,21 +306,7 @@ pub fn update(
             model = optimizer.step(hp.learning_rate, model, grads);
         }
     }
-    let means = match sums {
-        Some(s) => to_vec(s)
-            .iter()
-            .map(|&x| f64::from(x) / minibatches as f64)
-            .collect(),
-        None => vec![f64::NAN; 5],
-    };
-    let stats = PpoStats {
-        minibatches,
-        loss_pi: means[0],
-        loss_v: means[1],
-        entropy: means[2],
-        approx_kl: means[3],
-        clip_fraction: means[4],
-    };
+    let stats = PpoStats::mean_of(sums, minibatches);
     (model, stats)
 }
 
@@ -358,7 +344,7 @@ impl ModuleVisitor for Average<'_> {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::nn::PolicyConfig;
+    use crate::nn::{PolicyConfig, to_vec};
     use crate::rng::stream;
 
     /// A rollout of 2 steps × 2 envs of a 2-dimensional task with 2 actions; `shift` moves

@@ -152,21 +152,7 @@ fn update(
             bonus.train(&rows(&rollout.next_observations, d, &chunk[..share]));
         }
     }
-    let means = match sums {
-        Some(s) => to_vec(s)
-            .iter()
-            .map(|&x| f64::from(x) / minibatches as f64)
-            .collect(),
-        None => vec![f64::NAN; 5],
-    };
-    let stats = PpoStats {
-        minibatches,
-        loss_pi: means[0],
-        loss_v: means[1],
-        entropy: means[2],
-        approx_kl: means[3],
-        clip_fraction: means[4],
-    };
+    let stats = PpoStats::mean_of(sums, minibatches);
     (heads, stats)
 }
 

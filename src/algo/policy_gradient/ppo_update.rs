@@ -84,6 +84,26 @@ pub struct PpoStats {
 }
 
 impl PpoStats {
+    /// The means of `sums` (loss_pi, loss_v, entropy, approx_kl, clip_fraction, summed over the
+    /// `minibatches` stepped on); NaN when none was (`sums` is `None`).
+    pub fn mean_of(sums: Option<Tensor<1>>, minibatches: usize) -> Self {
+        let means: Vec<f64> = match sums {
+            Some(s) => to_vec(s)
+                .iter()
+                .map(|&x| f64::from(x) / minibatches as f64)
+                .collect(),
+            None => vec![f64::NAN; 5],
+        };
+        Self {
+            minibatches,
+            loss_pi: means[0],
+            loss_v: means[1],
+            entropy: means[2],
+            approx_kl: means[3],
+            clip_fraction: means[4],
+        }
+    }
+
     /// The values in the order loss_pi, loss_v, entropy, approx_kl, clip_fraction.
     pub fn row(&self) -> Vec<f64> {
         vec![
@@ -200,21 +220,7 @@ pub fn update(
             model = optimizer.step(hp.learning_rate, model, grads);
         }
     }
-    let means = match sums {
-        Some(s) => to_vec(s)
-            .iter()
-            .map(|&x| f64::from(x) / minibatches as f64)
-            .collect(),
-        None => vec![f64::NAN; 5],
-    };
-    let stats = PpoStats {
-        minibatches,
-        loss_pi: means[0],
-        loss_v: means[1],
-        entropy: means[2],
-        approx_kl: means[3],
-        clip_fraction: means[4],
-    };
+    let stats = PpoStats::mean_of(sums, minibatches);
     (model, stats)
 }
 
