@@ -1,6 +1,7 @@
 //! The gymnasium bridge: gymnasium's CartPole-v1 through a Python worker against rl's own,
 //! seeds, auto-reset, bad input (exit 2) and a worker killed mid-run (that seed fails, the
-//! others complete, no worker is left), env checker warnings shown once. Tests that need gymnasium print why they skip when the
+//! others complete, no worker is left), a Ctrl-C to the process group (seeds checkpoint and
+//! resume), env checker warnings shown once. Tests that need gymnasium print why they skip when the
 //! interpreter (`RL_PYTHON`, else `python3`) cannot import it.
 
 use std::path::Path;
@@ -364,5 +365,81 @@ fn a_killed_worker_fails_its_seed_only_and_leaves_no_process() {
     assert_eq!(statuses, ["complete", "failed"]);
     for pid in seen {
         assert!(!exists(pid), "worker {pid} outlived rl");
+    }
+}
+
+/// A Ctrl-C at the terminal signals the whole foreground process group. rl and its workers'
+/// groups are apart, so the workers keep serving while rl stops each seed at a step and
+/// checkpoints it; the stopped run then resumes to its end.
+#[test]
+fn ctrl_c_to_the_process_group_stops_bridged_seeds_cleanly() {
+    let Some(_) = python() else { return };
+    let out = tempfile::tempdir().unwrap();
+    let config = experiment("ppo_cartpole_gymnasium.toml");
+    let budget = [
+        "--seeds",
+        "0..2",
+        "--jobs",
+        "2",
+        "--set",
+        "experiment.total_steps=40000",
+        "--set",
+        "experiment.eval_every=10000",
+        "--set",
+        "experiment.eval_episodes=2",
+    ];
+    let mut run = Command::new(env!("CARGO_BIN_EXE_rl"));
+    run.args(["run", config.as_str(), "-q"])
+        .args(budget)
+        .arg("--out")
+        .arg(out.path())
+        .stdout(Stdio::null())
+        .stderr(Stdio::piped());
+    // rl leads a group of its own, as a shell's foreground job does.
+    std::os::unix::process::CommandExt::process_group(&mut run, 0);
+    let mut run = run.spawn().unwrap();
+    let seed_dir = |seed: u32| {
+        out.path()
+            .join(format!("ppo_cartpole_gymnasium/seed_{seed}"))
+    };
+    let started = Instant::now();
+    while !(0..2).all(|seed| {
+        std::fs::read_to_string(seed_dir(seed).join("episodes.csv"))
+            .is_ok_and(|t| t.lines().count() > 1)
+    }) {
+        assert!(started.elapsed() < Duration::from_secs(60), "no training");
+        assert!(run.try_wait().unwrap().is_none(), "ended before the signal");
+        std::thread::sleep(Duration::from_millis(20));
+    }
+    let group = format!("-{}", run.id());
+    let sent = Command::new("kill")
+        .args(["-s", "INT", "--", &group])
+        .status()
+        .unwrap();
+    assert!(sent.success());
+    let output = run.wait_with_output().unwrap();
+    let stderr = String::from_utf8_lossy(&output.stderr);
+    assert_eq!(output.status.code(), Some(130), "{stderr}");
+    for seed in 0..2 {
+        let meta = std::fs::read_to_string(seed_dir(seed).join("meta.json")).unwrap();
+        assert!(meta.contains("\"status\": \"interrupted\""), "{meta}");
+    }
+    let resumed = rl(
+        &[
+            &["run", config.as_str(), "-q", "--resume", "--out"],
+            &[out.path().to_str().unwrap()][..],
+            &budget[..],
+        ]
+        .concat(),
+        out.path(),
+    );
+    assert!(
+        resumed.status.success(),
+        "{}",
+        String::from_utf8_lossy(&resumed.stderr)
+    );
+    for seed in 0..2 {
+        let meta = std::fs::read_to_string(seed_dir(seed).join("meta.json")).unwrap();
+        assert!(meta.contains("\"status\": \"complete\""), "{meta}");
     }
 }

@@ -99,23 +99,29 @@ impl Worker {
             "num_envs": num_envs,
             "autoreset": autoreset,
         });
-        let mut child = Command::new(&bridge.python)
+        let mut command = Command::new(&bridge.python);
+        command
             .arg("-c")
             .arg(SCRIPT)
             .arg(config.to_string())
             .stdin(Stdio::piped())
             .stdout(Stdio::piped())
-            .stderr(Stdio::piped())
-            .spawn()
-            .map_err(|e| OptionError {
-                key: "python",
-                message: format!(
-                    "cannot start the Python interpreter `{}` ({e}); set env.python or \
+            .stderr(Stdio::piped());
+        // Its own process group: a Ctrl-C at the terminal (SIGINT to the whole foreground
+        // group) or a `kill` of rl's group reaches rl alone, which stops its seeds at a step
+        // and checkpoints them before it ends the workers; the worker still exits when rl's end
+        // of its pipe closes, so none outlives rl.
+        #[cfg(unix)]
+        std::os::unix::process::CommandExt::process_group(&mut command, 0);
+        let mut child = command.spawn().map_err(|e| OptionError {
+            key: "python",
+            message: format!(
+                "cannot start the Python interpreter `{}` ({e}); set env.python or \
                      RL_PYTHON to a Python with gymnasium, e.g. `python3 -m venv .venv && \
                      .venv/bin/pip install gymnasium` and RL_PYTHON=.venv/bin/python",
-                    bridge.python
-                ),
-            })?;
+                bridge.python
+            ),
+        })?;
         let stderr = Arc::new(Mutex::new(String::new()));
         let stderr_reader = child.stderr.take().map(|pipe| {
             let tail = Arc::clone(&stderr);
