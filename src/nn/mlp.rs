@@ -1,6 +1,7 @@
-//! A multilayer perceptron: `Linear` layers with an activation between them.
+//! A multilayer perceptron: `Linear` layers with an activation between them, optionally with
+//! layer normalisation.
 
-use burn::nn::Linear;
+use burn::nn::{LayerNorm, LayerNormConfig, Linear};
 use burn::prelude::*;
 use burn::tensor::activation;
 use serde::{Deserialize, Serialize};
@@ -47,6 +48,9 @@ pub enum Init {
 #[derive(Module, Debug)]
 pub struct Mlp {
     layers: Vec<Linear>,
+    /// Layer normalisation (Ba et al. 2016) of the input, then of each activated layer's output
+    /// ([`Mlp::with_layer_norm`]); empty when off.
+    norms: Vec<LayerNorm>,
     #[module(skip)]
     activation: Activation,
     #[module(skip)]
@@ -81,6 +85,7 @@ impl Mlp {
             .collect();
         Self {
             layers,
+            norms: Vec::new(),
             activation,
             activate_output,
         }
@@ -90,17 +95,45 @@ impl Mlp {
     pub fn identity() -> Self {
         Self {
             layers: Vec::new(),
+            norms: Vec::new(),
             activation: Activation::Tanh,
             activate_output: false,
         }
     }
 
+    /// This MLP with layer normalisation (Ba et al. 2016; γ = 1, β = 0, ε = 1e-5) of its input
+    /// and after each activation, as the MAPPO code's `MLPBase` (`use_feature_normalization`,
+    /// then `Linear → ReLU → LayerNorm` per hidden layer; Yu et al. 2022). No layers: unchanged.
+    pub fn with_layer_norm(mut self, device: &Device) -> Self {
+        let Some(first) = self.layers.first() else {
+            return self;
+        };
+        let last = self.layers.len() - 1;
+        let mut widths = vec![first.weight.dims()[0]];
+        for (i, layer) in self.layers.iter().enumerate() {
+            if i < last || self.activate_output {
+                widths.push(layer.weight.dims()[1]);
+            }
+        }
+        self.norms = widths
+            .into_iter()
+            .map(|d| LayerNormConfig::new(d).init(device))
+            .collect();
+        self
+    }
+
     pub fn forward(&self, mut x: Tensor<2>) -> Tensor<2> {
+        if let Some(norm) = self.norms.first() {
+            x = norm.forward(x);
+        }
         let last = self.layers.len().saturating_sub(1);
         for (i, layer) in self.layers.iter().enumerate() {
             x = layer.forward(x);
             if i < last || self.activate_output {
                 x = self.activation.apply(x);
+                if let Some(norm) = self.norms.get(i + 1) {
+                    x = norm.forward(x);
+                }
             }
         }
         x
@@ -117,6 +150,10 @@ impl Mlp {
         mut dx: Option<Tensor<2>>,
         tangent: &mut dyn FnMut(&Linear) -> (Tensor<2>, Option<Tensor<1>>),
     ) -> (Tensor<2>, Option<Tensor<2>>) {
+        assert!(
+            self.norms.is_empty(),
+            "no forward-mode derivative through layer normalisation"
+        );
         let last = self.layers.len().saturating_sub(1);
         for (i, layer) in self.layers.iter().enumerate() {
             let (d_weight, d_bias) = tangent(layer);
@@ -141,5 +178,73 @@ impl Mlp {
             dx = Some(dy);
         }
         (x, dx)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::nn::to_vec;
+    use crate::rng::{Stream, stream};
+
+    /// One linear layer 3 → 2 after the input's layer norm: y = LN(x) W + b with LN(x) =
+    /// (x − mean) / √(var + ε) (γ = 1, β = 0); x = (1, 2, 3) has mean 2 and variance 2/3.
+    #[test]
+    fn layer_norm_standardises_the_input_of_the_first_layer() {
+        let device = Device::flex();
+        let mlp = Mlp::new(
+            &[3, 2],
+            Activation::Relu,
+            false,
+            Init::Default,
+            &mut stream(0, Stream::Init),
+            &device,
+        )
+        .with_layer_norm(&device);
+        assert_eq!(
+            mlp.norms.len(),
+            1,
+            "the input's norm only: the output is not activated"
+        );
+        let x = Tensor::<2>::from_floats([[1.0, 2.0, 3.0]], &device);
+        let got = to_vec(mlp.forward(x).reshape([2]));
+        let s = 1.0 / (2.0f32 / 3.0 + 1e-5).sqrt();
+        let normed = [-s, 0.0, s];
+        let w = to_vec(mlp.layers[0].weight.val().reshape([6]));
+        let b = to_vec(mlp.layers[0].bias.as_ref().unwrap().val());
+        for j in 0..2 {
+            let want: f32 = (0..3).map(|i| normed[i] * w[i * 2 + j]).sum::<f32>() + b[j];
+            assert!(
+                (got[j] - want).abs() < 1e-5,
+                "output {j}: {} vs {want}",
+                got[j]
+            );
+        }
+    }
+
+    /// With hidden layers, each activation is normalised: its rows have mean 0 and variance 1.
+    #[test]
+    fn layer_norm_follows_every_activation() {
+        let device = Device::flex();
+        let mlp = Mlp::new(
+            &[4, 8, 8],
+            Activation::Relu,
+            true,
+            Init::Orthogonal { output_gain: 1.0 },
+            &mut stream(1, Stream::Init),
+            &device,
+        )
+        .with_layer_norm(&device);
+        assert_eq!(mlp.norms.len(), 3);
+        let x = Tensor::<2>::from_floats([[0.5, -1.0, 2.0, 0.1], [3.0, 0.2, -0.7, 1.5]], &device);
+        let out = to_vec(mlp.forward(x));
+        for row in out.chunks(8) {
+            let mean = row.iter().sum::<f32>() / 8.0;
+            let var = row.iter().map(|v| (v - mean).powi(2)).sum::<f32>() / 8.0;
+            assert!(
+                mean.abs() < 1e-5 && (var - 1.0).abs() < 1e-3,
+                "{mean} {var}"
+            );
+        }
     }
 }

@@ -126,6 +126,16 @@ impl ActorCritic {
         model
     }
 
+    /// These nets with layer normalisation of their inputs and hidden activations
+    /// ([`Mlp::with_layer_norm`]; MAPPO's `use_feature_normalization`). Forward-mode products
+    /// ([`ActorCritic::actor_jvp`], TRPO's) do not go through it.
+    pub fn with_layer_norm(mut self, device: &Device) -> Self {
+        self.trunk = self.trunk.with_layer_norm(device);
+        self.pi = self.pi.with_layer_norm(device);
+        self.vf = self.vf.with_layer_norm(device);
+        self
+    }
+
     /// The nets on `obs_dim` policy inputs (the shared trunk's, when shared) and `value_dim`
     /// value inputs (of separate nets).
     fn with_inputs(

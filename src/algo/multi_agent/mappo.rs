@@ -56,6 +56,11 @@ hyperparameters! {
         value_norm: bool = true;
         /// weight β of the value normalisation's running averages, in [0, 1]
         value_norm_beta: f64 = 0.99999, in_closed(0.0, 1.0);
+        /// layer normalisation of the actor's and critic's inputs and hidden activations
+        /// (the MAPPO code's use_feature_normalization and MLPBase)
+        layer_norm: bool = false;
+        /// the value loss is Huber's with this δ (the MAPPO code's 10) instead of the squared error
+        huber_delta: Option<f64> = None, positive;
     }
 }
 
@@ -107,7 +112,14 @@ impl Algorithm for MappoConfig {
         run_dir: &Path,
         backend: Backend,
     ) -> anyhow::Result<Box<dyn MultiPolicy>> {
-        let policy = SharedPolicy::load(env, &self.policy, true, run_dir, backend)?;
+        let policy = SharedPolicy::load(
+            env,
+            &self.policy,
+            self.ppo.layer_norm,
+            true,
+            run_dir,
+            backend,
+        )?;
         Ok(Box::new(policy))
     }
 }
@@ -137,7 +149,14 @@ impl Algorithm for IppoConfig {
         run_dir: &Path,
         backend: Backend,
     ) -> anyhow::Result<Box<dyn MultiPolicy>> {
-        let policy = SharedPolicy::load(env, &self.policy, false, run_dir, backend)?;
+        let policy = SharedPolicy::load(
+            env,
+            &self.policy,
+            self.ppo.layer_norm,
+            false,
+            run_dir,
+            backend,
+        )?;
         Ok(Box::new(policy))
     }
 }
@@ -190,7 +209,13 @@ pub fn train(
     let (agents, n_envs) = (spec.num_agents(), envs.num_envs());
     let inputs = SharedInputs::new(&spec, centralised);
     let action = ActionKind::of(&spec.action_spaces[0]);
-    let mut model = inputs.model(action, policy, &mut session.rng(Stream::Init), &device);
+    let mut model = inputs.model(
+        action,
+        policy,
+        keys.layer_norm,
+        &mut session.rng(Stream::Init),
+        &device,
+    );
     let mut optimizer = adam(1e-5);
     let rows = n_envs * agents;
     let mut order = MinibatchOrder {
@@ -212,6 +237,7 @@ pub fn train(
         learning_rate: keys.learning_rate,
         clip_range: keys.clip_range,
         clip_range_vf: None,
+        huber_delta: keys.huber_delta,
         normalize_advantage: true,
         ent_coef: keys.ent_coef,
         vf_coef: keys.vf_coef,

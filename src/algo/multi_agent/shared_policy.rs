@@ -50,15 +50,17 @@ impl SharedInputs {
         }
     }
 
-    /// The shared network for this layout: a centralised critic, or one on the policy's row.
+    /// The shared network for this layout: a centralised critic, or one on the policy's row;
+    /// with `layer_norm`, layer normalisation in both nets ([`ActorCritic::with_layer_norm`]).
     pub fn model(
         &self,
         action: ActionKind,
         cfg: &PolicyConfig,
+        layer_norm: bool,
         rng: &mut crate::rng::Rng,
         device: &Device,
     ) -> ActorCritic {
-        match self.centralised {
+        let model = match self.centralised {
             true => ActorCritic::centralised(
                 self.policy_dim(),
                 self.row_dim() - self.policy_dim(),
@@ -68,6 +70,10 @@ impl SharedInputs {
                 device,
             ),
             false => ActorCritic::new(self.policy_dim(), action, cfg, rng, device),
+        };
+        match layer_norm {
+            true => model.with_layer_norm(device),
+            false => model,
         }
     }
 
@@ -161,6 +167,7 @@ impl SharedPolicy {
     pub fn load(
         env: &MultiAgentSpec,
         cfg: &PolicyConfig,
+        layer_norm: bool,
         centralised: bool,
         run_dir: &Path,
         backend: Backend,
@@ -170,7 +177,13 @@ impl SharedPolicy {
         let action = ActionKind::of(&env.action_spaces[0]);
         // The initial weights are overwritten by the saved ones.
         let model = inputs
-            .model(action, cfg, &mut stream(0, Stream::Init), &device)
+            .model(
+                action,
+                cfg,
+                layer_norm,
+                &mut stream(0, Stream::Init),
+                &device,
+            )
             .load(&run_dir.join(MODEL_FILE))?;
         Ok(Self::new(&model, inputs, action, &device))
     }

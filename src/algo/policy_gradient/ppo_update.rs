@@ -27,6 +27,8 @@ pub struct PpoUpdate {
     pub clip_range: f64,
     /// Clip V(s) to within this of its rollout value.
     pub clip_range_vf: Option<f64>,
+    /// The value loss is Huber's with this δ instead of the squared error.
+    pub huber_delta: Option<f64>,
     /// Standardise advantages per minibatch.
     pub normalize_advantage: bool,
     pub ent_coef: f64,
@@ -59,6 +61,7 @@ impl PpoUpdate {
             learning_rate,
             clip_range,
             clip_range_vf: cfg.clip_range_vf,
+            huber_delta: None,
             normalize_advantage: cfg.normalize_advantage,
             ent_coef: cfg.ent_coef,
             vf_coef: cfg.vf_coef,
@@ -123,6 +126,14 @@ pub fn clipped_surrogate_loss(ratio: Tensor<1>, advantages: Tensor<1>, clip: f64
     surrogate.min_pair(clipped).mean().neg()
 }
 
+/// Huber's loss (Huber 1964) of the errors `e`, averaged: e²/2 where |e| ≤ δ, δ(|e| − δ/2)
+/// beyond, written as q²/2 + δ(|e| − q) with q = min(|e|, δ).
+pub fn huber_loss(errors: Tensor<1>, delta: f64) -> Tensor<1> {
+    let abs = errors.abs();
+    let quadratic = abs.clone().clamp_max(delta);
+    (quadratic.clone().square().mul_scalar(0.5) + (abs - quadratic).mul_scalar(delta)).mean()
+}
+
 /// PPO's loss on one minibatch, with what the update reports of it.
 pub struct MinibatchLoss {
     /// L of the minibatch (to differentiate).
@@ -153,7 +164,11 @@ pub fn minibatch_loss(
         Some(vf_clip) => mb.old_values.clone() + (values - mb.old_values).clamp(-vf_clip, vf_clip),
         None => values,
     };
-    let loss_v = (mb.returns - values).square().mean();
+    let errors = mb.returns - values;
+    let loss_v = match hp.huber_delta {
+        Some(delta) => huber_loss(errors, delta),
+        None => errors.square().mean(),
+    };
     let entropy = entropy.mean();
     let loss = loss_pi.clone() + loss_v.clone().mul_scalar(hp.vf_coef)
         - entropy.clone().mul_scalar(hp.ent_coef);
@@ -240,5 +255,23 @@ mod tests {
         // min(−1, −1.6) = −1.6. Mean 0.1/4 = 0.025, negated.
         let loss = clipped_surrogate_loss(ratio, advantages, 0.2).into_scalar::<f32>();
         assert!((loss + 0.025).abs() < 1e-6, "{loss}");
+    }
+
+    /// Errors inside and beyond δ = 2, of both signs: e²/2 inside, δ(|e| − δ/2) beyond, and the
+    /// gradient e inside, δ·sign(e) beyond.
+    #[test]
+    fn huber_loss_is_quadratic_inside_delta_and_linear_beyond() {
+        let device = Device::flex().autodiff();
+        let errors = Tensor::<1>::from_floats([1.0, -1.5, 3.0, -5.0], &device).require_grad();
+        let loss = huber_loss(errors.clone(), 2.0);
+        // 0.5 + 1.125 + 2·(3 − 1) + 2·(5 − 1) = 13.625, over 4.
+        let value = loss.clone().into_scalar::<f32>();
+        assert!((value - 13.625 / 4.0).abs() < 1e-6, "{value}");
+        let grads = loss.backward();
+        let grad = to_vec(errors.grad(&grads).unwrap());
+        let want = [1.0, -1.5, 2.0, -2.0].map(|g: f32| g / 4.0);
+        for (g, w) in grad.iter().zip(want) {
+            assert!((g - w).abs() < 1e-6, "{grad:?}");
+        }
     }
 }
