@@ -206,6 +206,13 @@ pub struct EvalArgs {
     /// Seed of the evaluation episodes.
     #[arg(long, default_value_t = 0)]
     pub seed: u64,
+    /// Cross-play: the seed folder of another run on the same multi-agent env, whose policy acts
+    /// for the agents named by --cross-agents (the others act by this run's).
+    #[arg(long, requires = "cross_agents")]
+    pub cross: Option<PathBuf>,
+    /// The agents that act by --cross's policy, comma-separated (names as `rl envs` lists them).
+    #[arg(long, value_delimiter = ',', requires = "cross")]
+    pub cross_agents: Vec<String>,
 }
 
 #[derive(Debug, clap::Args)]

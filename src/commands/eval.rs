@@ -7,7 +7,7 @@ use crate::env::multi::{is_multi_agent, make_multi_env};
 use crate::error::UsageError;
 use crate::record::{Meta, ReturnStats};
 use crate::rng::{self, Stream};
-use crate::session::{Evaluator, MultiEvaluator, eval_env};
+use crate::session::{CrossPlay, Evaluator, MultiEvaluator, MultiPolicy, eval_env};
 
 /// Evaluates the policy saved in (or, for planners, configured by) a seed folder.
 pub fn eval(args: &EvalArgs) -> Result<String, UsageError> {
@@ -32,6 +32,13 @@ pub fn eval(args: &EvalArgs) -> Result<String, UsageError> {
     };
     if is_multi_agent(&section.id) {
         return eval_multi(args, &exp, &section, episodes);
+    }
+    if args.cross.is_some() {
+        return Err(UsageError::new(format!(
+            "--cross: {} is a run on {}, not on a multi-agent env",
+            dir.display(),
+            exp.env.id
+        )));
     }
     let env = eval_env(&section, exp.experiment.eval_max_episode_steps).map_err(failed)?;
     let mut policy = exp
@@ -79,6 +86,21 @@ fn eval_multi(
             exp.experiment.backend,
         )
         .map_err(failed)?;
+    let mut cross_line = String::new();
+    if let Some(guest_dir) = &args.cross {
+        let guests = cross_policy(args, guest_dir, &spec)?;
+        let from_guests: Vec<bool> = spec
+            .agents
+            .iter()
+            .map(|a| args.cross_agents.contains(a))
+            .collect();
+        policy = Box::new(CrossPlay::new(policy, guests, from_guests));
+        cross_line = format!(
+            "cross-play: {} act by {}\n",
+            args.cross_agents.join(", "),
+            guest_dir.display()
+        );
+    }
     let mut evaluator = MultiEvaluator::new(env, rng::stream(args.seed, Stream::Eval));
     let result = evaluator.run(policy.as_mut(), episodes);
     let stats = ReturnStats::of(&result.team_returns);
@@ -89,7 +111,7 @@ fn eval_multi(
         .map(|(a, r)| format!("{a} {r:.3}"))
         .collect();
     Ok(format!(
-        "{}: {} on {}, {episodes} episodes (seed {})\nteam return mean {:.3}  std {:.3}  min {:.3}  max {:.3}\nagent returns (mean): {}\n",
+        "{}: {} on {}, {episodes} episodes (seed {})\n{cross_line}team return mean {:.3}  std {:.3}  min {:.3}  max {:.3}\nagent returns (mean): {}\n",
         dir.display(),
         exp.algo.name(),
         exp.env.id,
@@ -100,4 +122,48 @@ fn eval_multi(
         stats.max,
         agents.join(", ")
     ))
+}
+
+/// The policy of the run in `guest_dir` for cross-play on `spec`: a run on the same env (same
+/// agents and spaces), and `--cross-agents` naming its agents.
+fn cross_policy(
+    args: &EvalArgs,
+    guest_dir: &std::path::Path,
+    spec: &crate::env::multi::MultiAgentSpec,
+) -> Result<Box<dyn MultiPolicy>, UsageError> {
+    let failed = |e: anyhow::Error| UsageError::new(format!("{}: {e:#}", guest_dir.display()));
+    let config_path = guest_dir.join("config.toml");
+    if !config_path.is_file() {
+        return Err(UsageError::new(format!(
+            "--cross: {}: not a run folder (no config.toml)",
+            guest_dir.display()
+        )));
+    }
+    let guest = config::load_saved(&config_path)?;
+    let guest_spec = make_multi_env(&guest.env.id, &guest.env.options())
+        .map(|env| env.spec().clone())
+        .ok();
+    if guest_spec.as_ref() != Some(spec) {
+        return Err(UsageError::new(format!(
+            "--cross: {} ran on {} with other agents or spaces; cross-play needs the same env",
+            guest_dir.display(),
+            guest.env.id
+        )));
+    }
+    if let Some(unknown) = args.cross_agents.iter().find(|a| !spec.agents.contains(a)) {
+        return Err(UsageError::new(format!(
+            "--cross-agents: no agent `{unknown}` in {}; its agents are {}",
+            spec.id,
+            spec.agents.join(", ")
+        )));
+    }
+    guest
+        .algo
+        .multi_policy(
+            spec,
+            rng::stream(args.seed, Stream::Explore),
+            guest_dir,
+            guest.experiment.backend,
+        )
+        .map_err(failed)
 }

@@ -5,6 +5,7 @@
 
 pub mod checkpoint;
 mod cpu_time;
+mod cross_play;
 mod evaluate;
 mod evaluate_multi;
 pub mod interrupt;
@@ -17,6 +18,7 @@ use std::time::{Duration, Instant};
 use anyhow::Context;
 use burn::prelude::Device;
 
+pub use cross_play::CrossPlay;
 pub use evaluate::{Evaluator, Policy, eval_env};
 pub use evaluate_multi::{MultiEvaluation, MultiEvaluator, MultiPolicy};
 pub use recorder::{EpisodeRow, MemoryCurveRow, MemoryRecorder, ProgressEvent, Recorder};

@@ -153,6 +153,55 @@ fn references_record_team_and_agent_returns_and_diagnostics() {
     let text = eval(&scripted);
     assert!(text.contains("team return mean"), "{text}");
     assert!(text.contains("agent_2"), "{text}");
+
+    // Cross-play: the scripted run's agents, some or all replaced by the random run's.
+    let team = |text: &str| -> f64 {
+        let line = text
+            .lines()
+            .find(|l| l.starts_with("team return mean"))
+            .unwrap();
+        line.split_whitespace().nth(3).unwrap().parse().unwrap()
+    };
+    let cross = |agents: &str| {
+        let args = [
+            "eval",
+            scripted.to_str().unwrap(),
+            "--episodes",
+            "5",
+            "--cross",
+            random.to_str().unwrap(),
+            "--cross-agents",
+            agents,
+        ];
+        rl(&args, out.path())
+    };
+    let all = cross("agent_0,agent_1,agent_2");
+    assert!(
+        all.status.success(),
+        "{}",
+        String::from_utf8_lossy(&all.stderr)
+    );
+    let all = String::from_utf8(all.stdout).unwrap();
+    assert!(
+        all.contains("cross-play: agent_0, agent_1, agent_2 act by"),
+        "{all}"
+    );
+    // Every agent by the random run's policy: that run's own evaluation, episode for episode.
+    assert_eq!(team(&all), team(&eval(&random)), "{all}");
+    let one = String::from_utf8(cross("agent_1").stdout).unwrap();
+    let (mixed, alone) = (team(&one), team(&text));
+    assert!(
+        team(&all) < mixed && mixed < alone,
+        "{} < {mixed} < {alone}",
+        team(&all)
+    );
+    let bad = cross("agent_7");
+    assert_eq!(bad.status.code(), Some(2));
+    let stderr = String::from_utf8_lossy(&bad.stderr);
+    assert!(
+        stderr.contains("--cross-agents") && stderr.contains("agent_0, agent_1, agent_2"),
+        "{stderr}"
+    );
 }
 
 /// 40k env steps of MAPPO (a few seconds) lift the team return well clear of random agents'
