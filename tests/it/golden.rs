@@ -144,13 +144,13 @@ fn budget(algo: &str) -> (&'static str, Vec<&'static str>) {
             ],
         ),
         // Multi-agent envs end on max_cycles (no max_episode_steps): two rollouts of MAPPO's
-        // and IPPO's 32 envs × 25 steps; the references are evaluated once.
+        // and IPPO's 128 envs × 25 steps; the references are evaluated once.
         "mappo" | "ippo" => (
             "0",
             vec![
                 "experiment.backend=flex",
-                "experiment.total_steps=1600",
-                "experiment.eval_every=800",
+                "experiment.total_steps=6400",
+                "experiment.eval_every=3200",
                 "experiment.eval_episodes=2",
             ],
         ),

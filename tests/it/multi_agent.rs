@@ -64,6 +64,18 @@ fn bad_input_exits_2_naming_the_key() {
         &["algo.batch_size", "25 × 1 × 3 = 75"],
     );
     assert_rejected(
+        &(experiment(spread, "mappo") + "huber_delta = 0.0\n"),
+        &["algo.huber_delta"],
+    );
+    assert_rejected(
+        &(experiment(spread, "mappo") + "clip_range_vf = -0.2\n"),
+        &["algo.clip_range_vf"],
+    );
+    assert_rejected(
+        &(experiment(spread, "ippo") + "value_loss = \"l1\"\n"),
+        &["algo.value_loss"],
+    );
+    assert_rejected(
         &(experiment(spread, "mappo") + "[algo.policy]\nshare_features_extractor = true\n"),
         &["algo.policy.share_features_extractor"],
     );
@@ -204,7 +216,7 @@ fn references_record_team_and_agent_returns_and_diagnostics() {
     );
 }
 
-/// 40k env steps of MAPPO (a few seconds) lift the team return well clear of random agents'
+/// 40k env steps of MAPPO on 32 envs (a few seconds) lift the team return well clear of random agents'
 /// (−79); IPPO runs the same path with local critics; both runs replay under `rl eval`.
 #[test]
 fn mappo_beats_random_agents_and_ippo_runs() {
@@ -219,6 +231,10 @@ fn mappo_beats_random_agents_and_ippo_runs() {
             every,
             "--set",
             "experiment.eval_episodes=40",
+            "--set",
+            "env.num_envs=32",
+            "--set",
+            "algo.batch_size=800",
         ]
     };
     run_experiment(

@@ -244,8 +244,17 @@ fn acer_stopped_by_ctrl_c_resumes_to_the_same_curve() {
 #[test]
 fn mappo_stopped_by_ctrl_c_resumes_to_the_same_curve() {
     // Shared network, Adam, value normalisation, minibatch order, exploration stream and the
-    // particle envs' states and RNGs: 40 updates of 32 envs × 25 steps, checkpoints every 5.
+    // particle envs' states and RNGs: 40 updates of 32 envs × 25 steps, checkpoints every 5,
+    // with the MAPPO code's clipped Huber value loss.
     let args = [
+        "--set",
+        "env.num_envs=32",
+        "--set",
+        "algo.batch_size=800",
+        "--set",
+        "algo.value_loss=huber",
+        "--set",
+        "algo.clip_range_vf=0.2",
         "--set",
         "experiment.total_steps=32000",
         "--set",

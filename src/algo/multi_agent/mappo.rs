@@ -13,6 +13,8 @@
 
 use std::path::Path;
 
+use serde::{Deserialize, Serialize};
+
 use super::check_homogeneous;
 use super::mappo_checkpoint::{MultiPpoParts, MultiPpoState};
 use super::shared_policy::{MODEL_FILE, SharedInputs, SharedPolicy, values};
@@ -59,9 +61,25 @@ hyperparameters! {
         /// layer normalisation of the actor's and critic's inputs and hidden activations
         /// (the MAPPO code's use_feature_normalization and MLPBase)
         layer_norm: bool = false;
-        /// the value loss is Huber's with this δ (the MAPPO code's 10) instead of the squared error
-        huber_delta: Option<f64> = None, positive;
+        /// the critic's regression loss: "mse" (e²) or "huber" (Huber's with `huber_delta`)
+        value_loss: ValueLoss = ValueLoss::Mse;
+        /// δ > 0 of the Huber value loss (the MAPPO code's 10)
+        huber_delta: f64 = 10.0, positive;
+        /// clip V to within this of its rollout prediction (normalised when `value_norm`) and
+        /// regress the max of the clipped and unclipped losses (unset: no clipping)
+        clip_range_vf: Option<f64> = None, positive;
     }
+}
+
+/// The critic's regression loss on the error e = R − V.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum ValueLoss {
+    /// e².
+    #[default]
+    Mse,
+    /// ½e² for |e| ≤ δ, δ(|e| − ½δ) beyond (`huber_delta`).
+    Huber,
 }
 
 hyperparameters! {
@@ -236,8 +254,9 @@ pub fn train(
     let hp = PpoUpdate {
         learning_rate: keys.learning_rate,
         clip_range: keys.clip_range,
-        clip_range_vf: None,
-        huber_delta: keys.huber_delta,
+        clip_range_vf: keys.clip_range_vf,
+        pessimistic_vf_clip: true,
+        huber_delta: (keys.value_loss == ValueLoss::Huber).then_some(keys.huber_delta),
         normalize_advantage: true,
         ent_coef: keys.ent_coef,
         vf_coef: keys.vf_coef,

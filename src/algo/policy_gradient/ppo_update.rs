@@ -27,7 +27,10 @@ pub struct PpoUpdate {
     pub clip_range: f64,
     /// Clip V(s) to within this of its rollout value.
     pub clip_range_vf: Option<f64>,
-    /// The value loss is Huber's with this δ instead of the squared error.
+    /// With `clip_range_vf`: regress max(ℓ(R − V), ℓ(R − V_clip)) (the MAPPO code's) rather
+    /// than ℓ(R − V_clip) alone (SB3's).
+    pub pessimistic_vf_clip: bool,
+    /// ℓ is Huber's loss with this δ; squared error when `None`.
     pub huber_delta: Option<f64>,
     /// Standardise advantages per minibatch.
     pub normalize_advantage: bool,
@@ -61,6 +64,7 @@ impl PpoUpdate {
             learning_rate,
             clip_range,
             clip_range_vf: cfg.clip_range_vf,
+            pessimistic_vf_clip: false,
             huber_delta: None,
             normalize_advantage: cfg.normalize_advantage,
             ent_coef: cfg.ent_coef,
@@ -126,12 +130,41 @@ pub fn clipped_surrogate_loss(ratio: Tensor<1>, advantages: Tensor<1>, clip: f64
     surrogate.min_pair(clipped).mean().neg()
 }
 
-/// Huber's loss (Huber 1964) of the errors `e`, averaged: e²/2 where |e| ≤ δ, δ(|e| − δ/2)
-/// beyond, written as q²/2 + δ(|e| − q) with q = min(|e|, δ).
-pub fn huber_loss(errors: Tensor<1>, delta: f64) -> Tensor<1> {
-    let abs = errors.abs();
+/// Huber's loss with threshold δ (Huber 1964): ½e² for |e| ≤ δ, δ(|e| − ½δ) beyond, elementwise.
+pub fn huber(e: Tensor<1>, delta: f64) -> Tensor<1> {
+    let abs = e.abs();
     let quadratic = abs.clone().clamp_max(delta);
-    (quadratic.clone().square().mul_scalar(0.5) + (abs - quadratic).mul_scalar(delta)).mean()
+    let linear = abs - quadratic.clone();
+    quadratic.square().mul_scalar(0.5) + linear.mul_scalar(delta)
+}
+
+/// The value loss E[ℓ(R − V)], ℓ(e) = e² or Huber's (`hp.huber_delta`). With
+/// `hp.clip_range_vf` = c, V_clip = V_old + clip(V − V_old, −c, c): SB3 regresses V_clip alone;
+/// the MAPPO code (Yu et al. 2022) takes the pessimistic max(ℓ(R − V), ℓ(R − V_clip)), as
+/// PPO's surrogate does.
+pub fn value_loss(
+    values: Tensor<1>,
+    old_values: Tensor<1>,
+    returns: Tensor<1>,
+    hp: &PpoUpdate,
+) -> Tensor<1> {
+    let loss = |v: Tensor<1>| {
+        let e = returns.clone() - v;
+        match hp.huber_delta {
+            Some(delta) => huber(e, delta),
+            None => e.square(),
+        }
+    };
+    match hp.clip_range_vf {
+        None => loss(values).mean(),
+        Some(c) => {
+            let clipped = old_values.clone() + (values.clone() - old_values).clamp(-c, c);
+            match hp.pessimistic_vf_clip {
+                true => loss(values).max_pair(loss(clipped)).mean(),
+                false => loss(clipped).mean(),
+            }
+        }
+    }
 }
 
 /// PPO's loss on one minibatch, with what the update reports of it.
@@ -160,15 +193,7 @@ pub fn minibatch_loss(
     let log_ratio = log_prob - mb.old_log_probs;
     let ratio = log_ratio.clone().exp();
     let loss_pi = clipped_surrogate_loss(ratio.clone(), mb.advantages, clip);
-    let values = match hp.clip_range_vf {
-        Some(vf_clip) => mb.old_values.clone() + (values - mb.old_values).clamp(-vf_clip, vf_clip),
-        None => values,
-    };
-    let errors = mb.returns - values;
-    let loss_v = match hp.huber_delta {
-        Some(delta) => huber_loss(errors, delta),
-        None => errors.square().mean(),
-    };
+    let loss_v = value_loss(values, mb.old_values, mb.returns, hp);
     let entropy = entropy.mean();
     let loss = loss_pi.clone() + loss_v.clone().mul_scalar(hp.vf_coef)
         - entropy.clone().mul_scalar(hp.ent_coef);
@@ -257,21 +282,56 @@ mod tests {
         assert!((loss + 0.025).abs() < 1e-6, "{loss}");
     }
 
-    /// Errors inside and beyond δ = 2, of both signs: e²/2 inside, δ(|e| − δ/2) beyond, and the
-    /// gradient e inside, δ·sign(e) beyond.
-    #[test]
-    fn huber_loss_is_quadratic_inside_delta_and_linear_beyond() {
-        let device = Device::flex().autodiff();
-        let errors = Tensor::<1>::from_floats([1.0, -1.5, 3.0, -5.0], &device).require_grad();
-        let loss = huber_loss(errors.clone(), 2.0);
-        // 0.5 + 1.125 + 2·(3 − 1) + 2·(5 − 1) = 13.625, over 4.
-        let value = loss.clone().into_scalar::<f32>();
-        assert!((value - 13.625 / 4.0).abs() < 1e-6, "{value}");
-        let grads = loss.backward();
-        let grad = to_vec(errors.grad(&grads).unwrap());
-        let want = [1.0, -1.5, 2.0, -2.0].map(|g: f32| g / 4.0);
-        for (g, w) in grad.iter().zip(want) {
-            assert!((g - w).abs() < 1e-6, "{grad:?}");
+    fn hp(
+        clip_range_vf: Option<f64>,
+        pessimistic_vf_clip: bool,
+        huber_delta: Option<f64>,
+    ) -> PpoUpdate {
+        PpoUpdate {
+            learning_rate: 1e-3,
+            clip_range: 0.2,
+            clip_range_vf,
+            pessimistic_vf_clip,
+            huber_delta,
+            normalize_advantage: true,
+            ent_coef: 0.0,
+            vf_coef: 1.0,
+            max_grad_norm: 10.0,
+            target_kl: None,
+            n_epochs: 1,
+            batch_size: 2,
         }
+    }
+
+    /// Huber with δ = 10 at errors 4 (quadratic: ½·16 = 8, gradient e = 4) and −30 (linear:
+    /// 10·(30 − 5) = 250, gradient δ·sign(e) = −10).
+    #[test]
+    fn the_huber_value_loss_is_quadratic_then_linear() {
+        let device = Device::flex().autodiff();
+        let e = Tensor::<1>::from_floats([4.0, -30.0], &device).require_grad();
+        let h = huber(e.clone(), 10.0);
+        assert_eq!(to_vec(h.clone()), vec![8.0, 250.0]);
+        let grads = h.sum().backward();
+        assert_eq!(
+            to_vec(e.grad(&grads).expect("e is tracked")),
+            vec![4.0, -10.0]
+        );
+    }
+
+    /// V = [3, 0], V_old = [0, 0], R = [1, 2], c = 1: V_clip = [1, 0]. Squared errors of V
+    /// [4, 4], of V_clip [0, 4]: SB3 regresses V_clip (mean 2), the pessimistic form takes the
+    /// max, [4, 4] (mean 4); unclipped, 4.
+    #[test]
+    fn value_clipping_takes_the_max_of_the_clipped_and_unclipped_losses() {
+        let device = Device::flex();
+        let t = |v: [f32; 2]| Tensor::<1>::from_floats(v, &device);
+        let loss = |hp: PpoUpdate| {
+            value_loss(t([3.0, 0.0]), t([0.0, 0.0]), t([1.0, 2.0]), &hp).into_scalar::<f32>()
+        };
+        assert_eq!(loss(hp(Some(1.0), false, None)), 2.0);
+        assert_eq!(loss(hp(Some(1.0), true, None)), 4.0);
+        assert_eq!(loss(hp(None, false, None)), 4.0);
+        // Huber δ = 1 on errors [−2, 2] and [0, 2]: [1.5, 1.5] vs [0, 1.5], max mean 1.5.
+        assert_eq!(loss(hp(Some(1.0), true, Some(1.0))), 1.5);
     }
 }
