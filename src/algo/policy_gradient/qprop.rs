@@ -1,6 +1,6 @@
 //! Q-Prop (Gu et al. 2017): TRPO whose likelihood-ratio gradient takes the first-order Taylor
 //! expansion of an off-policy critic Q_w(s, a) at the policy mean as a control variate, with
-//! conservative, aggressive or no adaptation of its weight η (§3.3). Continuous actions
+//! conservative, aggressive, variance-optimal or no adaptation of its weight η (§3.3). Continuous actions
 //! (a Gaussian policy). Each iteration collects a rollout as TRPO does, stores it in replay,
 //! fits Q_w DDPG-style and takes [`update`]'s step: the natural step and line search of TRPO on
 //! the Q-Prop surrogate, then the value function's epochs. Every TRPO key keeps its meaning.
@@ -36,7 +36,7 @@ hyperparameters! {
         /// steps the line search tries before keeping the old policy
         line_search_max_iter: usize = 10, nonzero;
         /// control-variate weight η: "conservative" (1 if Cov(Â, Ā) > 0 else 0), "aggressive"
-        /// (sign Cov(Â, Ā)) or "none" (1)
+        /// (sign Cov(Â, Ā)), "none" (1) or "optimal" (η* = tr Cov(g, h) / tr Var h on the batch)
         adaptation: Adaptation = Adaptation::Conservative;
         /// Adam step size of the off-policy critic Q_w(s, a)
         critic_learning_rate: f64 = 1e-3, positive;
