@@ -60,11 +60,11 @@ fn npg_takes_a_kl_sized_step_every_update() {
 }
 
 /// Q-Prop with the shipped Pendulum settings, seed 0, 30k steps (about 6 CPU-seconds): the
-/// greedy policy's return (5 episodes) rises from −1198 untrained to ≥ −1000 (it reaches −865;
-/// 5/5 seeds pass −200 by 60k), and at every logged update, where the critic's Taylor
-/// expansion correlates with Â (η = 1), the gradient-variance diagnostic of Q-Prop's estimator
-/// is below the plain likelihood-ratio estimator's on the same batch (3.04 vs 3.08, 2.49 vs
-/// 2.63, 2.20 vs 2.56).
+/// greedy policy's return (5 episodes) rises from −1198 untrained to ≥ −1000 (it reaches −842;
+/// 5/5 seeds pass −200 by 60k), and at every logged update the control variate is in use
+/// (η* = 1.42, 0.54, 0.88, the variance-optimal coefficient) and the gradient-variance
+/// diagnostic of Q-Prop's estimator is below the plain likelihood-ratio estimator's on the same
+/// batch (3.000 vs 3.022, 2.750 vs 2.835, 2.304 vs 2.567).
 #[test]
 fn qprop_learns_pendulum_with_a_lower_gradient_variance() {
     let out = tempfile::tempdir().unwrap();
@@ -91,7 +91,7 @@ fn qprop_learns_pendulum_with_a_lower_gradient_variance() {
     assert_eq!(rows.len(), 5, "a header, step 0 and 3 updates");
     for row in &rows[2..] {
         let value = |c: usize| row[c].parse::<f64>().unwrap();
-        assert_eq!(value(eta), 1.0, "{row:?}");
+        assert!(value(eta) > 0.1, "{row:?}");
         assert!(value(qprop) < value(plain), "{row:?}");
     }
 }
