@@ -279,15 +279,19 @@ fn rainbow_dqn_stopped_by_ctrl_c_resumes_to_the_same_curve() {
     check("dqn_cartpole_rainbow", &DQN_BUDGET, "INT", "interrupted");
 }
 
-#[test]
-fn dqn_resumes_without_a_saved_replay_buffer_by_refilling_it() {
-    let config = experiment("dqn_cartpole.toml");
+/// Runs `name` with `args` to its first checkpoint with and without
+/// `experiment.checkpoint_replay`, killing it there: without, the checkpoint is smaller, and the
+/// run resumed from it refills its replay and completes (checkpoint dropped). Returns the steps
+/// of the resumed run's curve rows.
+fn resumes_without_its_replay(name: &str, args: &[&str]) -> Vec<String> {
+    let config = experiment(&format!("{name}.toml"));
     let mut sizes = Vec::new();
+    let mut steps = Vec::new();
     for keep in ["true", "false"] {
         let out = tempfile::tempdir().unwrap();
         let setting = format!("experiment.checkpoint_replay={keep}");
-        let args = [&DQN_BUDGET[..], &["--set", &setting]].concat();
-        let seed = out.path().join("dqn_cartpole/seed_0");
+        let args = [args, &["--set", &setting]].concat();
+        let seed = out.path().join(format!("{name}/seed_0"));
         let mut child = start_until_first_checkpoint(&config, out.path(), &args, &seed);
         child.kill().unwrap();
         child.wait().unwrap();
@@ -301,7 +305,6 @@ fn dqn_resumes_without_a_saved_replay_buffer_by_refilling_it() {
         if keep == "true" {
             continue;
         }
-        // Resumed without its buffer, the run refills it and completes every evaluation.
         let resumed = run(&config, out.path(), &[&args[..], &["--resume"]].concat());
         assert!(
             resumed.status.success(),
@@ -309,8 +312,7 @@ fn dqn_resumes_without_a_saved_replay_buffer_by_refilling_it() {
             String::from_utf8_lossy(&resumed.stderr)
         );
         let curve = common::read_csv(&seed.join("curve.csv"));
-        let steps: Vec<&str> = curve[1..].iter().map(|r| r[0].as_str()).collect();
-        assert_eq!(steps, ["0", "2000", "4000", "6000", "7000"]);
+        steps = curve[1..].iter().map(|r| r[0].clone()).collect();
         assert!(
             !seed.join("checkpoint.json").exists(),
             "a complete run drops its checkpoint"
@@ -318,8 +320,31 @@ fn dqn_resumes_without_a_saved_replay_buffer_by_refilling_it() {
     }
     assert!(
         sizes[1] > 0 && sizes[1] < sizes[0],
-        "without the buffer a checkpoint is smaller: {sizes:?}"
+        "without the replay a checkpoint is smaller: {sizes:?}"
     );
+    steps
+}
+
+#[test]
+fn dqn_resumes_without_a_saved_replay_buffer_by_refilling_it() {
+    let steps = resumes_without_its_replay("dqn_cartpole", &DQN_BUDGET);
+    assert_eq!(steps, ["0", "2000", "4000", "6000", "7000"]);
+}
+
+#[test]
+fn acer_resumes_without_a_saved_replay_by_refilling_it() {
+    let args = [&PPO_BUDGET[..], &["--set", "algo.replay_start=200"]].concat();
+    let steps = resumes_without_its_replay("acer_cartpole", &args);
+    let whole = [&PPO_BUDGET[..], &["--set", "algo.replay_start=200"]].concat();
+    let out = tempfile::tempdir().unwrap();
+    assert!(
+        run(&experiment("acer_cartpole.toml"), out.path(), &whole)
+            .status
+            .success()
+    );
+    let uninterrupted = common::read_csv(&out.path().join("acer_cartpole/seed_0/curve.csv"));
+    let want: Vec<String> = uninterrupted[1..].iter().map(|r| r[0].clone()).collect();
+    assert_eq!(steps, want, "the resumed run evaluates at the same steps");
 }
 
 /// SAC/TD3 on ndarray with small nets: 1600 steps, learning from 200, checkpoints every 400.

@@ -5,7 +5,8 @@
 //! [`update`] on it and then, once `replay_start` steps per env are stored, a Poisson(`replay_ratio`)
 //! number of off-policy updates on replayed segments (the paper's and Baselines' draw). After every
 //! update the averaged policy network moves by Polyak averaging, θ_avg ← α θ_avg + (1 − α) θ.
-//! Checkpoints keep the network, the average, the optimiser, the envs, the streams and the replay.
+//! Checkpoints keep the network, the average, the optimiser, the envs, the streams and the replay
+//! (unless `experiment.checkpoint_replay` is false: a resumed run then refills it before replaying).
 
 use std::path::Path;
 
@@ -261,7 +262,8 @@ struct AcerState {
     envs: VecEnvSnapshot,
     explore: Rng,
     sampler: Rng,
-    replay: SegmentReplay,
+    /// `None` when `experiment.checkpoint_replay` is false.
+    replay: Option<SegmentReplay>,
     diagnostics: Vec<f64>,
 }
 
@@ -324,7 +326,10 @@ pub fn train(cfg: &AcerConfig, session: &mut Session) -> anyhow::Result<()> {
         average = state.average.restore(average)?.no_grad();
         optimizer = state.optimizer.restore(optimizer)?;
         envs.restore(&state.envs);
-        (explore, sampler, replay) = (state.explore, state.sampler, state.replay);
+        (explore, sampler) = (state.explore, state.sampler);
+        if let Some(saved) = state.replay {
+            replay = saved;
+        }
         diagnostics = state.diagnostics;
         step = at;
     }
@@ -409,6 +414,7 @@ pub fn train(cfg: &AcerConfig, session: &mut Session) -> anyhow::Result<()> {
         session.check_finite(step, &DIAGNOSTICS, diagnostics.iter().copied().map(Some))?;
         diagnostics.push(replayed as f64);
         diagnostics.push(learning_rate);
+        let keep_replay = session.checkpoint_replay();
         session.checkpoint(step, || {
             Ok(AcerState {
                 model: SavedModule::of(&model)?,
@@ -417,7 +423,7 @@ pub fn train(cfg: &AcerConfig, session: &mut Session) -> anyhow::Result<()> {
                 envs: envs.snapshot(),
                 explore: explore.clone(),
                 sampler: sampler.clone(),
-                replay: replay.clone(),
+                replay: keep_replay.then(|| replay.clone()),
                 diagnostics: diagnostics.clone(),
             })
         })?;
