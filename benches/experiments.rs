@@ -253,7 +253,7 @@ fn print_pets_planning() {
     let reward = reward_env
         .known_reward()
         .expect("Pendulum-v1 states its reward");
-    let steps = 20;
+    let steps = 100;
     let start = cpu_seconds(libc::RUSAGE_SELF);
     for _ in 0..steps {
         let action = match planner.plan(&TrajectorySampling::new(

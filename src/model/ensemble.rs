@@ -10,7 +10,8 @@ use burn::prelude::*;
 use burn::tensor::activation::relu;
 use rand::RngExt;
 
-use super::probabilistic::soft_bounds;
+use super::probabilistic::{BoundedStd, soft_bounds};
+use crate::nn::to_vec;
 use crate::rng::Rng;
 
 /// One fully connected layer of every member: y_b = x_b W_b + c_b.
@@ -120,6 +121,19 @@ impl Ensemble {
 
     /// Member b's prediction for row block b of `x` ([B, n, in]).
     pub fn forward(&self, x: Tensor<3>) -> Prediction {
+        let Prediction { mean, logvar } = self.forward_unbounded(x);
+        match (logvar, &self.max_logvar, &self.min_logvar) {
+            (Some(raw), Some(max), Some(min)) => Prediction {
+                mean,
+                logvar: Some(soft_bounds(raw, max.val(), min.val())),
+            },
+            _ => Prediction { mean, logvar: None },
+        }
+    }
+
+    /// [`Self::forward`] with the log σ² head as the network outputs it, before the soft
+    /// bounds: a planner that only needs σ applies them on the host ([`BoundedStd`]).
+    pub fn forward_unbounded(&self, x: Tensor<3>) -> Prediction {
         let last = self.layers.len() - 1;
         let mut h = x;
         for (i, layer) in self.layers.iter().enumerate() {
@@ -128,20 +142,25 @@ impl Ensemble {
                 h = relu(h);
             }
         }
-        match (&self.max_logvar, &self.min_logvar) {
-            (Some(max), Some(min)) => {
-                let d = self.out_dim;
-                let mean = h.clone().narrow(2, 0, d);
-                let raw = h.narrow(2, d, d);
-                Prediction {
-                    mean,
-                    logvar: Some(soft_bounds(raw, max.val(), min.val())),
-                }
+        if self.is_probabilistic() {
+            let d = self.out_dim;
+            Prediction {
+                mean: h.clone().narrow(2, 0, d),
+                logvar: Some(h.narrow(2, d, d)),
             }
-            _ => Prediction {
+        } else {
+            Prediction {
                 mean: h,
                 logvar: None,
-            },
+            }
+        }
+    }
+
+    /// The learned limits of log σ² on the host, for σ of the unbounded head.
+    pub fn bounded_std(&self) -> Option<BoundedStd> {
+        match (&self.max_logvar, &self.min_logvar) {
+            (Some(max), Some(min)) => Some(BoundedStd::new(&to_vec(max.val()), &to_vec(min.val()))),
+            _ => None,
         }
     }
 
@@ -157,7 +176,6 @@ impl Ensemble {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::nn::to_vec;
     use crate::rng::from_seed;
 
     /// The batched forward of the ensemble equals each member's own forward, computed with

@@ -13,6 +13,41 @@ pub fn soft_bounds(raw: Tensor<3>, max: Tensor<3>, min: Tensor<3>) -> Tensor<3> 
     min.clone() + softplus(upper - min, 1.0)
 }
 
+/// σ = exp(½ l) of the soft-bounded l = [`soft_bounds`](raw), evaluated without the two
+/// softplus: with u = max − softplus(max − raw), e^u = e^max / (1 + e^{max − raw}) and
+/// e^l = e^min (1 + e^{u − min}), so σ = e^{min/2} √(1 + e^{max − min} / (1 + e^{max − raw})),
+/// one exponential per element. Computed in f64, where e^{max − min} cannot overflow.
+#[derive(Clone, Debug)]
+pub struct BoundedStd {
+    max: Vec<f64>,
+    /// e^{min/2} per component.
+    floor: Vec<f64>,
+    /// e^{max − min} per component.
+    spread: Vec<f64>,
+}
+
+impl BoundedStd {
+    /// The limits max and min log σ², one per component.
+    pub fn new(max: &[f32], min: &[f32]) -> Self {
+        let pairs = || {
+            max.iter()
+                .zip(min)
+                .map(|(&a, &b)| (f64::from(a), f64::from(b)))
+        };
+        Self {
+            max: max.iter().map(|&a| f64::from(a)).collect(),
+            floor: pairs().map(|(_, b)| (0.5 * b).exp()).collect(),
+            spread: pairs().map(|(a, b)| (a - b).exp()).collect(),
+        }
+    }
+
+    /// σ of component k for the unbounded head value `raw`.
+    pub fn std(&self, k: usize, raw: f32) -> f32 {
+        let share = self.spread[k] / (1.0 + (self.max[k] - f64::from(raw)).exp());
+        (self.floor[k] * (1.0 + share).sqrt()) as f32
+    }
+}
+
 /// The Gaussian negative log-likelihood up to its constant, per member and row summed over the
 /// components and averaged over rows and members:
 /// mean over (b, i) of Σ_j [(μ − y)² e^{−log σ²} + log σ²].
@@ -66,6 +101,27 @@ mod tests {
         assert!((got[0] - min as f32).abs() < 1e-4 && (got[7] - max as f32).abs() < 1e-4);
         assert!((got[3] - (0.5 - (1.0f64 + 0.5f64.exp()).ln()) as f32).abs() < 1e-4);
         assert!(got.windows(2).all(|w| w[0] < w[1]), "{got:?}");
+    }
+
+    /// The one-exponential σ equals exp(½ soft_bounds(raw)) across and far beyond the limits.
+    #[test]
+    fn bounded_std_is_the_square_root_of_the_bounded_variance() {
+        let device = Device::flex();
+        let raw = [-80.0f32, -30.0, -10.0, -3.0, 0.0, 0.4, 0.5, 3.0, 30.0, 80.0];
+        let (max, min) = ([0.5f32, 2.0], [-10.0f32, -4.0]);
+        let std = BoundedStd::new(&max, &min);
+        for k in 0..2 {
+            let bounded = to_vec(soft_bounds(
+                tensor(&raw, &device),
+                tensor(&[max[k]], &device),
+                tensor(&[min[k]], &device),
+            ));
+            for (&l, b) in raw.iter().zip(&bounded) {
+                let want = (0.5 * f64::from(*b)).exp();
+                let got = f64::from(std.std(k, l));
+                assert!((got / want - 1.0).abs() < 1e-5, "{k} {l}: {got} vs {want}");
+            }
+        }
     }
 
     /// ∂/∂μ = 2(μ − y)e^{−l} / n and ∂/∂l = (1 − (μ − y)² e^{−l}) / n.

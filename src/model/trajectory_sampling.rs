@@ -3,18 +3,21 @@
 //! observation; particle p follows ensemble member b = p mod B for the whole horizon (P a
 //! multiple of B: every member carries P/B particles of every sequence, so one batched forward
 //! per step serves all members) and, for a probabilistic ensemble, samples its next state
-//! s' = s + Δs, Δs ~ N(μ_b, σ_b²) (denormalised). A sequence's reward is the mean over its
-//! particles of the env's known reward r(s, a).
+//! s' = s + Δs, Δs ~ N(μ_b, σ_b²) (denormalised; σ_b from the unbounded head by
+//! [`BoundedStd`], the normal draws by the ziggurat method). A sequence's reward is the mean over
+//! its particles of the env's known reward r(s, a).
 
 use burn::prelude::*;
 use rand::{RngExt, SeedableRng};
+use rand_distr::StandardNormal;
 
 use super::learned::Model;
+use super::probabilistic::BoundedStd;
 use crate::env::Action;
 use crate::env::known_reward::KnownReward;
 use crate::nn::to_vec;
 use crate::plan::dynamics::Dynamics;
-use crate::rng::{Rng, standard_normal};
+use crate::rng::Rng;
 
 /// A model bound to the observation planning starts from.
 pub struct TrajectorySampling<'a> {
@@ -22,6 +25,7 @@ pub struct TrajectorySampling<'a> {
     reward: &'a dyn KnownReward,
     obs: &'a [f32],
     particles: usize,
+    std: Option<BoundedStd>,
 }
 
 /// One sequence's particles (P × obs_dim, particle-major) and the randomness of their
@@ -45,6 +49,7 @@ impl<'a> TrajectorySampling<'a> {
             reward,
             obs,
             particles,
+            std: model.ensemble.bounded_std(),
         }
     }
 }
@@ -105,9 +110,9 @@ impl Dynamics for TrajectorySampling<'_> {
         }
         let device = model.ensemble.layers[0].weight.device();
         let x = Tensor::<3>::from_data(TensorData::new(x, [members, rows, d_in]), &device);
-        let prediction = model.ensemble.forward(x);
+        let prediction = model.ensemble.forward_unbounded(x);
         let mean = to_vec(prediction.mean);
-        let logvar = prediction.logvar.map(to_vec);
+        let raw_logvar = prediction.logvar.map(to_vec);
         for (r, &(i, action)) in live.iter().enumerate() {
             let state = &mut states[i];
             let mut reward = 0.0;
@@ -118,9 +123,9 @@ impl Dynamics for TrajectorySampling<'_> {
                 let at = ((b * rows) + r * per_member + j) * d;
                 for k in 0..d {
                     let mut delta = mean[at + k];
-                    if let Some(logvar) = &logvar {
-                        let sigma = (0.5 * logvar[at + k]).exp();
-                        delta += sigma * standard_normal(&mut state.rng) as f32;
+                    if let (Some(raw), Some(std)) = (&raw_logvar, &self.std) {
+                        let z: f32 = state.rng.sample(StandardNormal);
+                        delta += std.std(k, raw[at + k]) * z;
                     }
                     s[k] += model.target.denormalize(k, delta);
                 }
