@@ -201,7 +201,7 @@ fn main() {
     }
 }
 
-/// PETS' planning step (the shipped `pets_pendulum.toml`, one thread): wall ms per step on a
+/// PETS' planning step (the shipped `pets_pendulum.toml`, one thread): CPU ms per step, over 100, on a
 /// model fitted to 1,000 random Pendulum-v1 transitions, the model's FLOPs per step (its batched
 /// forwards) per second, beside flex's matmul rate on the same per-member products.
 fn print_pets_planning() {
