@@ -1,5 +1,7 @@
 //! `rl eval`: runs the policy of a finished run again, on fresh episodes.
 
+use std::path::Path;
+
 use crate::cli::EvalArgs;
 use crate::config::{self, Experiment};
 use crate::env::EnvSection;
@@ -9,17 +11,23 @@ use crate::record::{Meta, ReturnStats};
 use crate::rng::{self, Stream};
 use crate::session::{CrossPlay, Evaluator, MultiEvaluator, MultiPolicy, eval_env};
 
-/// Evaluates the policy saved in (or, for planners, configured by) a seed folder.
-pub fn eval(args: &EvalArgs) -> Result<String, UsageError> {
-    let dir = &args.run_dir;
+/// The experiment a seed folder ran, from its `config.toml`; `context` prefixes the error (the
+/// flag that named the folder).
+fn load_run(dir: &Path, context: &str) -> Result<Experiment, UsageError> {
     let config_path = dir.join("config.toml");
     if !config_path.is_file() {
         return Err(UsageError::new(format!(
-            "{}: not a run folder (no config.toml); give a seed folder such as results/<experiment>/seed_0",
+            "{context}{}: not a run folder (no config.toml); give a seed folder such as results/<experiment>/seed_0",
             dir.display()
         )));
     }
-    let exp = config::load_saved(&config_path)?;
+    config::load_saved(&config_path)
+}
+
+/// Evaluates the policy saved in (or, for planners, configured by) a seed folder.
+pub fn eval(args: &EvalArgs) -> Result<String, UsageError> {
+    let dir = &args.run_dir;
+    let exp = load_run(dir, "")?;
     let episodes = args.episodes.unwrap_or(exp.experiment.eval_episodes);
     if episodes == 0 {
         return Err(UsageError::new("--episodes must be at least 1"));
@@ -128,18 +136,11 @@ fn eval_multi(
 /// agents and spaces), and `--cross-agents` naming its agents.
 fn cross_policy(
     args: &EvalArgs,
-    guest_dir: &std::path::Path,
+    guest_dir: &Path,
     spec: &crate::env::multi::MultiAgentSpec,
 ) -> Result<Box<dyn MultiPolicy>, UsageError> {
     let failed = |e: anyhow::Error| UsageError::new(format!("{}: {e:#}", guest_dir.display()));
-    let config_path = guest_dir.join("config.toml");
-    if !config_path.is_file() {
-        return Err(UsageError::new(format!(
-            "--cross: {}: not a run folder (no config.toml)",
-            guest_dir.display()
-        )));
-    }
-    let guest = config::load_saved(&config_path)?;
+    let guest = load_run(guest_dir, "--cross: ")?;
     let guest_spec = make_multi_env(&guest.env.id, &guest.env.options())
         .map(|env| env.spec().clone())
         .ok();

@@ -21,7 +21,7 @@ use super::shared_policy::{MODEL_FILE, SharedInputs, SharedPolicy, values};
 use super::value_norm::ValueNorm;
 use crate::algo::policy_gradient::checkpoint::MinibatchOrder;
 use crate::algo::policy_gradient::explained_variance;
-use crate::algo::policy_gradient::ppo_update::{PpoUpdate, update};
+use crate::algo::policy_gradient::ppo_update::{PpoUpdate, ValueClip, update};
 use crate::algo::{Algorithm, Kind};
 use crate::buffer::{RolloutBuffer, StepEnd};
 use crate::env::Action;
@@ -254,8 +254,9 @@ pub fn train(
     let hp = PpoUpdate {
         learning_rate: keys.learning_rate,
         clip_range: keys.clip_range,
-        clip_range_vf: keys.clip_range_vf,
-        pessimistic_vf_clip: true,
+        value_clip: keys
+            .clip_range_vf
+            .map_or(ValueClip::Off, ValueClip::Pessimistic),
         huber_delta: (keys.value_loss == ValueLoss::Huber).then_some(keys.huber_delta),
         normalize_advantage: true,
         ent_coef: keys.ent_coef,

@@ -18,6 +18,19 @@ use super::ppo::PpoConfig;
 use crate::buffer::RolloutBuffer;
 use crate::nn::{ActorCritic, clip_grad_norm, to_vec};
 
+/// How the value loss keeps V(s) near its rollout value V_old, with
+/// V_clip = V_old + clip(V − V_old, −c, c).
+#[derive(Clone, Copy, Debug, PartialEq)]
+pub enum ValueClip {
+    /// ℓ(R − V), unclipped.
+    Off,
+    /// ℓ(R − V_clip) alone (SB3's `clip_range_vf` = c).
+    Clipped(f64),
+    /// max(ℓ(R − V), ℓ(R − V_clip)), pessimistic as PPO's surrogate (the MAPPO code's,
+    /// Yu et al. 2022).
+    Pessimistic(f64),
+}
+
 /// The hyperparameters of one PPO update.
 #[derive(Clone, Copy, Debug, PartialEq)]
 pub struct PpoUpdate {
@@ -25,11 +38,8 @@ pub struct PpoUpdate {
     pub learning_rate: f64,
     /// ε of the surrogate's clipping, for this update.
     pub clip_range: f64,
-    /// Clip V(s) to within this of its rollout value.
-    pub clip_range_vf: Option<f64>,
-    /// With `clip_range_vf`: regress max(ℓ(R − V), ℓ(R − V_clip)) (the MAPPO code's) rather
-    /// than ℓ(R − V_clip) alone (SB3's).
-    pub pessimistic_vf_clip: bool,
+    /// Whether and how V(s) is kept near its rollout value.
+    pub value_clip: ValueClip,
     /// ℓ is Huber's loss with this δ; squared error when `None`.
     pub huber_delta: Option<f64>,
     /// Standardise advantages per minibatch.
@@ -63,8 +73,7 @@ impl PpoUpdate {
         Self {
             learning_rate,
             clip_range,
-            clip_range_vf: cfg.clip_range_vf,
-            pessimistic_vf_clip: false,
+            value_clip: cfg.clip_range_vf.map_or(ValueClip::Off, ValueClip::Clipped),
             huber_delta: None,
             normalize_advantage: cfg.normalize_advantage,
             ent_coef: cfg.ent_coef,
@@ -138,10 +147,8 @@ pub fn huber(e: Tensor<1>, delta: f64) -> Tensor<1> {
     quadratic.square().mul_scalar(0.5) + linear.mul_scalar(delta)
 }
 
-/// The value loss E[ℓ(R − V)], ℓ(e) = e² or Huber's (`hp.huber_delta`). With
-/// `hp.clip_range_vf` = c, V_clip = V_old + clip(V − V_old, −c, c): SB3 regresses V_clip alone;
-/// the MAPPO code (Yu et al. 2022) takes the pessimistic max(ℓ(R − V), ℓ(R − V_clip)), as
-/// PPO's surrogate does.
+/// The value loss E[ℓ(R − V)], ℓ(e) = e² or Huber's (`hp.huber_delta`), with V clipped as
+/// `hp.value_clip` says.
 pub fn value_loss(
     values: Tensor<1>,
     old_values: Tensor<1>,
@@ -155,15 +162,11 @@ pub fn value_loss(
             None => e.square(),
         }
     };
-    match hp.clip_range_vf {
-        None => loss(values).mean(),
-        Some(c) => {
-            let clipped = old_values.clone() + (values.clone() - old_values).clamp(-c, c);
-            match hp.pessimistic_vf_clip {
-                true => loss(values).max_pair(loss(clipped)).mean(),
-                false => loss(clipped).mean(),
-            }
-        }
+    let clipped = |c: f64| old_values.clone() + (values.clone() - old_values.clone()).clamp(-c, c);
+    match hp.value_clip {
+        ValueClip::Off => loss(values).mean(),
+        ValueClip::Clipped(c) => loss(clipped(c)).mean(),
+        ValueClip::Pessimistic(c) => loss(values.clone()).max_pair(loss(clipped(c))).mean(),
     }
 }
 
@@ -282,16 +285,11 @@ mod tests {
         assert!((loss + 0.025).abs() < 1e-6, "{loss}");
     }
 
-    fn hp(
-        clip_range_vf: Option<f64>,
-        pessimistic_vf_clip: bool,
-        huber_delta: Option<f64>,
-    ) -> PpoUpdate {
+    fn hp(value_clip: ValueClip, huber_delta: Option<f64>) -> PpoUpdate {
         PpoUpdate {
             learning_rate: 1e-3,
             clip_range: 0.2,
-            clip_range_vf,
-            pessimistic_vf_clip,
+            value_clip,
             huber_delta,
             normalize_advantage: true,
             ent_coef: 0.0,
@@ -328,10 +326,10 @@ mod tests {
         let loss = |hp: PpoUpdate| {
             value_loss(t([3.0, 0.0]), t([0.0, 0.0]), t([1.0, 2.0]), &hp).into_scalar::<f32>()
         };
-        assert_eq!(loss(hp(Some(1.0), false, None)), 2.0);
-        assert_eq!(loss(hp(Some(1.0), true, None)), 4.0);
-        assert_eq!(loss(hp(None, false, None)), 4.0);
+        assert_eq!(loss(hp(ValueClip::Clipped(1.0), None)), 2.0);
+        assert_eq!(loss(hp(ValueClip::Pessimistic(1.0), None)), 4.0);
+        assert_eq!(loss(hp(ValueClip::Off, None)), 4.0);
         // Huber δ = 1 on errors [−2, 2] and [0, 2]: [1.5, 1.5] vs [0, 1.5], max mean 1.5.
-        assert_eq!(loss(hp(Some(1.0), true, Some(1.0))), 1.5);
+        assert_eq!(loss(hp(ValueClip::Pessimistic(1.0), Some(1.0))), 1.5);
     }
 }

@@ -368,18 +368,20 @@ pub fn update(
     let cov = covariance(&advantages, &control_variate);
     let normalize = hp.natural.normalize_advantage;
     let log_std = model.log_std();
+    // The plain policy gradient's per-sample rows do not depend on η: computed once.
+    let (_, _, plain) = learning_signal(&advantages, &control_variate, &gradient, 0.0, normalize);
+    let plain_rows = per_sample_gradients(&actions, &means_host, &log_std, &plain, None);
     let rows_at = |eta: f64| {
-        let (signal, weights, plain) =
+        let (signal, weights, _) =
             learning_signal(&advantages, &control_variate, &gradient, eta, normalize);
         let rows = per_sample_gradients(&actions, &means_host, &log_std, &signal, Some(&weights));
-        let plain_rows = per_sample_gradients(&actions, &means_host, &log_std, &plain, None);
-        (signal, weights, rows, plain_rows)
+        (signal, weights, rows)
     };
     let eta = eta(hp.adaptation, cov, || {
-        let (_, _, unit, plain_rows) = rows_at(1.0);
+        let (_, _, unit) = rows_at(1.0);
         optimal_eta(&plain_rows, &unit)
     });
-    let (signal, weights, rows, plain_rows) = rows_at(eta);
+    let (signal, weights, rows) = rows_at(eta);
     let variance = GradientVariance {
         qprop: trace_covariance(&rows),
         plain: trace_covariance(&plain_rows),
