@@ -12,5 +12,6 @@ pub mod learned;
 pub mod normalizer;
 pub mod probabilistic;
 pub mod sampled_step;
+pub mod saved;
 pub mod trajectory_sampling;
 pub mod transitions;

@@ -2,8 +2,10 @@
 //! "we normalise the inputs and outputs by subtracting the mean and dividing by the standard
 //! deviation" of the data collected so far): x̂ = (x − μ) / σ and back, x = μ + σ x̂.
 
+use serde::{Deserialize, Serialize};
+
 /// Means and standard deviations of `dim` components.
-#[derive(Clone, Debug, PartialEq)]
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
 pub struct Normalizer {
     mean: Vec<f32>,
     std: Vec<f32>,

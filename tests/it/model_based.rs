@@ -1,7 +1,8 @@
 //! Model-based RL with learned dynamics (learned-dynamics MPC, PETS, MBPO), run from the shipped
 //! experiments on short budgets: bad keys exit 2 naming the key, MPC on a model learned from
-//! 1,400 steps swings the pendulum up far better than random actions, PETS records its model
-//! diagnostics. Run optimised.
+//! 1,400 steps swings the pendulum up far better than random actions (in training and in
+//! `rl eval` of the saved model), PETS records its model diagnostics and saves its ensemble.
+//! Run optimised.
 
 use crate::common::{self, final_eval, final_value, rl, run_experiment};
 
@@ -62,6 +63,29 @@ fn mpc_on_a_learned_model_beats_random_actions() {
         holdout < 0.02,
         "one-step error on unseen transitions {holdout}"
     );
+    // `rl eval` plans on the saved model as the run did: fresh episodes, the same league.
+    let eval = rl(
+        &["eval", seed.to_str().unwrap(), "--episodes", "3"],
+        out.path(),
+    );
+    let stdout = String::from_utf8_lossy(&eval.stdout);
+    assert!(eval.status.success(), "{stdout}{}", eval_stderr(&eval));
+    let mean = return_mean(&stdout);
+    assert!(mean > -400.0, "rl eval of the saved model scored {mean}");
+}
+
+fn eval_stderr(out: &std::process::Output) -> String {
+    String::from_utf8_lossy(&out.stderr).into_owned()
+}
+
+/// The mean in `rl eval`'s "return mean X" line.
+fn return_mean(stdout: &str) -> f64 {
+    stdout
+        .split("return mean ")
+        .nth(1)
+        .and_then(|rest| rest.split_whitespace().next())
+        .and_then(|x| x.parse().ok())
+        .unwrap_or_else(|| panic!("no return mean in {stdout}"))
 }
 
 /// A few hundred steps of PETS: the ensemble's diagnostics are recorded and finite.
@@ -102,6 +126,21 @@ fn pets_records_model_diagnostics() {
     );
     // iterations × population × horizon × particles model transitions per real step.
     assert_eq!(final_value(&seed, "model_steps"), 2.0 * 40.0 * 10.0 * 5.0);
+    // The run saved its ensemble: `rl eval` plans on it, reproducibly for one seed; without
+    // the normalisers it exits 2 naming the file.
+    let eval = || {
+        rl(
+            &["eval", seed.to_str().unwrap(), "--episodes", "1"],
+            out.path(),
+        )
+    };
+    let (first, second) = (eval(), eval());
+    assert!(first.status.success(), "{}", eval_stderr(&first));
+    assert_eq!(first.stdout, second.stdout);
+    std::fs::remove_file(seed.join("normalizers.json")).unwrap();
+    let missing = eval();
+    assert_eq!(missing.status.code(), Some(2));
+    assert!(eval_stderr(&missing).contains("normalizers.json"));
 }
 
 /// `rl envs` says which envs state their reward as a known function r(s, a): Pendulum-v1 only.

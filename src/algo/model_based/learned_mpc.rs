@@ -10,7 +10,7 @@ use serde::{Deserialize, Serialize};
 use super::model_fit_config::ModelFitConfig;
 use super::model_mpc::{self, Planner};
 use crate::algo::{Algorithm, Kind};
-use crate::env::Env;
+use crate::env::{Env, Space};
 use crate::hyper::{Checker, hyperparameters};
 use crate::nn::Backend;
 use crate::plan::{cem, shooting};
@@ -76,8 +76,45 @@ impl Algorithm for LearnedMpcConfig {
         train(self, session)
     }
 
-    fn policy(&self, _: &dyn Env, _: Rng, _: &Path, _: Backend) -> anyhow::Result<Box<dyn Policy>> {
-        super::unsaved_policy(Self::NAME)
+    /// The planner on the run's last model, sampling from `rng`.
+    fn policy(
+        &self,
+        env: &dyn Env,
+        rng: Rng,
+        run_dir: &Path,
+        backend: Backend,
+    ) -> anyhow::Result<Box<dyn Policy>> {
+        let shape = (1, &self.model.net_arch[..], false);
+        let planner = self.build_planner(&env.spec().action_space, rng);
+        model_mpc::saved_policy(env, run_dir, backend, shape, planner, 1)
+    }
+}
+
+impl LearnedMpcConfig {
+    /// Random shooting or CEM over `space`'s action sequences, sampling from `rng`.
+    fn build_planner(&self, space: &Space, rng: Rng) -> Planner {
+        match self.planner {
+            PlannerKind::RandomShooting => {
+                let options = shooting::Options {
+                    horizon: self.horizon,
+                    population: self.population,
+                    gamma: self.gamma,
+                };
+                Planner::RandomShooting(shooting::RandomShooting::new(&options, space, rng))
+            }
+            PlannerKind::Cem => {
+                let options = cem::Options {
+                    horizon: self.horizon,
+                    population: self.population,
+                    elites: self.elites,
+                    iterations: self.iterations,
+                    alpha: self.alpha,
+                    init_std: self.init_std,
+                    gamma: self.gamma,
+                };
+                Planner::Cem(cem::CemMpc::new(&options, space, rng))
+            }
+        }
     }
 }
 
@@ -89,27 +126,6 @@ pub fn train(cfg: &LearnedMpcConfig, session: &mut Session) -> anyhow::Result<()
         false,
         &mut session.rng(Stream::Init),
     )?;
-    let planner = |rng| match cfg.planner {
-        PlannerKind::RandomShooting => {
-            let options = shooting::Options {
-                horizon: cfg.horizon,
-                population: cfg.population,
-                gamma: cfg.gamma,
-            };
-            Planner::RandomShooting(shooting::RandomShooting::new(&options, &space, rng))
-        }
-        PlannerKind::Cem => {
-            let options = cem::Options {
-                horizon: cfg.horizon,
-                population: cfg.population,
-                elites: cfg.elites,
-                iterations: cfg.iterations,
-                alpha: cfg.alpha,
-                init_std: cfg.init_std,
-                gamma: cfg.gamma,
-            };
-            Planner::Cem(cem::CemMpc::new(&options, &space, rng))
-        }
-    };
+    let planner = |rng| cfg.build_planner(&space, rng);
     model_mpc::train(session, &cfg.model, learned, planner, 1)
 }

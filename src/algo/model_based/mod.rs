@@ -2,7 +2,7 @@
 //! (Nagabandi et al. 2018) and PETS (Chua et al. 2018), sharing the loop of
 //! [`model_mpc`]: random data → fit → collect with MPC → aggregate → refit; and MBPO (Janner et
 //! al. 2019), SAC on branched rollouts of the PETS ensemble. Shared here: the env check, the
-//! unfitted model of the session's env, and the refusal to load a policy a run did not save.
+//! unfitted model of the session's env.
 
 pub mod branched_rollout;
 pub mod learned_mpc;
@@ -13,13 +13,11 @@ pub mod model_mpc;
 pub mod pets;
 pub mod rollout_schedule;
 
-use anyhow::bail;
-
 use crate::algo::algorithm::check_planner_envs;
 use crate::env::{Env, Space};
 use crate::model::learned::LearnedModel;
 use crate::rng::Rng;
-use crate::session::{Policy, Session};
+use crate::session::Session;
 
 /// A learned-model planner needs one env, bounded continuous actions (its planners sample
 /// within the bounds) and the env's reward as a known function r(s, a).
@@ -76,9 +74,4 @@ pub fn new_model(
         &session.training_device(),
     );
     Ok((learned, spec.action_space.clone()))
-}
-
-/// The answer of a planner on a model learned during the run to a request for its policy.
-pub fn unsaved_policy(name: &str) -> anyhow::Result<Box<dyn Policy>> {
-    bail!("{name} plans on a model learned during the run, which a run does not save")
 }

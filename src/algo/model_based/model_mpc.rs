@@ -3,7 +3,9 @@
 //! model, then act by MPC on the model (replanning at every step), aggregate the new
 //! transitions into the data and refit every `fit_every` steps. Before each refit the model's
 //! one-step error on the transitions collected since the last fit (data it has not seen) is
-//! recorded as its held-out error.
+//! recorded as its held-out error. The last fit's model is saved for `rl eval`.
+
+use std::path::Path;
 
 use anyhow::Context;
 use anyhow::bail;
@@ -13,8 +15,10 @@ use super::model_fit_config::ModelFitConfig;
 use crate::env::{Action, Env, Space};
 use crate::model::fit::{FitOptions, fit};
 use crate::model::learned::{LearnedModel, Model};
+use crate::model::saved::{MODEL_FILE, ModelShape, NORMALIZERS_FILE};
 use crate::model::trajectory_sampling::TrajectorySampling;
 use crate::model::transitions::Transitions;
+use crate::nn::{Backend, plain_device};
 use crate::plan::cem::CemMpc;
 use crate::plan::shooting::RandomShooting;
 use crate::plan::stats::PlanStats;
@@ -157,5 +161,34 @@ pub fn train(
         }
         session.tick(step)?;
     }
-    Ok(())
+    let (weights, normalizers) = agent.model.artifacts()?;
+    session.save_artifact(MODEL_FILE, &weights)?;
+    session.save_artifact(NORMALIZERS_FILE, normalizers.as_bytes())
+}
+
+/// The planner of a finished run in `run_dir` for `rl eval`: its saved model of `shape`
+/// (members and hidden layers from the run's config; the dimensions are the env's) on
+/// `backend`, with the planner `planner` builds.
+pub fn saved_policy(
+    env: &dyn Env,
+    run_dir: &Path,
+    backend: Backend,
+    (members, hidden, probabilistic): (usize, &[usize], bool),
+    planner: Planner,
+    particles: usize,
+) -> anyhow::Result<Box<dyn Policy>> {
+    let spec = env.spec();
+    let shape = ModelShape {
+        members,
+        obs_dim: spec.observation_space.flat_dim(),
+        act_dim: spec.action_space.flat_dim(),
+        hidden,
+        probabilistic,
+    };
+    let model = Model::load(run_dir, &shape, &plain_device(backend)?)?;
+    Ok(Box::new(ModelMpc {
+        model,
+        planner,
+        particles,
+    }))
 }

@@ -10,7 +10,7 @@ use super::model_fit_config::ModelFitConfig;
 use super::model_mpc::{self, Planner};
 use crate::algo::flops::{Pass, UpdateWork};
 use crate::algo::{Algorithm, Kind};
-use crate::env::Env;
+use crate::env::{Env, Space};
 use crate::hyper::{Checker, hyperparameters};
 use crate::nn::Backend;
 use crate::plan::cem;
@@ -72,6 +72,11 @@ impl PetsConfig {
         UpdateWork::new(1).mlp(Pass::Forward, times, rows, shape)
     }
 
+    /// CEM over `space`'s action sequences, sampling from `rng`.
+    fn build_planner(&self, space: &Space, rng: Rng) -> Planner {
+        Planner::Cem(cem::CemMpc::new(&self.cem_options(), space, rng))
+    }
+
     /// The CEM of PETS.
     pub fn cem_options(&self) -> cem::Options {
         cem::Options {
@@ -99,8 +104,17 @@ impl Algorithm for PetsConfig {
         train(self, session)
     }
 
-    fn policy(&self, _: &dyn Env, _: Rng, _: &Path, _: Backend) -> anyhow::Result<Box<dyn Policy>> {
-        super::unsaved_policy(Self::NAME)
+    /// CEM on the run's last model, sampling from `rng`.
+    fn policy(
+        &self,
+        env: &dyn Env,
+        rng: Rng,
+        run_dir: &Path,
+        backend: Backend,
+    ) -> anyhow::Result<Box<dyn Policy>> {
+        let shape = (self.ensemble_size, &self.model.net_arch[..], true);
+        let planner = self.build_planner(&env.spec().action_space, rng);
+        model_mpc::saved_policy(env, run_dir, backend, shape, planner, self.particles)
     }
 }
 
@@ -112,6 +126,6 @@ pub fn train(cfg: &PetsConfig, session: &mut Session) -> anyhow::Result<()> {
         true,
         &mut session.rng(Stream::Init),
     )?;
-    let planner = |rng| Planner::Cem(cem::CemMpc::new(&cfg.cem_options(), &space, rng));
+    let planner = |rng| cfg.build_planner(&space, rng);
     model_mpc::train(session, &cfg.model, learned, planner, cfg.particles)
 }
