@@ -16,21 +16,28 @@ fn column(path: &Path, name: &str) -> Vec<f64> {
         .collect()
 }
 
-/// Per seed of `dir` (seeds 0..n): the (episode number, greedy path length) of each curve row
-/// written at an episode's end.
-fn greedy_by_episode(seed_dir: &Path) -> Vec<(usize, f64)> {
+/// One seed's (episode number, greedy path length, the model's shortest route) of each curve
+/// row written at an episode's end.
+fn paths_by_episode(seed_dir: &Path) -> Vec<(usize, f64, f64)> {
     let curve = seed_dir.join("curve.csv");
     let episodes = column(&curve, "episodes");
     let greedy = column(&curve, "greedy_length");
-    let mut out: Vec<(usize, f64)> = Vec::new();
-    for (e, g) in episodes.into_iter().zip(greedy) {
-        if e > 0.0 && out.last().is_none_or(|(last, _)| *last != e as usize) {
-            out.push((e as usize, g));
+    let model = column(&curve, "model_path_length");
+    let mut out: Vec<(usize, f64, f64)> = Vec::new();
+    for ((e, g), m) in episodes.into_iter().zip(greedy).zip(model) {
+        if e > 0.0 && out.last().is_none_or(|(last, ..)| *last != e as usize) {
+            out.push((e as usize, g, m));
         }
     }
     out
 }
 
+/// Figure 8.2's ordering, the 14-step optimum, and what limits it: by episode 10 the greedy path
+/// with n = 50 is the shortest route the model knows on every seed (planning has used the model
+/// up), and it is the optimal 14 steps by episode 5 on at least half the seeds. It cannot be on
+/// all: with ε = 0.1 about a third of the seeds never try a pair of the lower 14-step route and
+/// settle on the upper 16-step one, in the book's algorithm as here (the model then knows no
+/// 14-step route, `model_path_length`).
 #[test]
 fn dyna_q_planning_reproduces_figure_8_2() {
     let out = tempfile::tempdir().unwrap();
@@ -47,14 +54,21 @@ fn dyna_q_planning_reproduces_figure_8_2() {
             let dir = out.path().join(format!("n{n}/seed_{seed}"));
             let lengths = column(&dir.join("episodes.csv"), "length");
             total += lengths[1..10].iter().sum::<f64>() / 9.0;
-            let greedy = greedy_by_episode(&dir);
+            let paths = paths_by_episode(&dir);
             if n == 0 {
                 assert!(
-                    greedy.iter().all(|(e, g)| *e >= 15 || *g != 14.0),
-                    "seed {seed}: Q-learning's greedy path optimal before episode 15: {greedy:?}"
+                    paths.iter().all(|(e, g, _)| *e >= 15 || *g != 14.0),
+                    "seed {seed}: Q-learning's greedy path optimal before episode 15: {paths:?}"
                 );
             }
-            optimal_by_5 += usize::from(greedy.iter().any(|(e, g)| *e <= 5 && *g == 14.0));
+            if n == 50 {
+                let (_, greedy, model) = paths[9];
+                assert!(
+                    greedy == model,
+                    "seed {seed}, episode 10: greedy path {greedy}, the model's route {model}"
+                );
+            }
+            optimal_by_5 += usize::from(paths.iter().any(|(e, g, _)| *e <= 5 && *g == 14.0));
         }
         if n == 50 {
             assert!(

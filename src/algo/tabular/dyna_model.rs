@@ -95,6 +95,34 @@ impl DynaModel {
         self.entries[s * self.n_actions + a].as_ref()
     }
 
+    /// The fewest steps from `start` to a terminating transition through the model's known
+    /// pairs (breadth-first search), or `None` when the model knows no such route. With a
+    /// deterministic env this bounds what planning on the model can find: Q-learning on the
+    /// model converges to the optimal values of the model's own graph (S&B 8.2).
+    pub fn shortest_path(&self, start: usize) -> Option<usize> {
+        let n_states = self.entries.len() / self.n_actions;
+        let mut depth = vec![None; n_states];
+        depth[start] = Some(0);
+        let mut frontier = std::collections::VecDeque::from([start]);
+        while let Some(s) = frontier.pop_front() {
+            let d = depth[s].expect("queued states have a depth");
+            for outcome in self.entries[s * self.n_actions..(s + 1) * self.n_actions]
+                .iter()
+                .flatten()
+            {
+                if outcome.terminated {
+                    // States leave the queue in order of depth, so the first end is the nearest.
+                    return Some(d + 1);
+                }
+                if depth[outcome.next_state].is_none() {
+                    depth[outcome.next_state] = Some(d + 1);
+                    frontier.push_back(outcome.next_state);
+                }
+            }
+        }
+        None
+    }
+
     /// A known pair drawn uniformly, `(s, a, outcome)`; `None` before the first update.
     pub fn sample(&self, rng: &mut Rng) -> Option<(usize, usize, Outcome)> {
         if self.known.is_empty() {
@@ -148,6 +176,24 @@ mod tests {
         m.update(1, 0, 0.0, 0, false, 7);
         assert_eq!(m.known.len(), 3);
         assert_eq!(m.get(1, 0).unwrap().next_state, 0);
+    }
+
+    /// A 2×2 grid 0 1 / 2 3, terminal step out of 3; known: 0→1, 1→3, 0→2, 2→3, 3→end, and a
+    /// self-loop at 1. The shortest route from 0 is three steps; from a state with no known pair
+    /// none.
+    #[test]
+    fn shortest_path_is_breadth_first_over_known_pairs() {
+        let mut m = DynaModel::new(5, 2, false);
+        m.update(0, 0, 0.0, 1, false, 1);
+        m.update(1, 0, 0.0, 1, false, 2);
+        m.update(1, 1, 0.0, 3, false, 3);
+        m.update(0, 1, 0.0, 2, false, 4);
+        m.update(2, 0, 0.0, 3, false, 5);
+        assert_eq!(m.shortest_path(0), None);
+        m.update(3, 1, 1.0, 4, true, 6);
+        assert_eq!(m.shortest_path(0), Some(3));
+        assert_eq!(m.shortest_path(3), Some(1));
+        assert_eq!(m.shortest_path(4), None);
     }
 
     #[test]

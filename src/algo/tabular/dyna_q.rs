@@ -6,8 +6,10 @@
 //! was last tried, and lets planning try the untried actions of visited states.
 //!
 //! Besides the usual evaluations, every finished training episode appends a curve row, so that
-//! curve.csv carries Figure 8.2 (`episode_length` by `episodes`) and the length of the greedy
-//! path then (`greedy_length`).
+//! curve.csv carries Figure 8.2 (`episode_length` by `episodes`), the length of the greedy
+//! path then (`greedy_length`) and the shortest route the model knows (`model_path_length`):
+//! planning cannot make the greedy path shorter than the model's route; only acting finds a
+//! shorter one.
 
 use std::path::Path;
 
@@ -107,13 +109,27 @@ fn plan(q: &mut QTable, model: &DynaModel, cfg: &DynaQConfig, now: u64, rng: &mu
     }
 }
 
+/// A copy of `env` after a reset, and its first observation.
+fn reset_copy(env: &dyn Env) -> (Box<dyn Env>, Vec<f32>) {
+    let mut copy = env.clone_box();
+    let mut obs = vec![0.0; copy.spec().observation_space.flat_dim()];
+    copy.reset(None, &mut obs);
+    (copy, obs)
+}
+
+/// The diagnostics `greedy_length` and `model_path_length` (NaN: no route known) from a reset
+/// of a copy of `env`.
+fn path_lengths(q: &QTable, model: &DynaModel, env: &dyn Env, n_states: usize) -> [f64; 2] {
+    let start = state_index(&reset_copy(env).1);
+    let model_path = model.shortest_path(start).map_or(f64::NAN, |n| n as f64);
+    [greedy_length(q, env, n_states), model_path]
+}
+
 /// Steps the greedy policy of `q` takes from a reset of a copy of `env` to the end of an
 /// episode; NaN when it does not end within one step per state (a deterministic greedy walk
 /// that long has entered a loop).
 fn greedy_length(q: &QTable, env: &dyn Env, n_states: usize) -> f64 {
-    let mut copy = env.clone_box();
-    let mut obs = vec![0.0; copy.spec().observation_space.flat_dim()];
-    copy.reset(None, &mut obs);
+    let (mut copy, mut obs) = reset_copy(env);
     for t in 1..=n_states {
         let step = copy.step(Action::Discrete(q.greedy(state_index(&obs))), &mut obs);
         if step.terminated || step.truncated {
@@ -128,7 +144,13 @@ fn train(cfg: &DynaQConfig, session: &mut Session) -> anyhow::Result<()> {
     let mut env = session.make_vec_env()?;
     let (n_states, n_actions) = table_size(&env.spec().observation_space, &env.spec().action_space);
     let epsilon = td.exploration.schedule(session.total_steps());
-    session.set_diagnostics(&["epsilon", "td_error", "episode_length", "greedy_length"])?;
+    session.set_diagnostics(&[
+        "epsilon",
+        "td_error",
+        "episode_length",
+        "greedy_length",
+        "model_path_length",
+    ])?;
     let (first, state) = match session.resumed::<DynaQState>()? {
         Some((step, st)) => {
             env.restore(&st.envs);
@@ -136,19 +158,17 @@ fn train(cfg: &DynaQConfig, session: &mut Session) -> anyhow::Result<()> {
         }
         None => {
             let q = QTable::new(n_states, n_actions, td.q_init);
-            let diagnostics = [
-                epsilon.value(0),
-                f64::NAN,
-                f64::NAN,
-                env.env(0)
-                    .map_or(f64::NAN, |e| greedy_length(&q, e, n_states)),
-            ];
+            let model = DynaModel::new(n_states, n_actions, cfg.kappa > 0.0);
+            let [greedy, model_path] = env
+                .env(0)
+                .map_or([f64::NAN; 2], |e| path_lengths(&q, &model, e, n_states));
+            let diagnostics = [epsilon.value(0), f64::NAN, f64::NAN, greedy, model_path];
             session.evaluate(0, &mut greedy_policy(&q), &diagnostics)?;
             (
                 1,
                 DynaQState {
                     q,
-                    model: DynaModel::new(n_states, n_actions, cfg.kappa > 0.0),
+                    model,
                     rng: session.rng(Stream::Explore),
                     planning_rng: session.rng(Stream::Minibatch),
                     s: state_index(env.observation(0)),
@@ -191,13 +211,10 @@ fn train(cfg: &DynaQConfig, session: &mut Session) -> anyhow::Result<()> {
             episode_length = f64::from(end.length);
         }
         if ended || session.eval_due(step) {
-            let diagnostics = [
-                eps,
-                td_error.take(),
-                episode_length,
-                env.env(0)
-                    .map_or(f64::NAN, |e| greedy_length(&q, e, n_states)),
-            ];
+            let [greedy, model_path] = env
+                .env(0)
+                .map_or([f64::NAN; 2], |e| path_lengths(&q, &model, e, n_states));
+            let diagnostics = [eps, td_error.take(), episode_length, greedy, model_path];
             session.evaluate(step, &mut greedy_policy(&q), &diagnostics)?;
         }
         session.checkpoint(step, || {
