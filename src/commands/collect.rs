@@ -47,11 +47,11 @@ pub fn collect(args: &CollectArgs) -> Result<String, UsageError> {
     let returns = &data.meta.returns;
     let mean = returns.iter().sum::<f64>() / returns.len() as f64;
     Ok(format!(
-        "{}: {} on {}, {} episodes (seed {}, noise {}), {} transitions, return mean {mean:.3}\nwrote {} and {}\n",
+        "{}: {} on {}, {} (seed {}, noise {}), {} transitions, return mean {mean:.3}\nwrote {} and {}\n",
         args.run_dir.display(),
         run.algo.name(),
         run.env.id,
-        data.meta.episodes,
+        super::counted(data.meta.episodes, "episode"),
         args.seed,
         args.noise,
         data.len(),

@@ -62,10 +62,11 @@ pub fn eval(args: &EvalArgs) -> Result<String, UsageError> {
     let returns = evaluator.run(policy.as_mut(), episodes);
     let stats = ReturnStats::of(&returns);
     Ok(format!(
-        "{}: {} on {}, {episodes} episodes (seed {})\nreturn mean {:.3}  std {:.3}  min {:.3}  max {:.3}\n",
+        "{}: {} on {}, {} (seed {})\nreturn mean {:.3}  std {:.3}  min {:.3}  max {:.3}\n",
         dir.display(),
         exp.algo.name(),
         exp.env.id,
+        super::counted(episodes as usize, "episode"),
         args.seed,
         stats.mean,
         stats.std,
@@ -119,10 +120,11 @@ fn eval_multi(
         .map(|(a, r)| format!("{a} {r:.3}"))
         .collect();
     Ok(format!(
-        "{}: {} on {}, {episodes} episodes (seed {})\n{cross_line}team return mean {:.3}  std {:.3}  min {:.3}  max {:.3}\nagent returns (mean): {}\n",
+        "{}: {} on {}, {} (seed {})\n{cross_line}team return mean {:.3}  std {:.3}  min {:.3}  max {:.3}\nagent returns (mean): {}\n",
         dir.display(),
         exp.algo.name(),
         exp.env.id,
+        super::counted(episodes as usize, "episode"),
         args.seed,
         stats.mean,
         stats.std,
