@@ -16,6 +16,7 @@ pub mod naf;
 pub mod policy;
 pub mod polyak;
 pub mod q_network;
+pub mod rmsprop;
 pub mod subnormal;
 pub mod tanh;
 
@@ -26,3 +27,4 @@ pub use grad_clip::clip_grad_norm;
 pub use host::{matrix, vector};
 pub use mlp::Activation;
 pub use policy::{Acting, ActionKind, Actions, ActorCritic, PolicyConfig, to_vec};
+pub use rmsprop::rmsprop;

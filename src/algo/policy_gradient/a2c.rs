@@ -6,7 +6,6 @@
 
 use std::path::Path;
 
-use burn::optim::RmsPropConfig;
 use serde::{Deserialize, Serialize};
 
 use super::a2c_update::{A2cOptimizers, A2cUpdate, update};
@@ -17,7 +16,7 @@ use crate::algo::{Algorithm, Footprint, Kind, RunShape, UpdateWork};
 use crate::buffer::RolloutBuffer;
 use crate::env::Env;
 use crate::hyper::{Checker, hyperparameters};
-use crate::nn::{Acting, ActionKind, ActorCritic, Backend, PolicyConfig, adam};
+use crate::nn::{Acting, ActionKind, ActorCritic, Backend, PolicyConfig, adam, rmsprop};
 use crate::rng::{Rng, Stream};
 use crate::session::{Policy, Session};
 
@@ -121,11 +120,7 @@ const DIAGNOSTICS: [&str; 5] = [
 /// A fresh optimiser of `cfg`'s kind.
 pub fn optimizer(cfg: &A2cConfig) -> burn::optim::ModuleOptimizer {
     match cfg.optimizer {
-        A2cOptimizer::Rmsprop => RmsPropConfig::new()
-            .with_alpha(0.99)
-            .with_epsilon(1e-5)
-            .with_momentum(0.0)
-            .init(),
+        A2cOptimizer::Rmsprop => rmsprop(0.99, 1e-5),
         A2cOptimizer::Adam => adam(1e-5),
     }
 }

@@ -11,7 +11,6 @@
 use std::path::Path;
 
 use anyhow::Context;
-use burn::optim::RmsPropConfig;
 use burn::prelude::*;
 use burn::tensor::activation::softmax;
 use rand::RngExt;
@@ -29,7 +28,7 @@ use crate::nn::acer::AcerNetwork;
 use crate::nn::distributions::{argmax, sample_categorical};
 use crate::nn::polyak::{polyak_update, target_copy};
 use crate::nn::{
-    Backend, PolicyConfig, SavedModule, SavedOptimizer, adam, matrix, plain_device, to_vec,
+    Backend, PolicyConfig, SavedModule, SavedOptimizer, adam, matrix, plain_device, rmsprop, to_vec,
 };
 use crate::rng::{Rng, Stream, stream};
 use crate::session::{Policy, Session};
@@ -269,11 +268,7 @@ struct AcerState {
 
 fn optimizer(cfg: &AcerConfig) -> burn::optim::ModuleOptimizer {
     match cfg.optimizer {
-        A2cOptimizer::Rmsprop => RmsPropConfig::new()
-            .with_alpha(cfg.rprop_alpha as f32)
-            .with_epsilon(cfg.rprop_epsilon as f32)
-            .with_momentum(0.0)
-            .init(),
+        A2cOptimizer::Rmsprop => rmsprop(cfg.rprop_alpha as f32, cfg.rprop_epsilon as f32),
         A2cOptimizer::Adam => adam(cfg.rprop_epsilon as f32),
     }
 }
