@@ -3,10 +3,13 @@
 //! lockstep so that slot k of every agent's buffer holds the same joint transition, and sampled
 //! with one set of slots for all agents.
 
+use serde::{Deserialize, Serialize};
+
 use super::replay::{ReplayBatch, ReplayBuffer, Transition};
 use crate::rng::Rng;
 
-/// The agents' buffers, one joint transition per slot.
+/// The agents' buffers, one joint transition per slot (a checkpoint stores the filled slots).
+#[derive(Clone, Debug, Serialize, Deserialize)]
 pub struct MultiReplay {
     buffers: Vec<ReplayBuffer>,
 }

@@ -267,6 +267,42 @@ fn mappo_stopped_by_ctrl_c_resumes_to_the_same_curve() {
     check("mappo_simple_spread", &args, "INT", "interrupted");
 }
 
+/// MADDPG/IDDPG on simple_spread: 20,000 steps, learning from 1,000, an update every 10 vector
+/// steps on minibatches of 64, checkpoints every 2,000.
+const MADDPG_BUDGET: [&str; 18] = [
+    "--set",
+    "experiment.total_steps=20000",
+    "--set",
+    "experiment.eval_every=5000",
+    "--set",
+    "experiment.eval_episodes=2",
+    "--set",
+    "experiment.checkpoint_every=2000",
+    "--set",
+    "algo.learning_starts=1000",
+    "--set",
+    "algo.batch_size=64",
+    "--set",
+    "algo.train_freq=10",
+    "--set",
+    "algo.buffer_size=20000",
+    "--set",
+    "algo.policy.net_arch=[32, 32]",
+];
+
+#[test]
+fn maddpg_stopped_by_ctrl_c_resumes_to_the_same_curve() {
+    // Every agent's actor, critic, targets and two Adams, the shared replay, the particle envs'
+    // states and RNGs, the exploration and minibatch streams and the diagnostics' running sums.
+    check("maddpg_simple_spread", &MADDPG_BUDGET, "INT", "interrupted");
+}
+
+#[test]
+fn iddpg_resumes_without_a_saved_replay_by_refilling_it() {
+    let steps = resumes_without_its_replay("iddpg_simple_spread", &MADDPG_BUDGET);
+    assert_eq!(steps, ["0", "5000", "10000", "15000", "20000"]);
+}
+
 #[test]
 fn dqn_killed_between_checkpoints_resumes_to_the_same_curve() {
     // Online and target networks, Adam, replay ring, ε and replay streams.

@@ -20,6 +20,7 @@ use std::path::Path;
 use rand::RngExt;
 
 use super::gumbel::gumbel_max;
+use super::maddpg_checkpoint::{MaddpgLoop, MaddpgState};
 use super::maddpg_policy::{MODEL_FILE, MaddpgPolicy};
 use super::maddpg_update::{CriticInputs, MaddpgNets, MaddpgOptimizers, MaddpgUpdate, update};
 use crate::algo::actor_critic::{ActionBox, ActorCriticNets};
@@ -208,10 +209,33 @@ pub fn train(
     let mut obs = per_env(&|i| inputs.obs_dims[i]);
     let mut actions = per_env(&|i| act_dims[i]);
     let mut env_actions = per_env(&|i| spec.action_spaces[i].flat_dim());
+    let (mut step, mut vector_steps, mut train_from) = (0u64, 0u64, off.learning_starts);
+    let keep_replay = session.checkpoint_replay();
+    // The loop's state as a checkpoint sees it (a macro: each use borrows afresh).
+    macro_rules! training_loop {
+        () => {
+            MaddpgLoop {
+                nets: &mut nets,
+                optimizers: &mut optimizers,
+                envs: &mut envs,
+                explore: &mut explore,
+                sampler: &mut sampler,
+                replay: &mut replay,
+                train_from: &mut train_from,
+                vector_steps: &mut vector_steps,
+                stats: &mut stats,
+            }
+        };
+    }
+    let resumed = session.resumed::<MaddpgState>()?;
+    if let Some((at, saved)) = resumed {
+        saved.restore(training_loop!(), at, off.learning_starts, &device)?;
+        step = at;
+    }
     let mut policy = MaddpgPolicy::new(&nets, &spec, &plain);
-    let mut diagnostics = vec![f64::NAN; DIAGNOSTICS.len()];
-    session.evaluate_multi(0, &mut policy, &diagnostics)?;
-    let (mut step, mut vector_steps) = (0u64, 0u64);
+    if step == 0 {
+        session.evaluate_multi(0, &mut policy, &[f64::NAN; DIAGNOSTICS.len()])?;
+    }
     while step < total {
         let exploring = step < off.learning_starts;
         for i in 0..agents {
@@ -284,7 +308,7 @@ pub fn train(
         }
         session.record_multi_episodes(step, envs.ended())?;
 
-        if step > off.learning_starts && vector_steps.is_multiple_of(off.train_freq) {
+        if step > train_from && vector_steps.is_multiple_of(off.train_freq) {
             for _ in 0..off.gradient_steps {
                 replay.sample(off.batch_size, &mut sampler, &mut batches);
                 let s;
@@ -301,11 +325,14 @@ pub fn train(
             }
             policy = MaddpgPolicy::new(&nets, &spec, &plain);
         }
-        session.tick(step)?;
         if session.eval_due(step) {
-            diagnostics = stats.take(session)?;
+            let diagnostics = stats.take(session)?;
             session.evaluate_multi(step, &mut policy, &diagnostics)?;
         }
+        session.checkpoint(step, || {
+            MaddpgState::capture(&training_loop!(), keep_replay)
+        })?;
+        session.tick(step)?;
     }
     session.save_artifact(MODEL_FILE, &policy.to_bytes()?)
 }

@@ -8,6 +8,7 @@
 
 pub mod gumbel;
 pub mod maddpg;
+pub mod maddpg_checkpoint;
 pub mod maddpg_policy;
 pub mod maddpg_update;
 pub mod mappo;
