@@ -7,7 +7,7 @@ use clap::{ArgAction, Parser, Subcommand};
 use crate::nn::Backend;
 use crate::report::compare::{Format, Metric};
 use crate::report::gate::Metric as GateMetric;
-use crate::report::plot::{XAxis, YAxis};
+use crate::report::plot::{XAxis, XRange, YAxis};
 use crate::report::verdicts::ReportFormat;
 
 /// Reinforcement-learning experiment runner: TOML experiments, gymnasium-exact environments,
@@ -194,6 +194,10 @@ pub struct PlotArgs {
     /// Trailing moving average over this many evaluations (1: none).
     #[arg(long, default_value_t = 1)]
     pub smooth: usize,
+    /// Draw only this part of the x axis, `LO..HI` in its units (env steps, seconds, or
+    /// episodes for `episode-length`), e.g. `--x-range 2..50` for S&B's Figure 8.2.
+    #[arg(long, value_name = "LO..HI")]
+    pub x_range: Option<XRange>,
 }
 
 #[derive(Debug, clap::Args)]

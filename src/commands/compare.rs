@@ -2,7 +2,7 @@
 
 use crate::cli::{CompareArgs, PlotArgs};
 use crate::error::UsageError;
-use crate::report::plot::YAxis;
+use crate::report::plot::{XRange, YAxis};
 use crate::report::{compare, plot, results};
 
 /// The comparison table of the result folders in `args`.
@@ -39,6 +39,13 @@ pub fn plot(args: &PlotArgs) -> Result<String, UsageError> {
             }
         }
     }
-    plot::plot(&experiments, &args.output, args.x, &args.y, args.smooth)?;
+    let range = args.x_range.unwrap_or(XRange::ALL);
+    plot::plot(
+        &experiments,
+        &args.output,
+        (args.x, range),
+        &args.y,
+        args.smooth,
+    )?;
     Ok(format!("wrote {}\n", args.output.display()))
 }

@@ -29,6 +29,41 @@ pub enum XAxis {
     Wall,
 }
 
+/// The part of the x axis to draw, `LO..HI` (`--x-range`): each series is interpolated onto a
+/// grid over its common range cut to [LO, HI].
+#[derive(Clone, Copy, Debug, PartialEq)]
+pub struct XRange {
+    pub lo: f64,
+    pub hi: f64,
+}
+
+impl XRange {
+    /// The whole axis.
+    pub const ALL: XRange = XRange {
+        lo: f64::NEG_INFINITY,
+        hi: f64::INFINITY,
+    };
+}
+
+impl std::str::FromStr for XRange {
+    type Err = String;
+
+    fn from_str(s: &str) -> Result<Self, Self::Err> {
+        let bounds = s.split_once("..").and_then(|(lo, hi)| {
+            let (lo, hi) = (
+                lo.trim().parse::<f64>().ok()?,
+                hi.trim().parse::<f64>().ok()?,
+            );
+            (lo.is_finite() && hi.is_finite()).then_some(XRange { lo, hi })
+        });
+        match bounds {
+            Some(r) if r.lo < r.hi => Ok(r),
+            Some(_) => Err(format!("'{s}': LO must be below HI")),
+            None => Err(format!("'{s}': want LO..HI, two numbers, e.g. 2..50")),
+        }
+    }
+}
+
 /// What the curves show.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub enum YAxis {
@@ -115,11 +150,12 @@ fn seed_curve(s: &SeedResult, x_axis: XAxis, y_axis: &YAxis) -> Result<Option<Cu
 }
 
 /// The series of one experiment: each complete seed's curve (`y_axis` against `x_axis`),
-/// smoothed by a trailing moving average over `smooth` points, interpolated onto a grid from 0 to
-/// the shortest seed's last x (no extrapolation), then averaged over seeds.
+/// smoothed by a trailing moving average over `smooth` points, interpolated onto a grid from the
+/// latest first x to the shortest seed's last x (no extrapolation) cut to `range`, then averaged
+/// over seeds. `None` when no seed is complete or the range misses the curves.
 pub fn series(
     e: &ExperimentResults,
-    x_axis: XAxis,
+    (x_axis, range): (XAxis, XRange),
     y_axis: &YAxis,
     smooth: usize,
 ) -> Result<Option<Series>, UsageError> {
@@ -144,6 +180,10 @@ pub fn series(
         .map(|c| c.steps[0])
         .fold(f64::NEG_INFINITY, f64::max)
         .min(end);
+    let (start, end) = (start.max(range.lo), end.min(range.hi));
+    if start > end {
+        return Ok(None);
+    }
     let x: Vec<f64> = (0..GRID_POINTS)
         .map(|i| start + (end - start) * i as f64 / (GRID_POINTS - 1) as f64)
         .collect();
@@ -177,11 +217,11 @@ pub fn moving_average(values: &[f64], k: usize) -> Vec<f64> {
         .collect()
 }
 
-/// Draws `experiments` into `path` (`.png` or `.svg`).
+/// Draws `experiments` into `path` (`.png` or `.svg`), the part `range` of the x axis.
 pub fn plot(
     experiments: &[ExperimentResults],
     path: &Path,
-    x_axis: XAxis,
+    (x_axis, range): (XAxis, XRange),
     y_axis: &YAxis,
     smooth: usize,
 ) -> Result<(), UsageError> {
@@ -197,7 +237,7 @@ pub fn plot(
     };
     let mut panels: Vec<Panel> = Vec::new();
     for e in experiments {
-        let Some(s) = series(e, x_axis, y_axis, smooth)? else {
+        let Some(s) = series(e, (x_axis, range), y_axis, smooth)? else {
             continue;
         };
         // The solve threshold is a return: drawn on eval returns only.
@@ -218,9 +258,14 @@ pub fn plot(
         }
     }
     if panels.is_empty() {
-        return Err(UsageError::new(
-            "nothing to plot: no experiment has a complete seed",
-        ));
+        return Err(UsageError::new(if range == XRange::ALL {
+            "nothing to plot: no experiment has a complete seed".to_string()
+        } else {
+            format!(
+                "nothing to plot: no complete seed has points in --x-range {}..{}",
+                range.lo, range.hi
+            )
+        }));
     }
     register_system_font()?;
     let cols = panels.len().min(2) as u32;
@@ -415,6 +460,17 @@ mod tests {
         assert_eq!(compact(-200.0, 1e4), "-200");
         assert_eq!(compact(0.25, 1e4), "0.25");
         assert_eq!(compact(0.0, 1e4), "0");
+    }
+
+    #[test]
+    fn x_range_parses_lo_dot_dot_hi() {
+        let r: XRange = "2..50".parse().unwrap();
+        assert_eq!((r.lo, r.hi), (2.0, 50.0));
+        let r: XRange = " -1.5 .. 1e3".parse().unwrap();
+        assert_eq!((r.lo, r.hi), (-1.5, 1000.0));
+        for bad in ["50..2", "3..3", "2-50", "..50", "a..b", "0..inf"] {
+            assert!(bad.parse::<XRange>().is_err(), "{bad}");
+        }
     }
 
     #[test]

@@ -85,10 +85,13 @@ fn dyna_q_planning_reproduces_figure_8_2() {
 
     let plot = out.path().join("fig8_2.svg");
     let dirs = ["n0", "n5", "n50"].map(|d| out.path().join(d));
+    // The book's axes: episodes 2 to 50.
     let mut args = vec![
         "plot",
         "--y",
         "episode-length",
+        "--x-range",
+        "2..50",
         "-o",
         plot.to_str().unwrap(),
     ];

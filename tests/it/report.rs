@@ -180,6 +180,22 @@ fn plot_writes_png_and_svg_with_one_series_per_experiment() {
     let out = rl(&["plot", ".", "-o", "curves.jpg"], dir.path());
     assert_eq!(out.status.code(), Some(2));
     assert!(stderr(&out).contains(".png or .svg"), "{}", stderr(&out));
+
+    // A part of the x axis: reversed or unparsable bounds and a range missing every curve exit
+    // 2 and write nothing.
+    for (range, says) in [
+        ("5000..100", "LO must be below HI"),
+        ("100-5000", "want LO..HI"),
+        ("1e9..2e9", "no complete seed has points in --x-range"),
+    ] {
+        let out = rl(
+            &["plot", ".", "-o", "part.svg", "--x-range", range],
+            dir.path(),
+        );
+        assert_eq!(out.status.code(), Some(2), "--x-range {range}");
+        assert!(stderr(&out).contains(says), "{}", stderr(&out));
+        assert!(!dir.path().join("part.svg").exists());
+    }
 }
 
 #[test]
