@@ -51,7 +51,7 @@ pub fn collect(args: &CollectArgs) -> Result<String, UsageError> {
         args.run_dir.display(),
         run.algo.name(),
         run.env.id,
-        super::counted(data.meta.episodes, "episode"),
+        crate::report::counted(data.meta.episodes, "episode"),
         args.seed,
         args.noise,
         data.len(),

@@ -17,8 +17,3 @@ pub use list::{algos, envs};
 pub use merge::merge;
 pub use run::{run, validate};
 pub use sweep::sweep;
-
-/// `n noun`, with the noun's plural `s` unless n is 1: "1 episode", "3 episodes".
-fn counted(n: usize, noun: &str) -> String {
-    format!("{n} {noun}{}", if n == 1 { "" } else { "s" })
-}

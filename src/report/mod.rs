@@ -9,3 +9,8 @@ pub mod pool;
 pub mod results;
 pub mod stats;
 pub mod verdicts;
+
+/// `n noun`, with the noun's plural `s` unless n is 1: "1 episode", "3 episodes".
+pub fn counted(n: usize, noun: &str) -> String {
+    format!("{n} {noun}{}", if n == 1 { "" } else { "s" })
+}

@@ -198,7 +198,7 @@ pub fn series(
     }
     let n = curves.len();
     Ok(Some(Series {
-        label: format!("{} ({n} seed{})", e.name, if n == 1 { "" } else { "s" }),
+        label: format!("{} ({})", e.name, super::counted(n, "seed")),
         x,
         mean: m,
         low,
