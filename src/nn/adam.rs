@@ -95,65 +95,22 @@ impl Optimizer for FusedAdam {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::nn::init::orthogonal_linear;
-    use crate::rng::{Stream, stream};
-    use burn::nn::Linear;
-    use burn::optim::GradientsParams;
+    use crate::nn::fused_optimizer_check::{assert_bit_identical, assert_state_interchangeable};
 
-    fn params(layer: &Linear) -> Vec<u32> {
-        let w = to_vec(layer.weight.val());
-        let b = to_vec(layer.bias.as_ref().unwrap().val());
-        w.iter().chain(&b).map(|x| x.to_bits()).collect()
-    }
-
-    /// Twenty steps on a changing loss (gradients of mixed sign and scale, some exactly zero):
-    /// every parameter bit-identical to Burn's Adam, on both CPU backends.
     #[test]
-    #[allow(deprecated)] // burn-ndarray is deprecated upstream but is the card's CPU backend
     fn matches_burns_adam_bit_for_bit() {
-        for device in [Device::flex().autodiff(), Device::ndarray().autodiff()] {
-            let start = orthogonal_linear(5, 3, 1.0, &mut stream(2, Stream::Init), &device);
-            let (mut ours, mut burns) = (start.clone(), start);
-            let mut fused = adam(1e-8);
-            let mut reference = AdamConfig::new().with_epsilon(1e-8).init();
-            for i in 0..20 {
-                let x = Tensor::<2>::from_floats(
-                    [
-                        [1.0, -2.0, 0.5 * i as f32, 0.0, 3.0],
-                        [0.25, 0.0, -1.5, 2.0, -0.1 * i as f32],
-                    ],
-                    &device,
-                );
-                let loss = |l: &Linear| l.forward(x.clone()).square().sum().mul_scalar(0.3);
-                let lr = 1e-2 / (1.0 + i as f64);
-                let g = GradientsParams::from_grads(loss(&ours).backward(), &ours);
-                ours = fused.step(lr, ours, g);
-                let g = GradientsParams::from_grads(loss(&burns).backward(), &burns);
-                burns = reference.step(lr, burns, g);
-                assert_eq!(params(&ours), params(&burns), "step {i} on {device:?}");
-            }
-        }
+        assert_bit_identical(
+            || adam(1e-8),
+            || AdamConfig::new().with_epsilon(1e-8).init(),
+            1e-2,
+        );
     }
 
-    /// The state is Burn's: a record saved by Burn's Adam continues in ours, step for step.
     #[test]
     fn state_is_interchangeable_with_burns() {
-        let device = Device::flex().autodiff();
-        let layer = orthogonal_linear(3, 2, 1.0, &mut stream(4, Stream::Init), &device);
-        let x = Tensor::<2>::from_floats([[1.0, -1.0, 2.0]], &device);
-        let grads = |l: &Linear| {
-            GradientsParams::from_grads(l.forward(x.clone()).square().sum().backward(), l)
-        };
-        let mut first = AdamConfig::new().with_epsilon(1e-8).init();
-        let layer = first.step(1e-3, layer.clone(), grads(&layer));
-        let mut fused = adam(1e-8).load_record(first.to_record());
-        let mut reference = AdamConfig::new()
-            .with_epsilon(1e-8)
-            .init()
-            .load_record(first.to_record());
-        let ours = fused.step(1e-3, layer.clone(), grads(&layer));
-        let burns = reference.step(1e-3, layer.clone(), grads(&layer));
-        assert_eq!(params(&ours), params(&burns));
-        assert_ne!(params(&ours), params(&layer));
+        assert_state_interchangeable(
+            || adam(1e-8),
+            || AdamConfig::new().with_epsilon(1e-8).init(),
+        );
     }
 }

@@ -8,6 +8,8 @@ pub mod checkpoint;
 pub mod critics;
 pub mod device;
 pub mod distributions;
+#[cfg(test)]
+mod fused_optimizer_check;
 pub mod grad_clip;
 pub mod host;
 pub mod init;

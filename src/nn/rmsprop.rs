@@ -92,16 +92,7 @@ impl Optimizer for FusedRmsProp {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::nn::init::orthogonal_linear;
-    use crate::rng::{Stream, stream};
-    use burn::nn::Linear;
-    use burn::optim::GradientsParams;
-
-    fn params(layer: &Linear) -> Vec<u32> {
-        let w = to_vec(layer.weight.val());
-        let b = to_vec(layer.bias.as_ref().unwrap().val());
-        w.iter().chain(&b).map(|x| x.to_bits()).collect()
-    }
+    use crate::nn::fused_optimizer_check::{assert_bit_identical, assert_state_interchangeable};
 
     fn burns(alpha: f32, epsilon: f32) -> ModuleOptimizer {
         RmsPropConfig::new()
@@ -111,57 +102,13 @@ mod tests {
             .init()
     }
 
-    /// Twenty steps on a changing loss (gradients of mixed sign and scale, some exactly zero):
-    /// every parameter bit-identical to Burn's RmsProp, on both CPU backends.
     #[test]
-    #[allow(deprecated)] // burn-ndarray is deprecated upstream but is the card's CPU backend
     fn matches_burns_rmsprop_bit_for_bit() {
-        for device in [Device::flex().autodiff(), Device::ndarray().autodiff()] {
-            let start = orthogonal_linear(5, 3, 1.0, &mut stream(2, Stream::Init), &device);
-            let (mut ours, mut theirs) = (start.clone(), start);
-            let mut fused = rmsprop(0.99, 1e-5);
-            let mut reference = burns(0.99, 1e-5);
-            for i in 0..20 {
-                let x = Tensor::<2>::from_floats(
-                    [
-                        [1.0, -2.0, 0.5 * i as f32, 0.0, 3.0],
-                        [0.25, 0.0, -1.5, 2.0, -0.1 * i as f32],
-                    ],
-                    &device,
-                );
-                let loss = |l: &Linear| l.forward(x.clone()).square().sum().mul_scalar(0.3);
-                let lr = 7e-4 / (1.0 + i as f64);
-                let g = GradientsParams::from_grads(loss(&ours).backward(), &ours);
-                ours = fused.step(lr, ours, g);
-                let g = GradientsParams::from_grads(loss(&theirs).backward(), &theirs);
-                theirs = reference.step(lr, theirs, g);
-                assert_eq!(params(&ours), params(&theirs), "step {i} on {device:?}");
-            }
-        }
+        assert_bit_identical(|| rmsprop(0.99, 1e-5), || burns(0.99, 1e-5), 7e-4);
     }
 
-    /// The state is Burn's: a record saved by Burn's RmsProp continues in ours, step for step,
-    /// and ours continues in Burn's.
     #[test]
     fn state_is_interchangeable_with_burns() {
-        let device = Device::flex().autodiff();
-        let layer = orthogonal_linear(3, 2, 1.0, &mut stream(4, Stream::Init), &device);
-        let x = Tensor::<2>::from_floats([[1.0, -1.0, 2.0]], &device);
-        let grads = |l: &Linear| {
-            GradientsParams::from_grads(l.forward(x.clone()).square().sum().backward(), l)
-        };
-        let mut first = burns(0.9, 1e-5);
-        let layer = first.step(1e-3, layer.clone(), grads(&layer));
-        let mut fused = rmsprop(0.9, 1e-5).load_record(first.to_record());
-        let mut reference = burns(0.9, 1e-5).load_record(first.to_record());
-        let ours = fused.step(1e-3, layer.clone(), grads(&layer));
-        let theirs = reference.step(1e-3, layer.clone(), grads(&layer));
-        assert_eq!(params(&ours), params(&theirs));
-        assert_ne!(params(&ours), params(&layer));
-        let mut back = burns(0.9, 1e-5).load_record(fused.to_record());
-        let mut again = rmsprop(0.9, 1e-5).load_record(fused.to_record());
-        let ours = again.step(1e-3, ours.clone(), grads(&ours));
-        let theirs = back.step(1e-3, theirs.clone(), grads(&theirs));
-        assert_eq!(params(&ours), params(&theirs));
+        assert_state_interchangeable(|| rmsprop(0.9, 1e-5), || burns(0.9, 1e-5));
     }
 }
