@@ -109,29 +109,23 @@ fn plan(q: &mut QTable, model: &DynaModel, cfg: &DynaQConfig, now: u64, rng: &mu
     }
 }
 
-/// A copy of `env` after a reset, and its first observation.
-fn reset_copy(env: &dyn Env) -> (Box<dyn Env>, Vec<f32>) {
+/// The diagnostics `greedy_length` and `model_path_length` (NaN: no route known), both from
+/// one reset of a copy of `env`.
+fn path_lengths(q: &QTable, model: &DynaModel, env: &dyn Env, n_states: usize) -> [f64; 2] {
     let mut copy = env.clone_box();
     let mut obs = vec![0.0; copy.spec().observation_space.flat_dim()];
     copy.reset(None, &mut obs);
-    (copy, obs)
-}
-
-/// The diagnostics `greedy_length` and `model_path_length` (NaN: no route known) from a reset
-/// of a copy of `env`.
-fn path_lengths(q: &QTable, model: &DynaModel, env: &dyn Env, n_states: usize) -> [f64; 2] {
-    let start = state_index(&reset_copy(env).1);
+    let start = state_index(&obs);
     let model_path = model.shortest_path(start).map_or(f64::NAN, |n| n as f64);
-    [greedy_length(q, env, n_states), model_path]
+    [greedy_length(q, copy.as_mut(), obs, n_states), model_path]
 }
 
-/// Steps the greedy policy of `q` takes from a reset of a copy of `env` to the end of an
+/// Steps the greedy policy of `q` takes in `env` from observation `obs` to the end of an
 /// episode; NaN when it does not end within one step per state (a deterministic greedy walk
 /// that long has entered a loop).
-fn greedy_length(q: &QTable, env: &dyn Env, n_states: usize) -> f64 {
-    let (mut copy, mut obs) = reset_copy(env);
+fn greedy_length(q: &QTable, env: &mut dyn Env, mut obs: Vec<f32>, n_states: usize) -> f64 {
     for t in 1..=n_states {
-        let step = copy.step(Action::Discrete(q.greedy(state_index(&obs))), &mut obs);
+        let step = env.step(Action::Discrete(q.greedy(state_index(&obs))), &mut obs);
         if step.terminated || step.truncated {
             return t as f64;
         }
@@ -284,6 +278,8 @@ mod tests {
         let maze = crate::env::toy_text::Maze::dyna_maze();
         let q = QTable::new(54, 4, 0.0);
         // All ties: always up, stuck at the top wall, never terminates.
-        assert!(greedy_length(&q, &maze, 54).is_nan());
+        let model = DynaModel::new(54, 4, false);
+        let [greedy, _] = path_lengths(&q, &model, &maze, 54);
+        assert!(greedy.is_nan());
     }
 }
