@@ -14,5 +14,5 @@ pub use multi_replay::MultiReplay;
 pub use n_step::NStep;
 pub use prioritized::{PrioritizedReplay, annealed_beta};
 pub use replay::{ReplayBatch, ReplayBuffer, Transition};
-pub use rollout::{RolloutBuffer, StepEnd, discounted_returns, gae};
+pub use rollout::{HostMinibatch, RolloutBuffer, StepEnd, discounted_returns, gae};
 pub use sum_tree::SumTree;

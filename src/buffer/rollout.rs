@@ -233,14 +233,9 @@ impl RolloutBuffer {
         }
     }
 
-    /// The transitions `indices` as tensors on `device`; advantages standardised within the
+    /// The transitions `indices` gathered on the host; advantages standardised within the
     /// minibatch when `normalize_advantage` (as SB3 and CleanRL do).
-    pub fn minibatch(
-        &self,
-        indices: &[usize],
-        normalize_advantage: bool,
-        device: &Device,
-    ) -> Minibatch {
+    pub fn host_minibatch(&self, indices: &[usize], normalize_advantage: bool) -> HostMinibatch {
         let b = indices.len();
         let rows = |src: &[f32], width: usize| -> Vec<f32> {
             let mut out = Vec::with_capacity(b * width);
@@ -264,30 +259,82 @@ impl RolloutBuffer {
                 .iter_mut()
                 .for_each(|a| *a = ((*a as f64 - mean) / std) as f32);
         }
+        HostMinibatch {
+            obs_dim: self.obs_dim,
+            act_dim: self.act_dim,
+            discrete: self.discrete,
+            observations: rows(&self.observations, self.obs_dim),
+            actions: rows(&self.actions, self.act_dim),
+            old_log_probs: column(&self.log_probs),
+            old_values: column(&self.values),
+            advantages,
+            returns: column(&self.returns),
+        }
+    }
+
+    /// The transitions `indices` as tensors on `device` ([`RolloutBuffer::host_minibatch`]).
+    pub fn minibatch(
+        &self,
+        indices: &[usize],
+        normalize_advantage: bool,
+        device: &Device,
+    ) -> Minibatch {
+        self.host_minibatch(indices, normalize_advantage)
+            .to_tensors(device)
+    }
+}
+
+/// A minibatch on the host: row-major observations and actions (an index per row, or
+/// `act_dim` values), one value per row for the rest.
+#[derive(Clone, Debug, PartialEq)]
+pub struct HostMinibatch {
+    pub obs_dim: usize,
+    pub act_dim: usize,
+    pub discrete: bool,
+    pub observations: Vec<f32>,
+    pub actions: Vec<f32>,
+    pub old_log_probs: Vec<f32>,
+    pub old_values: Vec<f32>,
+    pub advantages: Vec<f32>,
+    pub returns: Vec<f32>,
+}
+
+impl HostMinibatch {
+    /// The number of transitions.
+    pub fn len(&self) -> usize {
+        self.returns.len()
+    }
+
+    pub fn is_empty(&self) -> bool {
+        self.returns.is_empty()
+    }
+
+    /// The same minibatch as tensors on `device`.
+    pub fn to_tensors(self, device: &Device) -> Minibatch {
+        let b = self.len();
         let vector = |v: Vec<f32>| Tensor::<1>::from_data(TensorData::new(v, [b]), device);
         let actions = if self.discrete {
-            let idx: Vec<i64> = indices.iter().map(|&i| self.actions[i] as i64).collect();
+            let idx: Vec<i64> = self.actions.iter().map(|&a| a as i64).collect();
             Actions::Discrete(Tensor::<1, Int>::from_data(
                 TensorData::new(idx, [b]),
                 device,
             ))
         } else {
-            let a = rows(&self.actions, self.act_dim);
             Actions::Continuous(Tensor::<2>::from_data(
-                TensorData::new(a, [b, self.act_dim]),
+                TensorData::new(self.actions, [b, self.act_dim]),
                 device,
             ))
         };
         Minibatch {
             observations: Tensor::<2>::from_data(
-                TensorData::new(rows(&self.observations, self.obs_dim), [b, self.obs_dim]),
+                TensorData::new(self.observations, [b, self.obs_dim]),
                 device,
             ),
             actions,
-            old_log_probs: vector(column(&self.log_probs)),
-            old_values: vector(column(&self.values)),
-            advantages: vector(advantages),
-            returns: vector(column(&self.returns)),
+            old_log_probs: vector(self.old_log_probs),
+            old_values: vector(self.old_values),
+            advantages: vector(self.advantages),
+            returns: vector(self.returns),
         }
     }
 }

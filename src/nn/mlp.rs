@@ -2,11 +2,15 @@
 //! layer normalisation.
 
 use burn::nn::{LayerNorm, LayerNormConfig, Linear};
+use burn::optim::GradientsParams;
 use burn::prelude::*;
 use burn::tensor::activation;
 use serde::{Deserialize, Serialize};
 
+use super::host_mlp::{HostLinear, HostMlp, LinearGrad};
+use super::host_policy::register;
 use super::init::{default_linear, orthogonal_linear};
+use super::to_vec;
 use crate::rng::Rng;
 
 /// The nonlinearity between layers.
@@ -137,6 +141,51 @@ impl Mlp {
             }
         }
         x
+    }
+
+    /// Whether this MLP has no layers.
+    pub fn is_identity(&self) -> bool {
+        self.layers.is_empty()
+    }
+
+    /// The layers on the host ([`HostMlp`]); `None` with layer normalisation, an output
+    /// activation or a layer without bias, which the host pass does not have.
+    pub fn to_host(&self) -> Option<HostMlp> {
+        if !self.norms.is_empty() || self.activate_output || self.layers.is_empty() {
+            return None;
+        }
+        let layers = self
+            .layers
+            .iter()
+            .map(|layer| {
+                let [d_in, d_out] = layer.weight.dims();
+                Some(HostLinear {
+                    weight: to_vec(layer.weight.val()),
+                    bias: to_vec(layer.bias.as_ref()?.val()),
+                    d_in,
+                    d_out,
+                })
+            })
+            .collect::<Option<_>>()?;
+        Some(HostMlp {
+            layers,
+            activation: self.activation,
+        })
+    }
+
+    /// Registers host gradients of the layers (in [`Mlp::to_host`]'s order) on `device`.
+    pub fn register_grads(
+        &self,
+        grads: Vec<LinearGrad>,
+        into: &mut GradientsParams,
+        device: &Device,
+    ) {
+        for (layer, grad) in self.layers.iter().zip(grads) {
+            register(into, &layer.weight, grad.weight, device);
+            if let Some(bias) = &layer.bias {
+                register(into, bias, grad.bias, device);
+            }
+        }
     }
 
     /// The forward pass and its directional derivative, forward-mode (a Jacobian-vector

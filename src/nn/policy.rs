@@ -85,15 +85,15 @@ impl ActionKind {
 #[derive(Module, Debug)]
 pub struct ActorCritic {
     /// The shared trunk (no layers when the nets are separate).
-    trunk: Mlp,
-    pi: Mlp,
-    vf: Mlp,
+    pub(super) trunk: Mlp,
+    pub(super) pi: Mlp,
+    pub(super) vf: Mlp,
     /// log σ of a Gaussian policy, one per action dimension.
-    log_std: Option<Param<Tensor<1>>>,
+    pub(super) log_std: Option<Param<Tensor<1>>>,
     /// The policy's leading columns of an input row when the value net reads the rest (`None`:
     /// both read the whole row).
     #[module(skip)]
-    policy_inputs: Option<usize>,
+    pub(super) policy_inputs: Option<usize>,
 }
 
 impl ActorCritic {

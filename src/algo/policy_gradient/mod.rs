@@ -12,6 +12,7 @@ pub mod dppo;
 pub mod line_search;
 pub mod natural_gradient;
 pub mod ppo;
+pub mod ppo_host;
 pub mod ppo_rnd;
 pub mod ppo_update;
 pub mod qprop;

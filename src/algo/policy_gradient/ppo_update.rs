@@ -16,6 +16,8 @@ use rand::seq::SliceRandom;
 use super::checkpoint::MinibatchOrder;
 use super::ppo::PpoConfig;
 use crate::buffer::RolloutBuffer;
+use crate::buffer::rollout::Minibatch;
+use crate::nn::device::computes_on_host;
 use crate::nn::{ActorCritic, clip_grad_norm, to_vec};
 
 /// How the value loss keeps V(s) near its rollout value V_old, with
@@ -103,11 +105,14 @@ impl PpoStats {
     /// The means of `sums` (loss_pi, loss_v, entropy, approx_kl, clip_fraction, summed over the
     /// `minibatches` stepped on); NaN when none was (`sums` is `None`).
     pub fn mean_of(sums: Option<Tensor<1>>, minibatches: usize) -> Self {
+        let sums = sums.map(|s| to_vec(s).into_iter().map(f64::from).collect());
+        Self::from_sums(sums, minibatches)
+    }
+
+    /// The means of host `sums`, as [`PpoStats::mean_of`].
+    pub fn from_sums(sums: Option<Vec<f64>>, minibatches: usize) -> Self {
         let means: Vec<f64> = match sums {
-            Some(s) => to_vec(s)
-                .iter()
-                .map(|&x| f64::from(x) / minibatches as f64)
-                .collect(),
+            Some(s) => s.iter().map(|&x| x / minibatches as f64).collect(),
             None => vec![f64::NAN; 5],
         };
         Self {
@@ -189,8 +194,16 @@ pub fn minibatch_loss(
     hp: &PpoUpdate,
     device: &Device,
 ) -> MinibatchLoss {
+    loss_on(
+        model,
+        rollout.minibatch(chunk, hp.normalize_advantage, device),
+        hp,
+    )
+}
+
+/// L on the minibatch `mb`.
+pub fn loss_on(model: &ActorCritic, mb: Minibatch, hp: &PpoUpdate) -> MinibatchLoss {
     let clip = hp.clip_range;
-    let mb = rollout.minibatch(chunk, hp.normalize_advantage, device);
     let (out, values) = model.forward(mb.observations);
     let (log_prob, entropy) = model.log_prob_entropy(out, &mb.actions);
     let log_ratio = log_prob - mb.old_log_probs;
@@ -226,8 +239,50 @@ pub fn minibatch_loss(
     }
 }
 
+/// The minibatches of one update: each of `hp.n_epochs` epochs shuffles `order.indices` with
+/// `order.rng` and yields its chunks of `hp.batch_size` (the last one shorter).
+pub fn minibatches<'a>(order: &'a mut MinibatchOrder, hp: &PpoUpdate) -> Minibatches<'a> {
+    let next = order.indices.len();
+    Minibatches {
+        order,
+        epochs_left: hp.n_epochs,
+        batch_size: hp.batch_size,
+        next,
+    }
+}
+
+/// See [`minibatches`].
+pub struct Minibatches<'a> {
+    order: &'a mut MinibatchOrder,
+    epochs_left: usize,
+    batch_size: usize,
+    /// The start of the next chunk of this epoch's permutation.
+    next: usize,
+}
+
+impl Iterator for Minibatches<'_> {
+    type Item = Vec<usize>;
+
+    fn next(&mut self) -> Option<Vec<usize>> {
+        let len = self.order.indices.len();
+        if self.next >= len {
+            if self.epochs_left == 0 || len == 0 {
+                return None;
+            }
+            self.epochs_left -= 1;
+            self.order.indices.shuffle(&mut self.order.rng);
+            self.next = 0;
+        }
+        let end = (self.next + self.batch_size).min(len);
+        let chunk = self.order.indices[self.next..end].to_vec();
+        self.next = end;
+        Some(chunk)
+    }
+}
+
 /// PPO's update of `model` on `rollout` (minibatches on `device`, the model's device): each
-/// epoch shuffles `order.indices` with `order.rng` and steps on its chunks.
+/// epoch shuffles `order.indices` with `order.rng` and steps on its chunks. On the CPU backends
+/// the gradients are computed on the host ([`super::ppo_host`]) for the layouts it covers.
 pub fn update(
     mut model: ActorCritic,
     optimizer: &mut ModuleOptimizer,
@@ -236,34 +291,34 @@ pub fn update(
     hp: &PpoUpdate,
     device: &Device,
 ) -> (ActorCritic, PpoStats) {
-    let mut sums = None::<Tensor<1>>;
-    let mut minibatches = 0usize;
-    'epochs: for _ in 0..hp.n_epochs {
-        order.indices.shuffle(&mut order.rng);
-        for chunk in order.indices.chunks(hp.batch_size) {
-            let MinibatchLoss {
-                loss,
-                stats,
-                approx_kl,
-            } = minibatch_loss(&model, rollout, chunk, hp, device);
-            if let Some(target) = hp.target_kl {
-                let kl = f64::from(approx_kl.into_scalar::<f32>());
-                if kl > 1.5 * target {
-                    break 'epochs;
-                }
-            }
-            sums = Some(match sums {
-                Some(s) => s + stats,
-                None => stats,
-            });
-            minibatches += 1;
-
-            let mut grads = GradientsParams::from_grads(loss.backward(), &model);
-            clip_grad_norm(&model, &mut grads, hp.max_grad_norm);
-            model = optimizer.step(hp.learning_rate, model, grads);
-        }
+    if computes_on_host(device) && model.to_host().is_some() {
+        return super::ppo_host::update(model, optimizer, rollout, order, hp, device);
     }
-    let stats = PpoStats::mean_of(sums, minibatches);
+    let mut sums = None::<Tensor<1>>;
+    let mut stepped = 0usize;
+    for chunk in minibatches(order, hp) {
+        let MinibatchLoss {
+            loss,
+            stats,
+            approx_kl,
+        } = minibatch_loss(&model, rollout, &chunk, hp, device);
+        if let Some(target) = hp.target_kl {
+            let kl = f64::from(approx_kl.into_scalar::<f32>());
+            if kl > 1.5 * target {
+                break;
+            }
+        }
+        sums = Some(match sums {
+            Some(s) => s + stats,
+            None => stats,
+        });
+        stepped += 1;
+
+        let mut grads = GradientsParams::from_grads(loss.backward(), &model);
+        clip_grad_norm(&model, &mut grads, hp.max_grad_norm);
+        model = optimizer.step(hp.learning_rate, model, grads);
+    }
+    let stats = PpoStats::mean_of(sums, stepped);
     (model, stats)
 }
 

@@ -1,0 +1,301 @@
+//! PPO's minibatch loss and its gradient on the host, for the CPU backends (issue #22).
+//!
+//! The same L as [`super::ppo_update::minibatch_loss`], differentiated by hand and carried
+//! through the networks by [`HostActorCritic::backward`]. Per row i of B, with
+//! r = exp(log π(a|s) − log π_old(a|s)):
+//!
+//! - surrogate: ∂L/∂log π = −r Â / B where r Â is the smaller of the two terms or r lies in
+//!   [1 − ε, 1 + ε] (the clipped term's slope is r there), else 0;
+//! - entropy bonus: ∂L/∂H = −c_e / B;
+//! - value loss: ∂L/∂V = −c_v ℓ′(R − V′) (∂V′/∂V) / B, with V′ = V, or the clipped
+//!   V_old + clip(V − V_old, −c, c) (∂V′/∂V = 1 inside the clip, 0 outside), whichever term the
+//!   value clipping uses; ℓ′(e) = 2e, or clamp(e, −δ, δ) for Huber's loss.
+//!
+//! The result equals Burn's autodiff of the tensor loss up to the order of floating-point sums
+//! (tested).
+
+use burn::optim::ModuleOptimizer;
+use burn::prelude::*;
+
+use super::checkpoint::MinibatchOrder;
+use super::ppo_update::{PpoStats, PpoUpdate, ValueClip, minibatches};
+use crate::buffer::{HostMinibatch, RolloutBuffer};
+use crate::nn::ActorCritic;
+use crate::nn::host_policy::{HostActorCritic, HostGrads};
+
+/// The gradient of one minibatch's L and the minibatch's loss_pi, loss_v, entropy, approx_kl
+/// and clip_fraction.
+pub struct HostStep {
+    pub grads: HostGrads,
+    pub stats: [f64; 5],
+}
+
+/// ℓ(e) and ℓ′(e): e², or Huber's loss with threshold δ.
+fn loss_and_slope(e: f32, huber_delta: Option<f64>) -> (f32, f32) {
+    match huber_delta {
+        None => (e * e, 2.0 * e),
+        Some(delta) => {
+            let delta = delta as f32;
+            let quadratic = e.abs().min(delta);
+            (
+                0.5 * quadratic * quadratic + delta * (e.abs() - quadratic),
+                e.clamp(-delta, delta),
+            )
+        }
+    }
+}
+
+/// ℓ of row i's value error and ∂ℓ/∂V, with V clipped as `hp.value_clip` says.
+fn value_term(value: f32, old_value: f32, ret: f32, hp: &PpoUpdate) -> (f32, f32) {
+    let plain = || {
+        let (l, slope) = loss_and_slope(ret - value, hp.huber_delta);
+        (l, -slope)
+    };
+    let clipped = |c: f64| {
+        let c = c as f32;
+        let moved = value - old_value;
+        let (l, slope) = loss_and_slope(ret - (old_value + moved.clamp(-c, c)), hp.huber_delta);
+        let inside = (-c..=c).contains(&moved);
+        (l, if inside { -slope } else { 0.0 })
+    };
+    match hp.value_clip {
+        ValueClip::Off => plain(),
+        ValueClip::Clipped(c) => clipped(c),
+        ValueClip::Pessimistic(c) => {
+            let (a, b) = (plain(), clipped(c));
+            if a.0 >= b.0 { a } else { b }
+        }
+    }
+}
+
+/// L's gradient on `mb` (advantages already standardised as `hp` asks), before clipping.
+pub fn minibatch_gradient(model: &HostActorCritic, mb: &HostMinibatch, hp: &PpoUpdate) -> HostStep {
+    let batch = mb.len();
+    let fwd = model.forward(&mb.observations, &mb.actions, batch);
+    let n = batch as f32;
+    let clip = hp.clip_range as f32;
+    let (mut d_log_prob, mut d_values) = (vec![0.0; batch], vec![0.0; batch]);
+    let mut sums = [0.0f64; 5];
+    for i in 0..batch {
+        let log_ratio = fwd.log_prob[i] - mb.old_log_probs[i];
+        let ratio = log_ratio.exp();
+        let advantage = mb.advantages[i];
+        let unclipped = advantage * ratio;
+        let clipped = advantage * ratio.clamp(1.0 - clip, 1.0 + clip);
+        let inside = (1.0 - clip..=1.0 + clip).contains(&ratio);
+        d_log_prob[i] = if unclipped <= clipped || inside {
+            -unclipped / n
+        } else {
+            0.0
+        };
+        let (value_loss, value_slope) =
+            value_term(fwd.values[i], mb.old_values[i], mb.returns[i], hp);
+        d_values[i] = hp.vf_coef as f32 * value_slope / n;
+        sums[0] -= f64::from(unclipped.min(clipped));
+        sums[1] += f64::from(value_loss);
+        sums[2] += f64::from(fwd.entropy[i]);
+        sums[3] += f64::from((ratio - 1.0) - log_ratio);
+        sums[4] += f64::from(u8::from((ratio - 1.0).abs() > clip));
+    }
+    let d_entropy = vec![-(hp.ent_coef as f32) / n; batch];
+    let grads = model.backward(&fwd, &mb.actions, &d_log_prob, &d_entropy, &d_values);
+    HostStep {
+        grads,
+        stats: sums.map(|s| s / batch as f64),
+    }
+}
+
+/// PPO's update of `model` on `rollout` with host-side passes (the caller checked that
+/// `model.to_host()` exists and the device computes on the host): operation for operation the
+/// loop of [`super::ppo_update::update`], with each minibatch's gradient computed here and
+/// handed to `optimizer` as Burn gradients.
+pub fn update(
+    mut model: ActorCritic,
+    optimizer: &mut ModuleOptimizer,
+    rollout: &RolloutBuffer,
+    order: &mut MinibatchOrder,
+    hp: &PpoUpdate,
+    device: &Device,
+) -> (ActorCritic, PpoStats) {
+    let plain = device.clone().inner();
+    let mut sums = None::<Vec<f64>>;
+    let mut stepped = 0usize;
+    for chunk in minibatches(order, hp) {
+        let host = model.to_host().expect("the caller checked the layout");
+        let mb = rollout.host_minibatch(&chunk, hp.normalize_advantage);
+        let HostStep { mut grads, stats } = minibatch_gradient(&host, &mb, hp);
+        if hp.target_kl.is_some_and(|target| stats[3] > 1.5 * target) {
+            break;
+        }
+        let sums = sums.get_or_insert_with(|| vec![0.0; 5]);
+        sums.iter_mut().zip(stats).for_each(|(s, x)| *s += x);
+        stepped += 1;
+        grads.clip_global_norm(hp.max_grad_norm);
+        let grads = model.gradients_params(grads, &plain);
+        model = optimizer.step(hp.learning_rate, model, grads);
+    }
+    (model, PpoStats::from_sums(sums, stepped))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::nn::{ActionKind, PolicyConfig, to_vec};
+    use crate::nn::{Activation, ActorCritic};
+    use crate::rng::{Stream, stream};
+    use burn::module::{ModuleVisitor, Param};
+    use burn::optim::GradientsParams;
+
+    /// A minibatch of 6 rows with ratios spread across the clip range (old log-probabilities
+    /// offset from the current ones), advantages of both signs and value errors beyond δ = 1.
+    fn minibatch(obs_dim: usize, action: ActionKind, model: &HostActorCritic) -> HostMinibatch {
+        let b = 6;
+        let observations: Vec<f32> = (0..b * obs_dim)
+            .map(|i| ((i as f32) * 0.61).sin() * 1.5)
+            .collect();
+        let (discrete, act_dim, actions): (bool, usize, Vec<f32>) = match action {
+            ActionKind::Discrete(n) => (true, 1, (0..b).map(|i| (i % n) as f32).collect()),
+            ActionKind::Continuous(d) => (
+                false,
+                d,
+                (0..b * d).map(|i| ((i as f32) * 1.3).cos()).collect(),
+            ),
+        };
+        let fwd = model.forward(&observations, &actions, b);
+        let offsets = [-0.5, -0.15, -0.05, 0.05, 0.15, 0.5];
+        HostMinibatch {
+            obs_dim,
+            act_dim,
+            discrete,
+            old_log_probs: fwd
+                .log_prob
+                .iter()
+                .zip(offsets)
+                .map(|(l, o)| l + o)
+                .collect(),
+            old_values: fwd.values.iter().map(|v| v + 0.3).collect(),
+            advantages: vec![1.2, -0.7, 0.4, -1.5, 0.9, -0.2],
+            returns: vec![2.5, -1.0, 0.2, 3.0, -2.5, 0.1],
+            observations,
+            actions,
+        }
+    }
+
+    fn hp(value_clip: ValueClip, huber_delta: Option<f64>) -> PpoUpdate {
+        PpoUpdate {
+            learning_rate: 1e-3,
+            clip_range: 0.2,
+            value_clip,
+            huber_delta,
+            normalize_advantage: false,
+            ent_coef: 0.01,
+            vf_coef: 0.5,
+            max_grad_norm: 0.5,
+            target_kl: None,
+            n_epochs: 1,
+            batch_size: 6,
+        }
+    }
+
+    /// Every parameter's gradient, in visiting order, from Burn gradients.
+    fn burn_grads(model: &ActorCritic, grads: &GradientsParams) -> Vec<Vec<f32>> {
+        struct Collect<'a>(&'a GradientsParams, Vec<Vec<f32>>);
+        impl ModuleVisitor for Collect<'_> {
+            fn visit_float<const D: usize>(&mut self, param: &Param<Tensor<D>>) {
+                let g = self
+                    .0
+                    .get::<D>(param.id)
+                    .expect("every parameter has a gradient");
+                self.1.push(to_vec(g));
+            }
+        }
+        let mut c = Collect(grads, Vec::new());
+        model.visit(&mut c);
+        c.1
+    }
+
+    /// The host gradient and statistics equal Burn's autodiff of the tensor loss, for both
+    /// heads, both activations and every value-loss variant.
+    #[test]
+    fn host_gradient_matches_burn_autodiff() {
+        let device = Device::flex().autodiff();
+        let plain = device.clone().inner();
+        let heads = [ActionKind::Discrete(3), ActionKind::Continuous(2)];
+        let variants = [
+            (ValueClip::Off, None),
+            (ValueClip::Clipped(0.2), None),
+            (ValueClip::Pessimistic(0.2), Some(1.0)),
+            (ValueClip::Off, Some(1.0)),
+        ];
+        for (k, action) in heads.into_iter().enumerate() {
+            for activation in [Activation::Tanh, Activation::Relu] {
+                let cfg = PolicyConfig {
+                    net_arch: vec![8, 5],
+                    activation,
+                    log_std_init: -0.3,
+                    ..PolicyConfig::default()
+                };
+                let model = ActorCritic::new(
+                    4,
+                    action,
+                    &cfg,
+                    &mut stream(k as u64, Stream::Init),
+                    &device,
+                );
+                let host = model.to_host().expect("separate nets");
+                let mb = minibatch(4, action, &host);
+                for (value_clip, huber) in variants {
+                    let hp = hp(value_clip, huber);
+                    let step = minibatch_gradient(&host, &mb, &hp);
+                    let loss = crate::algo::policy_gradient::ppo_update::loss_on(
+                        &model,
+                        mb.clone().to_tensors(&device),
+                        &hp,
+                    );
+                    let want_stats = to_vec(loss.stats);
+                    for (got, want) in step.stats.iter().zip(&want_stats) {
+                        assert!(
+                            (got - f64::from(*want)).abs() < 1e-5,
+                            "{action:?} {activation:?} {value_clip:?}: stats {:?} vs {want_stats:?}",
+                            step.stats
+                        );
+                    }
+                    let grads = GradientsParams::from_grads(loss.loss.backward(), &model);
+                    let want = burn_grads(&model, &grads);
+                    let got = burn_grads(&model, &model.gradients_params(step.grads, &plain));
+                    for (p, (got, want)) in got.iter().zip(&want).enumerate() {
+                        for (g, w) in got.iter().zip(want) {
+                            assert!(
+                                (g - w).abs() < 1e-5 + 1e-4 * w.abs(),
+                                "{action:?} {activation:?} {value_clip:?} parameter {p}: \
+                                 {got:?} vs {want:?}"
+                            );
+                        }
+                    }
+                }
+            }
+        }
+    }
+
+    /// ‖g‖ = √(3² + 4²) = 5 scaled to 1: every component by 1/(5 + 10⁻⁶); under the bound,
+    /// unchanged.
+    #[test]
+    fn global_norm_clipping_scales_every_gradient_by_one_factor() {
+        let grads = HostGrads {
+            pi: vec![crate::nn::host_mlp::LinearGrad {
+                weight: vec![3.0],
+                bias: vec![0.0],
+            }],
+            vf: vec![],
+            log_std: Some(vec![4.0]),
+        };
+        let mut clipped = grads.clone();
+        assert_eq!(clipped.clip_global_norm(1.0), 5.0);
+        let coef = (1.0 / (5.0 + 1e-6)) as f32;
+        assert_eq!(clipped.pi[0].weight, vec![3.0 * coef]);
+        assert_eq!(clipped.log_std, Some(vec![4.0 * coef]));
+        let mut kept = grads.clone();
+        kept.clip_global_norm(10.0);
+        assert_eq!(kept, grads);
+    }
+}

@@ -1,0 +1,225 @@
+//! An [`ActorCritic`] on host memory: log π(a|s), the entropy and V(s) of a minibatch, and the
+//! gradients of a loss built from them, for the CPU backends' on-policy updates (issue #22).
+//!
+//! The loss is given by its partial derivatives per row (∂L/∂log π(aᵢ|sᵢ), ∂L/∂Hᵢ, ∂L/∂V(sᵢ));
+//! this file carries them through the action head and the two [`HostMlp`]s:
+//!
+//! - categorical, logits l: log π(a) = l_a − logsumexp(l), H = −Σ_j p_j log p_j, so
+//!   ∂log π(a)/∂l_j = 1[j = a] − p_j and ∂H/∂l_j = −p_j (log p_j + H);
+//! - diagonal Gaussian, mean μ and state-independent log σ, z = (a − μ)/σ:
+//!   log π(a) = Σ_k −½z_k² − log σ_k − ½ log 2π, so ∂log π/∂μ_k = z_k/σ_k,
+//!   ∂log π/∂log σ_k = z_k² − 1; H = Σ_k ½ + ½ log 2π + log σ_k, so ∂H/∂log σ_k = 1.
+
+use burn::module::Param;
+use burn::optim::GradientsParams;
+use burn::prelude::*;
+
+use super::distributions::HALF_LOG_TWO_PI;
+use super::host_mlp::{HostMlp, LinearGrad, Tape};
+use super::policy::ActorCritic;
+use super::to_vec;
+
+/// The networks' parameters as host vectors.
+#[derive(Clone, Debug)]
+pub struct HostActorCritic {
+    pub pi: HostMlp,
+    pub vf: HostMlp,
+    /// log σ of a Gaussian policy; `None` for a categorical one.
+    pub log_std: Option<Vec<f32>>,
+}
+
+/// A minibatch's forward pass: per row log π(a|s), H(π(·|s)) and V(s), and what the backward
+/// pass needs.
+pub struct HostForward {
+    pub log_prob: Vec<f32>,
+    pub entropy: Vec<f32>,
+    pub values: Vec<f32>,
+    /// log softmax of the logits (categorical) or z = (a − μ)/σ (Gaussian), row-major.
+    head: Vec<f32>,
+    pi_tape: Tape,
+    vf_tape: Tape,
+}
+
+/// ∂L/∂θ for every parameter of a [`HostActorCritic`].
+#[derive(Clone, Debug, PartialEq)]
+pub struct HostGrads {
+    pub pi: Vec<LinearGrad>,
+    pub vf: Vec<LinearGrad>,
+    pub log_std: Option<Vec<f32>>,
+}
+
+impl HostGrads {
+    fn values_mut(&mut self) -> impl Iterator<Item = &mut f32> {
+        self.pi
+            .iter_mut()
+            .chain(self.vf.iter_mut())
+            .flat_map(LinearGrad::values_mut)
+            .chain(self.log_std.iter_mut().flatten())
+    }
+
+    /// Scales every gradient by min(1, max_norm / (‖g‖ + 10⁻⁶)), ‖g‖ the global norm over all
+    /// parameters (PyTorch's `clip_grad_norm_`, as [`super::clip_grad_norm`]); returns ‖g‖.
+    pub fn clip_global_norm(&mut self, max_norm: f64) -> f64 {
+        let norm = self
+            .values_mut()
+            .map(|g| f64::from(*g) * f64::from(*g))
+            .sum::<f64>()
+            .sqrt();
+        let coef = (max_norm / (norm + 1e-6)).min(1.0) as f32;
+        if coef < 1.0 {
+            self.values_mut().for_each(|g| *g *= coef);
+        }
+        norm
+    }
+}
+
+impl HostActorCritic {
+    /// The forward pass on the `batch` rows of `obs`, with the stored `actions` (an index per
+    /// row, or `dim` values).
+    pub fn forward(&self, obs: &[f32], actions: &[f32], batch: usize) -> HostForward {
+        let (out, pi_tape) = self.pi.forward(obs, batch);
+        let (values, vf_tape) = self.vf.forward(obs, batch);
+        let width = out.len() / batch;
+        let mut head = vec![0.0; out.len()];
+        let mut log_prob = vec![0.0; batch];
+        let mut entropy = vec![0.0; batch];
+        match &self.log_std {
+            None => {
+                for (i, (logits, log_p)) in out
+                    .chunks_exact(width)
+                    .zip(head.chunks_exact_mut(width))
+                    .enumerate()
+                {
+                    let max = logits.iter().copied().fold(f32::NEG_INFINITY, f32::max);
+                    let sum: f32 = logits.iter().map(|&l| (l - max).exp()).sum();
+                    let log_sum_exp = max + sum.ln();
+                    for (lp, &l) in log_p.iter_mut().zip(logits) {
+                        *lp = l - log_sum_exp;
+                    }
+                    log_prob[i] = log_p[actions[i] as usize];
+                    entropy[i] = -log_p.iter().map(|&lp| lp.exp() * lp).sum::<f32>();
+                }
+            }
+            Some(log_std) => {
+                let inv_std: Vec<f32> = log_std.iter().map(|&s| (-s).exp()).collect();
+                let sum_log_std: f32 = log_std.iter().sum();
+                let d = width as f32;
+                let h = sum_log_std + d * (0.5 + HALF_LOG_TWO_PI as f32);
+                for (i, (mean, z)) in out
+                    .chunks_exact(width)
+                    .zip(head.chunks_exact_mut(width))
+                    .enumerate()
+                {
+                    let a = &actions[i * width..(i + 1) * width];
+                    let mut quadratic = 0.0;
+                    for k in 0..width {
+                        z[k] = (a[k] - mean[k]) * inv_std[k];
+                        quadratic += z[k] * z[k];
+                    }
+                    log_prob[i] = -0.5 * quadratic - sum_log_std - d * HALF_LOG_TWO_PI as f32;
+                    entropy[i] = h;
+                }
+            }
+        }
+        HostForward {
+            log_prob,
+            entropy,
+            values,
+            head,
+            pi_tape,
+            vf_tape,
+        }
+    }
+
+    /// The gradients of a loss L whose partial derivatives per row are `d_log_prob`
+    /// (∂L/∂log π(aᵢ|sᵢ)), `d_entropy` (∂L/∂Hᵢ) and `d_values` (∂L/∂V(sᵢ)).
+    pub fn backward(
+        &self,
+        fwd: &HostForward,
+        actions: &[f32],
+        d_log_prob: &[f32],
+        d_entropy: &[f32],
+        d_values: &[f32],
+    ) -> HostGrads {
+        let batch = d_log_prob.len();
+        let width = fwd.head.len() / batch;
+        let mut d_out = vec![0.0; fwd.head.len()];
+        let mut d_log_std = None;
+        match &self.log_std {
+            None => {
+                for (i, (log_p, d)) in fwd
+                    .head
+                    .chunks_exact(width)
+                    .zip(d_out.chunks_exact_mut(width))
+                    .enumerate()
+                {
+                    let (g, h) = (d_log_prob[i], fwd.entropy[i]);
+                    for (d, &lp) in d.iter_mut().zip(log_p) {
+                        let p = lp.exp();
+                        *d = -g * p - d_entropy[i] * p * (lp + h);
+                    }
+                    d[actions[i] as usize] += g;
+                }
+            }
+            Some(log_std) => {
+                let inv_std: Vec<f32> = log_std.iter().map(|&s| (-s).exp()).collect();
+                let mut d_ls = vec![0.0; width];
+                for (i, (z, d)) in fwd
+                    .head
+                    .chunks_exact(width)
+                    .zip(d_out.chunks_exact_mut(width))
+                    .enumerate()
+                {
+                    let g = d_log_prob[i];
+                    for k in 0..width {
+                        d[k] = g * z[k] * inv_std[k];
+                        d_ls[k] += g * (z[k] * z[k] - 1.0) + d_entropy[i];
+                    }
+                }
+                d_log_std = Some(d_ls);
+            }
+        }
+        HostGrads {
+            pi: self.pi.backward(&fwd.pi_tape, d_out),
+            vf: self.vf.backward(&fwd.vf_tape, d_values.to_vec()),
+            log_std: d_log_std,
+        }
+    }
+}
+
+impl ActorCritic {
+    /// The parameters on the host; `None` for the layouts the host pass does not cover (a
+    /// shared trunk, a centralised critic, layer normalisation).
+    pub fn to_host(&self) -> Option<HostActorCritic> {
+        if self.policy_inputs.is_some() || !self.trunk.is_identity() {
+            return None;
+        }
+        Some(HostActorCritic {
+            pi: self.pi.to_host()?,
+            vf: self.vf.to_host()?,
+            log_std: self.log_std.as_ref().map(|p| to_vec(p.val())),
+        })
+    }
+
+    /// `grads` as Burn gradients of these parameters, on the plain `device`.
+    pub fn gradients_params(&self, grads: HostGrads, device: &Device) -> GradientsParams {
+        let mut out = GradientsParams::new();
+        self.pi.register_grads(grads.pi, &mut out, device);
+        self.vf.register_grads(grads.vf, &mut out, device);
+        if let (Some(param), Some(g)) = (&self.log_std, grads.log_std) {
+            register(&mut out, param, g, device);
+        }
+        out
+    }
+}
+
+/// Registers `values` as the gradient of `param`, in its shape, on `device`.
+pub fn register<const D: usize>(
+    grads: &mut GradientsParams,
+    param: &Param<Tensor<D>>,
+    values: Vec<f32>,
+    device: &Device,
+) {
+    let data = TensorData::new(values, param.val().shape());
+    grads.register(param.id, Tensor::<D>::from_data(data, device));
+}
