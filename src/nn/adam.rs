@@ -55,31 +55,18 @@ impl Optimizer for FusedAdam {
         let shape = tensor.shape();
         let mut theta = to_vec(tensor);
         let g = to_vec(grad);
-        let (c1, c2) = (1.0 - BETA_1, 1.0 - BETA_2);
         let (time, m, v) = match state {
             Some(s) => {
                 let (mut m, mut v) = (to_vec(s.momentum.moment_1), to_vec(s.momentum.moment_2));
-                for ((m, v), &g) in m.iter_mut().zip(v.iter_mut()).zip(&g) {
-                    *m = *m * BETA_1 + g * c1;
-                    *v = *v * BETA_2 + (g * g) * c2;
-                }
+                update_moments(&mut m, &mut v, &g);
                 (s.momentum.time + 1, m, v)
             }
-            // Burn's first step: m = (1 − β₁)g, v = (1 − β₂)g².
-            None => (
-                1,
-                g.iter().map(|&g| g * c1).collect(),
-                g.iter().map(|&g| (g * g) * c2).collect(),
-            ),
+            None => {
+                let (m, v) = first_moments(&g);
+                (1, m, v)
+            }
         };
-        let t = time as i32;
-        let bias_correction_2 = (1.0 - BETA_2.powi(t)).sqrt();
-        let step_factor = bias_correction_2 / (1.0 - BETA_1.powi(t));
-        let epsilon = self.epsilon * bias_correction_2;
-        let lr = lr as f32;
-        for ((theta, &m), &v) in theta.iter_mut().zip(&m).zip(&v) {
-            *theta -= ((m * step_factor) / (v.sqrt() + epsilon)) * lr;
-        }
+        apply(&mut theta, &m, &v, time, lr as f32, self.epsilon);
         let tensor = |values: Vec<f32>| {
             Tensor::<D>::from_data(TensorData::new(values, shape.clone()), &device)
         };
@@ -89,6 +76,34 @@ impl Optimizer for FusedAdam {
 
     fn to_device<const D: usize>(state: Self::State<D>, device: &Device) -> Self::State<D> {
         burn::optim::Adam::to_device(state, device)
+    }
+}
+
+/// Burn's first step: m = (1 − β₁)g, v = (1 − β₂)g².
+pub(super) fn first_moments(g: &[f32]) -> (Vec<f32>, Vec<f32>) {
+    (
+        g.iter().map(|&g| g * (1.0 - BETA_1)).collect(),
+        g.iter().map(|&g| (g * g) * (1.0 - BETA_2)).collect(),
+    )
+}
+
+/// m ← β₁m + (1 − β₁)g, v ← β₂v + (1 − β₂)g², in place.
+pub(super) fn update_moments(m: &mut [f32], v: &mut [f32], g: &[f32]) {
+    let (c1, c2) = (1.0 - BETA_1, 1.0 - BETA_2);
+    for ((m, v), &g) in m.iter_mut().zip(v.iter_mut()).zip(g) {
+        *m = *m * BETA_1 + g * c1;
+        *v = *v * BETA_2 + (g * g) * c2;
+    }
+}
+
+/// θ ← θ − lr · (m · √(1 − β₂ᵗ)/(1 − β₁ᵗ)) / (√v + ε√(1 − β₂ᵗ)), in place, at step `time`.
+pub(super) fn apply(theta: &mut [f32], m: &[f32], v: &[f32], time: usize, lr: f32, epsilon: f32) {
+    let t = time as i32;
+    let bias_correction_2 = (1.0 - BETA_2.powi(t)).sqrt();
+    let step_factor = bias_correction_2 / (1.0 - BETA_1.powi(t));
+    let epsilon = epsilon * bias_correction_2;
+    for ((theta, &m), &v) in theta.iter_mut().zip(m).zip(v) {
+        *theta -= ((m * step_factor) / (v.sqrt() + epsilon)) * lr;
     }
 }
 

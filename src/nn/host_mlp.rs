@@ -34,6 +34,18 @@ impl LinearGrad {
     pub fn values_mut(&mut self) -> impl Iterator<Item = &mut f32> {
         self.weight.iter_mut().chain(self.bias.iter_mut())
     }
+
+    /// The weight's gradient, then the bias's.
+    pub fn tensors(&self) -> [&Vec<f32>; 2] {
+        [&self.weight, &self.bias]
+    }
+}
+
+impl HostLinear {
+    /// The weight, then the bias (the order Burn visits a `Linear`'s parameters in).
+    pub fn tensors_mut(&mut self) -> [&mut Vec<f32>; 2] {
+        [&mut self.weight, &mut self.bias]
+    }
 }
 
 /// An MLP's layers with the activation after every layer but the last.
@@ -43,84 +55,100 @@ pub struct HostMlp {
     pub activation: Activation,
 }
 
-/// What a forward pass leaves for the backward pass.
+/// What a forward pass leaves for the backward pass, and the buffers both passes write: kept
+/// from one minibatch to the next, so that an update allocates them once.
+#[derive(Default)]
 pub struct Tape {
     batch: usize,
     /// The input of each layer, `batch × d_in` row-major.
     inputs: Vec<Vec<f32>>,
     /// act′(z) of each hidden layer.
     slopes: Vec<Vec<f32>>,
+    /// The last layer's output.
+    output: Vec<f32>,
+    /// ∂loss/∂z of the layer being differentiated, and of the one below it.
+    dz: Vec<f32>,
+    dh: Vec<f32>,
+}
+
+/// `buf` as `len` zeros, reusing its allocation.
+fn zeroed(buf: &mut Vec<f32>, len: usize) {
+    buf.clear();
+    buf.resize(len, 0.0);
 }
 
 impl HostMlp {
     /// The output (`batch × d_out` of the last layer) for the `batch` rows of `x`.
-    pub fn forward(&self, x: &[f32], batch: usize) -> (Vec<f32>, Tape) {
-        let last = self.layers.len() - 1;
-        let mut inputs = Vec::with_capacity(self.layers.len());
-        let mut slopes = Vec::with_capacity(last);
-        let mut h = x.to_vec();
+    pub fn forward<'t>(&self, x: &[f32], batch: usize, tape: &'t mut Tape) -> &'t [f32] {
+        let n = self.layers.len();
+        tape.batch = batch;
+        tape.inputs.resize_with(n, Vec::new);
+        tape.slopes.resize_with(n - 1, Vec::new);
+        tape.inputs[0].clear();
+        tape.inputs[0].extend_from_slice(x);
         for (i, layer) in self.layers.iter().enumerate() {
+            let (below, above) = tape.inputs.split_at_mut(i + 1);
+            let z = above.first_mut().unwrap_or(&mut tape.output);
             // z = b + h W: the bias rows first, the product accumulated onto them.
-            let mut z = layer.bias.repeat(batch);
+            z.clear();
+            for _ in 0..batch {
+                z.extend_from_slice(&layer.bias);
+            }
             matmul(
-                &mut z,
+                z,
                 true,
-                View::rows(&h, batch, layer.d_in),
+                View::rows(&below[i], batch, layer.d_in),
                 View::rows(&layer.weight, layer.d_in, layer.d_out),
             );
-            inputs.push(h);
-            if i < last {
-                let mut slope = vec![0.0; z.len()];
-                activate(self.activation, &mut z, &mut slope);
-                slopes.push(slope);
+            if i + 1 < n {
+                let slope = &mut tape.slopes[i];
+                zeroed(slope, z.len());
+                activate(self.activation, z, slope);
             }
-            h = z;
         }
-        let tape = Tape {
-            batch,
-            inputs,
-            slopes,
-        };
-        (h, tape)
+        &tape.output
     }
 
-    /// The gradients of every layer, from ∂loss/∂output `d_out` of the forward pass `tape`.
-    pub fn backward(&self, tape: &Tape, d_out: Vec<f32>) -> Vec<LinearGrad> {
+    /// The gradients of every layer into `grads`, from ∂loss/∂output `d_out` of the forward
+    /// pass on `tape`.
+    pub fn backward(&self, tape: &mut Tape, d_out: &[f32], grads: &mut Vec<LinearGrad>) {
         let batch = tape.batch;
-        let mut dz = d_out;
-        let mut grads = Vec::with_capacity(self.layers.len());
+        grads.resize_with(self.layers.len(), || LinearGrad {
+            weight: Vec::new(),
+            bias: Vec::new(),
+        });
+        tape.dz.clear();
+        tape.dz.extend_from_slice(d_out);
         for (i, layer) in self.layers.iter().enumerate().rev() {
             let (d_in, d_out) = (layer.d_in, layer.d_out);
-            let mut weight = vec![0.0; d_in * d_out];
+            let grad = &mut grads[i];
+            zeroed(&mut grad.weight, d_in * d_out);
             matmul(
-                &mut weight,
+                &mut grad.weight,
                 false,
                 View::rows(&tape.inputs[i], batch, d_in).t(),
-                View::rows(&dz, batch, d_out),
+                View::rows(&tape.dz, batch, d_out),
             );
-            let mut bias = vec![0.0; d_out];
-            for row in dz.chunks_exact(d_out) {
-                for (b, &g) in bias.iter_mut().zip(row) {
+            zeroed(&mut grad.bias, d_out);
+            for row in tape.dz.chunks_exact(d_out) {
+                for (b, &g) in grad.bias.iter_mut().zip(row) {
                     *b += g;
                 }
             }
             if i > 0 {
-                let mut dh = vec![0.0; batch * d_in];
+                zeroed(&mut tape.dh, batch * d_in);
                 matmul(
-                    &mut dh,
+                    &mut tape.dh,
                     false,
-                    View::rows(&dz, batch, d_out),
+                    View::rows(&tape.dz, batch, d_out),
                     View::rows(&layer.weight, d_in, d_out).t(),
                 );
-                for (g, &s) in dh.iter_mut().zip(&tape.slopes[i - 1]) {
+                for (g, &s) in tape.dh.iter_mut().zip(&tape.slopes[i - 1]) {
                     *g *= s;
                 }
-                dz = dh;
+                std::mem::swap(&mut tape.dz, &mut tape.dh);
             }
-            grads.push(LinearGrad { weight, bias });
         }
-        grads.reverse();
-        grads
     }
 }
 
@@ -254,11 +282,14 @@ mod tests {
             let x = [0.3, -0.8, 1.1, -0.2, 0.5, 0.9];
             let c = [0.7, -1.2, 0.4, 2.0];
             let loss = |mlp: &HostMlp| -> f64 {
-                let (out, _) = mlp.forward(&x, 2);
+                let mut tape = Tape::default();
+                let out = mlp.forward(&x, 2, &mut tape);
                 out.iter().zip(&c).map(|(&o, &c)| f64::from(o * c)).sum()
             };
-            let (_, tape) = mlp.forward(&x, 2);
-            let grads = mlp.backward(&tape, c.to_vec());
+            let mut tape = Tape::default();
+            mlp.forward(&x, 2, &mut tape);
+            let mut grads = Vec::new();
+            mlp.backward(&mut tape, &c, &mut grads);
             let h = 1e-2f32;
             for (l, grad) in grads.iter().enumerate() {
                 for i in 0..mlp.layers[l].weight.len() + mlp.layers[l].bias.len() {

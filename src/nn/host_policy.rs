@@ -15,7 +15,7 @@ use burn::optim::GradientsParams;
 use burn::prelude::*;
 
 use super::distributions::HALF_LOG_TWO_PI;
-use super::host_mlp::{HostMlp, LinearGrad, Tape};
+use super::host_mlp::{HostLinear, HostMlp, LinearGrad, Tape};
 use super::policy::ActorCritic;
 use super::to_vec;
 
@@ -28,20 +28,26 @@ pub struct HostActorCritic {
     pub log_std: Option<Vec<f32>>,
 }
 
-/// A minibatch's forward pass: per row log π(a|s), H(π(·|s)) and V(s), and what the backward
-/// pass needs.
-pub struct HostForward {
+/// A minibatch's forward pass (per row log π(a|s), H(π(·|s)) and V(s)) and gradient, with
+/// what the backward pass needs; kept across minibatches, so that an update allocates its
+/// buffers once.
+#[derive(Default)]
+pub struct HostWorkspace {
     pub log_prob: Vec<f32>,
     pub entropy: Vec<f32>,
     pub values: Vec<f32>,
+    /// The gradient of the last [`HostActorCritic::backward`].
+    pub grads: HostGrads,
     /// log softmax of the logits (categorical) or z = (a − μ)/σ (Gaussian), row-major.
     head: Vec<f32>,
+    /// ∂L/∂(the action head's output).
+    d_out: Vec<f32>,
     pi_tape: Tape,
     vf_tape: Tape,
 }
 
 /// ∂L/∂θ for every parameter of a [`HostActorCritic`].
-#[derive(Clone, Debug, PartialEq)]
+#[derive(Clone, Debug, Default, PartialEq)]
 pub struct HostGrads {
     pub pi: Vec<LinearGrad>,
     pub vf: Vec<LinearGrad>,
@@ -49,6 +55,16 @@ pub struct HostGrads {
 }
 
 impl HostGrads {
+    /// The gradients in [`HostActorCritic::params_mut`]'s order.
+    pub fn params(&self) -> Vec<&Vec<f32>> {
+        self.pi
+            .iter()
+            .chain(&self.vf)
+            .flat_map(LinearGrad::tensors)
+            .chain(&self.log_std)
+            .collect()
+    }
+
     fn values_mut(&mut self) -> impl Iterator<Item = &mut f32> {
         self.pi
             .iter_mut()
@@ -74,15 +90,35 @@ impl HostGrads {
 }
 
 impl HostActorCritic {
+    /// The parameters in the order Burn visits an [`ActorCritic`]'s: each policy layer's weight
+    /// and bias, each value layer's, then log σ.
+    pub fn params_mut(&mut self) -> Vec<&mut Vec<f32>> {
+        self.pi
+            .layers
+            .iter_mut()
+            .chain(&mut self.vf.layers)
+            .flat_map(HostLinear::tensors_mut)
+            .chain(&mut self.log_std)
+            .collect()
+    }
+
+    /// The parameters' values in [`HostActorCritic::params_mut`]'s order.
+    pub fn into_params(mut self) -> Vec<Vec<f32>> {
+        self.params_mut().into_iter().map(std::mem::take).collect()
+    }
+
     /// The forward pass on the `batch` rows of `obs`, with the stored `actions` (an index per
-    /// row, or `dim` values).
-    pub fn forward(&self, obs: &[f32], actions: &[f32], batch: usize) -> HostForward {
-        let (out, pi_tape) = self.pi.forward(obs, batch);
-        let (values, vf_tape) = self.vf.forward(obs, batch);
+    /// row, or `dim` values), into `ws`.
+    pub fn forward(&self, obs: &[f32], actions: &[f32], batch: usize, ws: &mut HostWorkspace) {
+        let out = self.pi.forward(obs, batch, &mut ws.pi_tape);
+        ws.values.clear();
+        ws.values
+            .extend_from_slice(self.vf.forward(obs, batch, &mut ws.vf_tape));
         let width = out.len() / batch;
-        let mut head = vec![0.0; out.len()];
-        let mut log_prob = vec![0.0; batch];
-        let mut entropy = vec![0.0; batch];
+        let (head, log_prob, entropy) = (&mut ws.head, &mut ws.log_prob, &mut ws.entropy);
+        head.resize(out.len(), 0.0);
+        log_prob.resize(batch, 0.0);
+        entropy.resize(batch, 0.0);
         match &self.log_std {
             None => {
                 for (i, (logits, log_p)) in out
@@ -121,39 +157,33 @@ impl HostActorCritic {
                 }
             }
         }
-        HostForward {
-            log_prob,
-            entropy,
-            values,
-            head,
-            pi_tape,
-            vf_tape,
-        }
     }
 
-    /// The gradients of a loss L whose partial derivatives per row are `d_log_prob`
-    /// (∂L/∂log π(aᵢ|sᵢ)), `d_entropy` (∂L/∂Hᵢ) and `d_values` (∂L/∂V(sᵢ)).
+    /// The gradients, into `ws.grads`, of a loss L whose partial derivatives per row are
+    /// `d_log_prob` (∂L/∂log π(aᵢ|sᵢ)), `d_entropy` (∂L/∂Hᵢ) and `d_values` (∂L/∂V(sᵢ)), after
+    /// the forward pass into `ws`.
     pub fn backward(
         &self,
-        fwd: &HostForward,
+        ws: &mut HostWorkspace,
         actions: &[f32],
         d_log_prob: &[f32],
         d_entropy: &[f32],
         d_values: &[f32],
-    ) -> HostGrads {
+    ) {
         let batch = d_log_prob.len();
-        let width = fwd.head.len() / batch;
-        let mut d_out = vec![0.0; fwd.head.len()];
-        let mut d_log_std = None;
+        let width = ws.head.len() / batch;
+        let d_out = &mut ws.d_out;
+        d_out.resize(ws.head.len(), 0.0);
+        ws.grads.log_std = None;
         match &self.log_std {
             None => {
-                for (i, (log_p, d)) in fwd
+                for (i, (log_p, d)) in ws
                     .head
                     .chunks_exact(width)
                     .zip(d_out.chunks_exact_mut(width))
                     .enumerate()
                 {
-                    let (g, h) = (d_log_prob[i], fwd.entropy[i]);
+                    let (g, h) = (d_log_prob[i], ws.entropy[i]);
                     for (d, &lp) in d.iter_mut().zip(log_p) {
                         let p = lp.exp();
                         *d = -g * p - d_entropy[i] * p * (lp + h);
@@ -164,7 +194,7 @@ impl HostActorCritic {
             Some(log_std) => {
                 let inv_std: Vec<f32> = log_std.iter().map(|&s| (-s).exp()).collect();
                 let mut d_ls = vec![0.0; width];
-                for (i, (z, d)) in fwd
+                for (i, (z, d)) in ws
                     .head
                     .chunks_exact(width)
                     .zip(d_out.chunks_exact_mut(width))
@@ -176,14 +206,12 @@ impl HostActorCritic {
                         d_ls[k] += g * (z[k] * z[k] - 1.0) + d_entropy[i];
                     }
                 }
-                d_log_std = Some(d_ls);
+                ws.grads.log_std = Some(d_ls);
             }
         }
-        HostGrads {
-            pi: self.pi.backward(&fwd.pi_tape, d_out),
-            vf: self.vf.backward(&fwd.vf_tape, d_values.to_vec()),
-            log_std: d_log_std,
-        }
+        self.pi.backward(&mut ws.pi_tape, d_out, &mut ws.grads.pi);
+        self.vf
+            .backward(&mut ws.vf_tape, d_values, &mut ws.grads.vf);
     }
 }
 
@@ -202,11 +230,11 @@ impl ActorCritic {
     }
 
     /// `grads` as Burn gradients of these parameters, on the plain `device`.
-    pub fn gradients_params(&self, grads: HostGrads, device: &Device) -> GradientsParams {
+    pub fn gradients_params(&self, grads: &HostGrads, device: &Device) -> GradientsParams {
         let mut out = GradientsParams::new();
-        self.pi.register_grads(grads.pi, &mut out, device);
-        self.vf.register_grads(grads.vf, &mut out, device);
-        if let (Some(param), Some(g)) = (&self.log_std, grads.log_std) {
+        self.pi.register_grads(&grads.pi, &mut out, device);
+        self.vf.register_grads(&grads.vf, &mut out, device);
+        if let (Some(param), Some(g)) = (&self.log_std, &grads.log_std) {
             register(&mut out, param, g, device);
         }
         out
@@ -217,9 +245,9 @@ impl ActorCritic {
 pub fn register<const D: usize>(
     grads: &mut GradientsParams,
     param: &Param<Tensor<D>>,
-    values: Vec<f32>,
+    values: &[f32],
     device: &Device,
 ) {
-    let data = TensorData::new(values, param.val().shape());
+    let data = TensorData::new(values.to_vec(), param.val().shape());
     grads.register(param.id, Tensor::<D>::from_data(data, device));
 }

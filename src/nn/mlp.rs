@@ -176,14 +176,14 @@ impl Mlp {
     /// Registers host gradients of the layers (in [`Mlp::to_host`]'s order) on `device`.
     pub fn register_grads(
         &self,
-        grads: Vec<LinearGrad>,
+        grads: &[LinearGrad],
         into: &mut GradientsParams,
         device: &Device,
     ) {
         for (layer, grad) in self.layers.iter().zip(grads) {
-            register(into, &layer.weight, grad.weight, device);
+            register(into, &layer.weight, &grad.weight, device);
             if let Some(bias) = &layer.bias {
-                register(into, bias, grad.bias, device);
+                register(into, bias, &grad.bias, device);
             }
         }
     }

@@ -12,6 +12,7 @@ pub mod distributions;
 mod fused_optimizer_check;
 pub mod grad_clip;
 pub mod host;
+pub mod host_adam;
 pub mod host_mlp;
 pub mod host_policy;
 pub mod init;

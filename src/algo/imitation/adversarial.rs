@@ -22,7 +22,7 @@ use serde::{Deserialize, Serialize};
 use super::bc::{check_source, demonstrations, source};
 use crate::algo::policy_gradient::checkpoint::{MinibatchOrder, OnPolicyState};
 use crate::algo::policy_gradient::ppo::PpoConfig;
-use crate::algo::policy_gradient::ppo_update::{PpoUpdate, update};
+use crate::algo::policy_gradient::ppo_update::{ADAM_EPSILON, PpoUpdate, update};
 use crate::algo::policy_gradient::rollout::Collector;
 use crate::algo::policy_gradient::{explained_variance, saved};
 use crate::buffer::RolloutBuffer;
@@ -221,7 +221,7 @@ pub fn train<D: Discriminate>(
     let mut init = session.rng(Stream::Init);
     let mut model = ActorCritic::new(obs_dim, action, &ppo.policy, &mut init, &device);
     let mut disc = discriminator(&spec, &mut init, &device, &plain);
-    let mut optimizer = adam(1e-5);
+    let mut optimizer = adam(ADAM_EPSILON);
     let rollout = ppo.n_steps * n_envs;
     let mut order = MinibatchOrder {
         rng: session.rng(Stream::Minibatch),

@@ -21,7 +21,7 @@ use super::shared_policy::{MODEL_FILE, SharedInputs, SharedPolicy, values};
 use super::value_norm::ValueNorm;
 use crate::algo::policy_gradient::checkpoint::MinibatchOrder;
 use crate::algo::policy_gradient::explained_variance;
-use crate::algo::policy_gradient::ppo_update::{PpoUpdate, ValueClip, update};
+use crate::algo::policy_gradient::ppo_update::{ADAM_EPSILON, PpoUpdate, ValueClip, update};
 use crate::algo::{Algorithm, Kind};
 use crate::buffer::{RolloutBuffer, StepEnd};
 use crate::env::Action;
@@ -234,7 +234,7 @@ pub fn train(
         &mut session.rng(Stream::Init),
         &device,
     );
-    let mut optimizer = adam(1e-5);
+    let mut optimizer = adam(ADAM_EPSILON);
     let rows = n_envs * agents;
     let mut order = MinibatchOrder {
         rng: session.rng(Stream::Minibatch),

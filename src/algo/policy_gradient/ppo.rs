@@ -10,7 +10,7 @@ use std::path::Path;
 use anyhow::Context;
 
 use super::checkpoint::{MinibatchOrder, OnPolicyState};
-use super::ppo_update::{PpoUpdate, update};
+use super::ppo_update::{ADAM_EPSILON, PpoUpdate, update};
 use super::rollout::{Collector, Normalization};
 use super::{explained_variance, saved};
 use crate::algo::exploration::BonusConfig;
@@ -184,7 +184,7 @@ pub fn train(cfg: &PpoConfig, session: &mut Session) -> anyhow::Result<()> {
         &mut session.rng(Stream::Init),
         &device,
     );
-    let mut optimizer = adam(1e-5);
+    let mut optimizer = adam(ADAM_EPSILON);
     let mut order = MinibatchOrder {
         rng: session.rng(Stream::Minibatch),
         indices: (0..cfg.n_steps * n_envs).collect(),

@@ -15,20 +15,13 @@
 //! (tested).
 
 use burn::optim::ModuleOptimizer;
-use burn::prelude::*;
 
 use super::checkpoint::MinibatchOrder;
-use super::ppo_update::{PpoStats, PpoUpdate, ValueClip, minibatches};
+use super::ppo_update::{ADAM_EPSILON, PpoStats, PpoUpdate, ValueClip, minibatches};
 use crate::buffer::{HostMinibatch, RolloutBuffer};
 use crate::nn::ActorCritic;
-use crate::nn::host_policy::{HostActorCritic, HostGrads};
-
-/// The gradient of one minibatch's L and the minibatch's loss_pi, loss_v, entropy, approx_kl
-/// and clip_fraction.
-pub struct HostStep {
-    pub grads: HostGrads,
-    pub stats: [f64; 5],
-}
+use crate::nn::host_adam::HostAdam;
+use crate::nn::host_policy::{HostActorCritic, HostWorkspace};
 
 /// ℓ(e) and ℓ′(e): e², or Huber's loss with threshold δ.
 fn loss_and_slope(e: f32, huber_delta: Option<f64>) -> (f32, f32) {
@@ -68,10 +61,17 @@ fn value_term(value: f32, old_value: f32, ret: f32, hp: &PpoUpdate) -> (f32, f32
     }
 }
 
-/// L's gradient on `mb` (advantages already standardised as `hp` asks), before clipping.
-pub fn minibatch_gradient(model: &HostActorCritic, mb: &HostMinibatch, hp: &PpoUpdate) -> HostStep {
+/// L's gradient on `mb` (advantages already standardised as `hp` asks), before clipping, into
+/// `ws.grads`; returns the minibatch's loss_pi, loss_v, entropy, approx_kl and clip_fraction.
+pub fn minibatch_gradient(
+    model: &HostActorCritic,
+    mb: &HostMinibatch,
+    hp: &PpoUpdate,
+    ws: &mut HostWorkspace,
+) -> [f64; 5] {
     let batch = mb.len();
-    let fwd = model.forward(&mb.observations, &mb.actions, batch);
+    model.forward(&mb.observations, &mb.actions, batch, ws);
+    let fwd = &*ws;
     let n = batch as f32;
     let clip = hp.clip_range as f32;
     let (mut d_log_prob, mut d_values) = (vec![0.0; batch], vec![0.0; batch]);
@@ -98,42 +98,39 @@ pub fn minibatch_gradient(model: &HostActorCritic, mb: &HostMinibatch, hp: &PpoU
         sums[4] += f64::from(u8::from((ratio - 1.0).abs() > clip));
     }
     let d_entropy = vec![-(hp.ent_coef as f32) / n; batch];
-    let grads = model.backward(&fwd, &mb.actions, &d_log_prob, &d_entropy, &d_values);
-    HostStep {
-        grads,
-        stats: sums.map(|s| s / batch as f64),
-    }
+    model.backward(ws, &mb.actions, &d_log_prob, &d_entropy, &d_values);
+    sums.map(|s| s / batch as f64)
 }
 
 /// PPO's update of `model` on `rollout` with host-side passes (the caller checked that
-/// `model.to_host()` exists and the device computes on the host): operation for operation the
-/// loop of [`super::ppo_update::update`], with each minibatch's gradient computed here and
-/// handed to `optimizer` as Burn gradients.
+/// `model.to_host()` exists and the device computes on the host): the loop of
+/// [`super::ppo_update::update`], with the parameters and their Adam state ([`HostAdam`]) on the
+/// host from the first minibatch to the last.
 pub fn update(
-    mut model: ActorCritic,
+    model: ActorCritic,
     optimizer: &mut ModuleOptimizer,
     rollout: &RolloutBuffer,
     order: &mut MinibatchOrder,
     hp: &PpoUpdate,
-    device: &Device,
 ) -> (ActorCritic, PpoStats) {
-    let plain = device.clone().inner();
+    let mut host = model.to_host().expect("the caller checked the layout");
+    let mut adam = HostAdam::take(optimizer, &model, ADAM_EPSILON);
     let mut sums = None::<Vec<f64>>;
     let mut stepped = 0usize;
+    let mut ws = HostWorkspace::default();
     for chunk in minibatches(order, hp) {
-        let host = model.to_host().expect("the caller checked the layout");
         let mb = rollout.host_minibatch(&chunk, hp.normalize_advantage);
-        let HostStep { mut grads, stats } = minibatch_gradient(&host, &mb, hp);
+        let stats = minibatch_gradient(&host, &mb, hp, &mut ws);
         if hp.target_kl.is_some_and(|target| stats[3] > 1.5 * target) {
             break;
         }
         let sums = sums.get_or_insert_with(|| vec![0.0; 5]);
         sums.iter_mut().zip(stats).for_each(|(s, x)| *s += x);
         stepped += 1;
-        grads.clip_global_norm(hp.max_grad_norm);
-        let grads = model.gradients_params(grads, &plain);
-        model = optimizer.step(hp.learning_rate, model, grads);
+        ws.grads.clip_global_norm(hp.max_grad_norm);
+        adam.step(host.params_mut(), ws.grads.params(), hp.learning_rate);
     }
+    let model = adam.put(optimizer, model, host.into_params());
     (model, PpoStats::from_sums(sums, stepped))
 }
 
@@ -143,8 +140,9 @@ mod tests {
     use crate::nn::{ActionKind, PolicyConfig, to_vec};
     use crate::nn::{Activation, ActorCritic};
     use crate::rng::{Stream, stream};
-    use burn::module::{ModuleVisitor, Param};
+    use burn::module::{Module, ModuleVisitor, Param};
     use burn::optim::GradientsParams;
+    use burn::prelude::*;
 
     /// A minibatch of 6 rows with ratios spread across the clip range (old log-probabilities
     /// offset from the current ones), advantages of both signs and value errors beyond δ = 1.
@@ -161,7 +159,8 @@ mod tests {
                 (0..b * d).map(|i| ((i as f32) * 1.3).cos()).collect(),
             ),
         };
-        let fwd = model.forward(&observations, &actions, b);
+        let mut fwd = HostWorkspace::default();
+        model.forward(&observations, &actions, b, &mut fwd);
         let offsets = [-0.5, -0.15, -0.05, 0.05, 0.15, 0.5];
         HostMinibatch {
             obs_dim,
@@ -246,23 +245,23 @@ mod tests {
                 let mb = minibatch(4, action, &host);
                 for (value_clip, huber) in variants {
                     let hp = hp(value_clip, huber);
-                    let step = minibatch_gradient(&host, &mb, &hp);
+                    let mut ws = HostWorkspace::default();
+                    let stats = minibatch_gradient(&host, &mb, &hp, &mut ws);
                     let loss = crate::algo::policy_gradient::ppo_update::loss_on(
                         &model,
                         mb.clone().to_tensors(&device),
                         &hp,
                     );
                     let want_stats = to_vec(loss.stats);
-                    for (got, want) in step.stats.iter().zip(&want_stats) {
+                    for (got, want) in stats.iter().zip(&want_stats) {
                         assert!(
                             (got - f64::from(*want)).abs() < 1e-5,
-                            "{action:?} {activation:?} {value_clip:?}: stats {:?} vs {want_stats:?}",
-                            step.stats
+                            "{action:?} {activation:?} {value_clip:?}: stats {stats:?} vs {want_stats:?}"
                         );
                     }
                     let grads = GradientsParams::from_grads(loss.loss.backward(), &model);
                     let want = burn_grads(&model, &grads);
-                    let got = burn_grads(&model, &model.gradients_params(step.grads, &plain));
+                    let got = burn_grads(&model, &model.gradients_params(&ws.grads, &plain));
                     for (p, (got, want)) in got.iter().zip(&want).enumerate() {
                         for (g, w) in got.iter().zip(want) {
                             assert!(
@@ -281,6 +280,7 @@ mod tests {
     /// unchanged.
     #[test]
     fn global_norm_clipping_scales_every_gradient_by_one_factor() {
+        use crate::nn::host_policy::HostGrads;
         let grads = HostGrads {
             pi: vec![crate::nn::host_mlp::LinearGrad {
                 weight: vec![3.0],

@@ -20,6 +20,9 @@ use crate::buffer::rollout::Minibatch;
 use crate::nn::device::computes_on_host;
 use crate::nn::{ActorCritic, clip_grad_norm, to_vec};
 
+/// ε of PPO's Adam (Stable-Baselines3's `optimizer_kwargs`: `eps=1e-5`).
+pub const ADAM_EPSILON: f32 = 1e-5;
+
 /// How the value loss keeps V(s) near its rollout value V_old, with
 /// V_clip = V_old + clip(V − V_old, −c, c).
 #[derive(Clone, Copy, Debug, PartialEq)]
@@ -292,7 +295,7 @@ pub fn update(
     device: &Device,
 ) -> (ActorCritic, PpoStats) {
     if computes_on_host(device) && model.to_host().is_some() {
-        return super::ppo_host::update(model, optimizer, rollout, order, hp, device);
+        return super::ppo_host::update(model, optimizer, rollout, order, hp);
     }
     let mut sums = None::<Tensor<1>>;
     let mut stepped = 0usize;
