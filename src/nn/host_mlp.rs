@@ -89,17 +89,20 @@ impl HostMlp {
         for (i, layer) in self.layers.iter().enumerate() {
             let (below, above) = tape.inputs.split_at_mut(i + 1);
             let z = above.first_mut().unwrap_or(&mut tape.output);
-            // z = b + h W: the bias rows first, the product accumulated onto them.
-            z.clear();
-            for _ in 0..batch {
-                z.extend_from_slice(&layer.bias);
-            }
+            // z = h W + b: the product, then the bias added (flex's `Linear`, to the bit: gemm
+            // accumulating onto the bias would round differently where it takes its
+            // matrix-vector path).
+            zeroed(z, batch * layer.d_out);
             matmul(
                 z,
-                true,
                 View::rows(&below[i], batch, layer.d_in),
                 View::rows(&layer.weight, layer.d_in, layer.d_out),
             );
+            for row in z.chunks_exact_mut(layer.d_out) {
+                for (z, &b) in row.iter_mut().zip(&layer.bias) {
+                    *z += b;
+                }
+            }
             if i + 1 < n {
                 let slope = &mut tape.slopes[i];
                 zeroed(slope, z.len());
@@ -125,7 +128,6 @@ impl HostMlp {
             zeroed(&mut grad.weight, d_in * d_out);
             matmul(
                 &mut grad.weight,
-                false,
                 View::rows(&tape.inputs[i], batch, d_in).t(),
                 View::rows(&tape.dz, batch, d_out),
             );
@@ -139,7 +141,6 @@ impl HostMlp {
                 zeroed(&mut tape.dh, batch * d_in);
                 matmul(
                     &mut tape.dh,
-                    false,
                     View::rows(&tape.dz, batch, d_out),
                     View::rows(&layer.weight, d_in, d_out).t(),
                 );
@@ -202,9 +203,9 @@ impl<'a> View<'a> {
     }
 }
 
-/// `c ← a b`, or `c ← c + a b` when `accumulate`; `c` is row-major `a.rows × b.cols`. One
-/// thread: the seeds of a run are what runs in parallel.
-fn matmul(c: &mut [f32], accumulate: bool, a: View, b: View) {
+/// `c ← a b`; `c` is row-major `a.rows × b.cols`. One thread: the seeds of a run are what runs
+/// in parallel.
+fn matmul(c: &mut [f32], a: View, b: View) {
     assert_eq!(a.cols, b.rows, "inner dimensions");
     assert_eq!(c.len(), a.rows * b.cols, "the product's size");
     // SAFETY: `View::rows` checked that every element of `a` and `b` lies in its slice (a
@@ -218,7 +219,7 @@ fn matmul(c: &mut [f32], accumulate: bool, a: View, b: View) {
             c.as_mut_ptr(),
             1,
             b.cols as isize,
-            accumulate,
+            false,
             a.data.as_ptr(),
             a.col_stride,
             a.row_stride,
@@ -245,15 +246,12 @@ mod tests {
         let a = [1.0, 2.0, 3.0, 4.0, 5.0, 6.0]; // [[1,2,3],[4,5,6]]
         let b = [7.0, 8.0, 9.0, 10.0, 11.0, 12.0]; // [[7,8],[9,10],[11,12]]
         let mut c = vec![0.0; 4];
-        matmul(&mut c, false, View::rows(&a, 2, 3), View::rows(&b, 3, 2));
+        matmul(&mut c, View::rows(&a, 2, 3), View::rows(&b, 3, 2));
         assert_eq!(c, vec![58.0, 64.0, 139.0, 154.0]);
-        // Accumulating onto c: c + a b = 2 a b.
-        matmul(&mut c, true, View::rows(&a, 2, 3), View::rows(&b, 3, 2));
-        assert_eq!(c, vec![116.0, 128.0, 278.0, 308.0]);
         // aᵀ a is 3×3 and symmetric: entry (0, 1) = 1·2 + 4·5 = 22.
         let mut ata = vec![0.0; 9];
         let view = View::rows(&a, 2, 3);
-        matmul(&mut ata, false, view.t(), view);
+        matmul(&mut ata, view.t(), view);
         assert_eq!(
             ata,
             vec![17.0, 22.0, 27.0, 22.0, 29.0, 36.0, 27.0, 36.0, 45.0]

@@ -107,6 +107,21 @@ impl HostActorCritic {
         self.params_mut().into_iter().map(std::mem::take).collect()
     }
 
+    /// The action head's output (logits or Gaussian means) on the `batch` rows of `obs`.
+    pub fn actor(&self, obs: &[f32], batch: usize) -> Vec<f32> {
+        self.pi.forward(obs, batch, &mut Tape::default()).to_vec()
+    }
+
+    /// V(s) of the `batch` rows of `obs`.
+    pub fn value(&self, obs: &[f32], batch: usize) -> Vec<f32> {
+        self.vf.forward(obs, batch, &mut Tape::default()).to_vec()
+    }
+
+    /// The action head's output and V(s) of the `batch` rows of `obs`.
+    pub fn predict(&self, obs: &[f32], batch: usize) -> (Vec<f32>, Vec<f32>) {
+        (self.actor(obs, batch), self.value(obs, batch))
+    }
+
     /// The forward pass on the `batch` rows of `obs`, with the stored `actions` (an index per
     /// row, or `dim` values), into `ws`.
     pub fn forward(&self, obs: &[f32], actions: &[f32], batch: usize, ws: &mut HostWorkspace) {
@@ -250,4 +265,56 @@ pub fn register<const D: usize>(
 ) {
     let data = TensorData::new(values.to_vec(), param.val().shape());
     grads.register(param.id, Tensor::<D>::from_data(data, device));
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::nn::{ActionKind, Activation, PolicyConfig};
+    use crate::rng::{Stream, stream};
+
+    /// The host forward pass is flex's to the bit (the acting path relies on it: curves do not
+    /// depend on which one acted), for both heads and activations, a one-unit value head
+    /// included.
+    #[test]
+    fn host_forward_is_bit_identical_to_flex() {
+        let device = Device::flex();
+        for (k, action) in [ActionKind::Discrete(3), ActionKind::Continuous(2)]
+            .into_iter()
+            .enumerate()
+        {
+            for activation in [Activation::Tanh, Activation::Relu] {
+                let cfg = PolicyConfig {
+                    net_arch: vec![64, 64],
+                    activation,
+                    ..PolicyConfig::default()
+                };
+                let model = ActorCritic::new(
+                    5,
+                    action,
+                    &cfg,
+                    &mut stream(k as u64, Stream::Init),
+                    &device,
+                );
+                let host = model.to_host().expect("separate nets");
+                let batch = 37;
+                let obs: Vec<f32> = (0..batch * 5)
+                    .map(|i| (i as f32 * 0.77).sin() * 2.0)
+                    .collect();
+                let (out, values) = host.predict(&obs, batch);
+                let (want_out, want_values) = model.forward(crate::nn::matrix(&obs, 5, &device));
+                let bits = |v: &[f32]| v.iter().map(|x| x.to_bits()).collect::<Vec<_>>();
+                assert_eq!(
+                    bits(&out),
+                    bits(&to_vec(want_out)),
+                    "{action:?} {activation:?}"
+                );
+                assert_eq!(
+                    bits(&values),
+                    bits(&to_vec(want_values)),
+                    "{action:?} {activation:?}"
+                );
+            }
+        }
+    }
 }

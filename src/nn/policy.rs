@@ -9,10 +9,12 @@ use anyhow::Context;
 use burn::module::{ModuleVisitor, Param, ParamId};
 use burn::prelude::*;
 
+use super::device::computes_on_host;
 use super::distributions::{
     argmax, categorical_entropy, categorical_log_prob, gaussian_entropy, gaussian_log_prob,
     sample_categorical, sample_gaussian,
 };
+use super::host_policy::HostActorCritic;
 use super::mlp::{Activation, Init, Mlp};
 use crate::hyper::{Checker, hyperparameters};
 use crate::rng::Rng;
@@ -304,10 +306,13 @@ pub fn to_vec<const D: usize>(t: Tensor<D>) -> Vec<f32> {
         .expect("float tensors read back as f32")
 }
 
-/// The acting copy of an [`ActorCritic`]: no autodiff, one forward pass for all envs.
+/// The acting copy of an [`ActorCritic`]: no autodiff, one forward pass for all envs (on the
+/// host, with the same matrix kernels as flex, where the device computes there and the layout
+/// allows: [`ActorCritic::to_host`]).
 #[derive(Clone)]
 pub struct Acting {
     model: ActorCritic,
+    host: Option<HostActorCritic>,
     device: Device,
     action: ActionKind,
     obs_dim: usize,
@@ -319,8 +324,10 @@ impl Acting {
     pub fn new(model: &ActorCritic, action: ActionKind, obs_dim: usize, device: &Device) -> Self {
         let model = model.valid();
         let log_std = model.log_std();
+        let host = computes_on_host(device).then(|| model.to_host()).flatten();
         Self {
             model,
+            host,
             device: device.clone(),
             action,
             obs_dim,
@@ -346,9 +353,18 @@ impl Acting {
         log_probs: &mut [f32],
         values: &mut [f32],
     ) {
-        let (out, value) = self.model.forward(self.input(obs));
-        let out = to_vec(out);
-        values.copy_from_slice(&to_vec(value));
+        let out = match &self.host {
+            Some(host) => {
+                let (out, value) = host.predict(obs, obs.len() / self.obs_dim);
+                values.copy_from_slice(&value);
+                out
+            }
+            None => {
+                let (out, value) = self.model.forward(self.input(obs));
+                values.copy_from_slice(&to_vec(value));
+                to_vec(out)
+            }
+        };
         let width = self.action.head_dim();
         let stored = self.action.stored_dim();
         for (i, row) in out.chunks_exact(width).enumerate() {
@@ -370,12 +386,18 @@ impl Acting {
 
     /// V(s) of the observations in `obs`.
     pub fn values(&self, obs: &[f32]) -> Vec<f32> {
-        to_vec(self.model.value(self.input(obs)))
+        match &self.host {
+            Some(host) => host.value(obs, obs.len() / self.obs_dim),
+            None => to_vec(self.model.value(self.input(obs))),
+        }
     }
 
     /// The deterministic action for one observation: the most probable one, or the mean.
     pub fn deterministic(&self, obs: &[f32], out: &mut [f32]) {
-        let head = to_vec(self.model.actor(self.input(obs)));
+        let head = match &self.host {
+            Some(host) => host.actor(obs, obs.len() / self.obs_dim),
+            None => to_vec(self.model.actor(self.input(obs))),
+        };
         match self.action {
             ActionKind::Discrete(_) => out[0] = argmax(&head) as f32,
             ActionKind::Continuous(_) => out.copy_from_slice(&head),
