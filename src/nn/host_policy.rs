@@ -245,6 +245,7 @@ impl ActorCritic {
     }
 
     /// `grads` as Burn gradients of these parameters, on the plain `device`.
+    /// Layers with no gradient in `grads` (an empty list) get none.
     pub fn gradients_params(&self, grads: &HostGrads, device: &Device) -> GradientsParams {
         let mut out = GradientsParams::new();
         self.pi.register_grads(&grads.pi, &mut out, device);

@@ -10,7 +10,10 @@ use burn::optim::{GradientsParams, ModuleOptimizer};
 use burn::prelude::*;
 
 use super::a2c::A2cConfig;
-use crate::buffer::RolloutBuffer;
+use crate::buffer::rollout::Minibatch;
+use crate::buffer::{HostMinibatch, RolloutBuffer};
+use crate::nn::device::computes_on_host;
+use crate::nn::host_policy::{HostActorCritic, HostGrads, HostWorkspace};
 use crate::nn::{ActorCritic, clip_grad_norm, to_vec};
 
 /// One optimiser for the whole model, or the actor's and the critic's.
@@ -85,7 +88,23 @@ pub fn gradients(
     device: &Device,
 ) -> (A2cGradients, A2cStats) {
     let all: Vec<usize> = (0..rollout.n_steps * rollout.n_envs).collect();
+    if computes_on_host(device)
+        && let Some(host) = model.to_host()
+    {
+        let mb = rollout.host_minibatch(&all, hp.normalize_advantage);
+        return host_gradients(model, &host, &mb, hp, separate, device);
+    }
     let mb = rollout.minibatch(&all, hp.normalize_advantage, device);
+    burn_gradients(model, mb, hp, separate)
+}
+
+/// [`gradients`] through Burn's autodiff.
+fn burn_gradients(
+    model: &ActorCritic,
+    mb: Minibatch,
+    hp: &A2cUpdate,
+    separate: bool,
+) -> (A2cGradients, A2cStats) {
     let (out, values) = model.forward(mb.observations);
     let (log_prob, entropy) = model.log_prob_entropy(out, &mb.actions);
     let loss_pi = (log_prob * mb.advantages).mean().neg();
@@ -121,6 +140,69 @@ pub fn gradients(
         loss_pi: f64::from(stats[0]),
         loss_v: f64::from(stats[1]),
         entropy: f64::from(stats[2]),
+    };
+    (grads, stats)
+}
+
+/// [`gradients`] on the host (CPU backends, [`ActorCritic::to_host`]'s layouts): per row i of
+/// B, ∂L/∂log π = −Â_i / B, ∂L/∂V = −2 c_v (R_i − V_i) / B and ∂L/∂H = −c_e / B, carried
+/// through the networks by [`HostActorCritic::backward`].
+fn host_gradients(
+    model: &ActorCritic,
+    host: &HostActorCritic,
+    mb: &HostMinibatch,
+    hp: &A2cUpdate,
+    separate: bool,
+    device: &Device,
+) -> (A2cGradients, A2cStats) {
+    let batch = mb.len();
+    let n = batch as f32;
+    let mut ws = HostWorkspace::default();
+    host.forward(&mb.observations, &mb.actions, batch, &mut ws);
+    let (mut d_log_prob, mut d_values) = (vec![0.0; batch], vec![0.0; batch]);
+    let mut sums = [0.0f64; 3];
+    for i in 0..batch {
+        let error = mb.returns[i] - ws.values[i];
+        d_log_prob[i] = -mb.advantages[i] / n;
+        d_values[i] = -2.0 * hp.vf_coef as f32 * error / n;
+        sums[0] -= f64::from(ws.log_prob[i] * mb.advantages[i]);
+        sums[1] += f64::from(error * error);
+        sums[2] += f64::from(ws.entropy[i]);
+    }
+    let d_entropy = vec![-(hp.ent_coef as f32) / n; batch];
+    host.backward(&mut ws, &mb.actions, &d_log_prob, &d_entropy, &d_values);
+    let plain = device.clone().inner();
+    let HostGrads { pi, vf, log_std } = ws.grads;
+    let grads = if separate {
+        let mut actor = HostGrads {
+            pi,
+            vf: Vec::new(),
+            log_std,
+        };
+        let mut critic = HostGrads {
+            pi: Vec::new(),
+            vf,
+            log_std: None,
+        };
+        critic.clip_global_norm(hp.max_grad_norm);
+        actor.clip_global_norm(hp.max_grad_norm);
+        A2cGradients {
+            actor: model.gradients_params(&actor, &plain),
+            critic: Some(model.gradients_params(&critic, &plain)),
+        }
+    } else {
+        let mut all = HostGrads { pi, vf, log_std };
+        all.clip_global_norm(hp.max_grad_norm);
+        A2cGradients {
+            actor: model.gradients_params(&all, &plain),
+            critic: None,
+        }
+    };
+    let [loss_pi, loss_v, entropy] = sums.map(|s| s / batch as f64);
+    let stats = A2cStats {
+        loss_pi,
+        loss_v,
+        entropy,
     };
     (grads, stats)
 }
@@ -168,6 +250,76 @@ mod tests {
         buf.advantages = vec![0.0; 4];
         buf.returns = vec![1.0, -1.0, 1.0, -1.0];
         buf
+    }
+
+    /// The host gradient (clipped, split or not) and losses equal Burn's autodiff of the loss.
+    #[test]
+    fn host_gradients_match_burn_autodiff() {
+        use burn::module::{Module, ModuleVisitor, Param};
+        struct Collect<'a>(&'a GradientsParams, Vec<Vec<f32>>);
+        impl ModuleVisitor for Collect<'_> {
+            fn visit_float<const D: usize>(&mut self, param: &Param<Tensor<D>>) {
+                self.1
+                    .push(self.0.get::<D>(param.id).map(to_vec).unwrap_or_default());
+            }
+        }
+        let collect = |model: &ActorCritic, g: &GradientsParams| {
+            let mut c = Collect(g, Vec::new());
+            model.visit(&mut c);
+            c.1
+        };
+        let device = Device::flex().autodiff();
+        let mut buf = rollout();
+        buf.advantages = vec![0.5, -1.0, 2.0, 0.3];
+        let cfg = A2cConfig {
+            ent_coef: 0.01,
+            max_grad_norm: 0.05,
+            ..A2cConfig::default()
+        };
+        let hp = A2cUpdate::new(&cfg, 0.01);
+        for action in [ActionKind::Discrete(2), ActionKind::Continuous(1)] {
+            if let ActionKind::Continuous(_) = action {
+                buf.actions = vec![0.3, -0.8, 1.2, 0.1];
+                buf.discrete = false;
+            }
+            let model = ActorCritic::new(
+                2,
+                action,
+                &cfg.policy,
+                &mut stream(3, Stream::Init),
+                &device,
+            );
+            let host = model.to_host().expect("separate nets");
+            for separate in [false, true] {
+                let mb = buf.host_minibatch(&[0, 1, 2, 3], true);
+                let (got, got_stats) = host_gradients(&model, &host, &mb, &hp, separate, &device);
+                let (want, want_stats) =
+                    burn_gradients(&model, mb.clone().to_tensors(&device), &hp, separate);
+                for (g, w) in [
+                    (got_stats.loss_pi, want_stats.loss_pi),
+                    (got_stats.loss_v, want_stats.loss_v),
+                    (got_stats.entropy, want_stats.entropy),
+                ] {
+                    assert!((g - w).abs() < 1e-5, "{got_stats:?} vs {want_stats:?}");
+                }
+                let pairs = [
+                    (Some(got.actor), Some(want.actor)),
+                    (got.critic, want.critic),
+                ];
+                for (g, w) in pairs {
+                    let (Some(g), Some(w)) = (g, w) else {
+                        assert!(!separate, "two optimisers: a critic gradient each");
+                        continue;
+                    };
+                    for (g, w) in collect(&model, &g).iter().zip(collect(&model, &w)) {
+                        assert_eq!(g.len(), w.len(), "the same parameters get gradients");
+                        for (g, w) in g.iter().zip(&w) {
+                            assert!((g - w).abs() < 1e-6 + 1e-4 * w.abs(), "{g} vs {w}");
+                        }
+                    }
+                }
+            }
+        }
     }
 
     /// loss_v = E[(R − V(s))²] and loss_pi = −E[log π Â] = 0 on zero advantages, with one
