@@ -65,7 +65,14 @@ impl HostGrads {
             .collect()
     }
 
-    fn values_mut(&mut self) -> impl Iterator<Item = &mut f32> {
+    /// `self ← self + other`, parameter by parameter.
+    pub fn add(&mut self, other: &HostGrads) {
+        let theirs = other.params().into_iter().flatten();
+        self.values_mut().zip(theirs).for_each(|(g, &x)| *g += x);
+    }
+
+    /// Every gradient value, in [`HostGrads::params`]'s order.
+    pub fn values_mut(&mut self) -> impl Iterator<Item = &mut f32> {
         self.pi
             .iter_mut()
             .chain(self.vf.iter_mut())
@@ -269,10 +276,35 @@ pub fn register<const D: usize>(
 }
 
 #[cfg(test)]
-mod tests {
+pub(crate) mod tests {
     use super::*;
     use crate::nn::{ActionKind, Activation, PolicyConfig};
     use crate::rng::{Stream, stream};
+
+    /// Separate nets of `net_arch` on `obs_dim` inputs, initialised from `seed`'s stream, with
+    /// log σ = −0.3 for a Gaussian head.
+    pub(crate) fn model(
+        obs_dim: usize,
+        action: ActionKind,
+        net_arch: &[usize],
+        activation: Activation,
+        seed: u64,
+        device: &Device,
+    ) -> ActorCritic {
+        let cfg = PolicyConfig {
+            net_arch: net_arch.to_vec(),
+            activation,
+            log_std_init: -0.3,
+            ..PolicyConfig::default()
+        };
+        ActorCritic::new(
+            obs_dim,
+            action,
+            &cfg,
+            &mut stream(seed, Stream::Init),
+            device,
+        )
+    }
 
     /// The host forward pass is flex's to the bit (the acting path relies on it: curves do not
     /// depend on which one acted), for both heads and activations, a one-unit value head
@@ -285,18 +317,7 @@ mod tests {
             .enumerate()
         {
             for activation in [Activation::Tanh, Activation::Relu] {
-                let cfg = PolicyConfig {
-                    net_arch: vec![64, 64],
-                    activation,
-                    ..PolicyConfig::default()
-                };
-                let model = ActorCritic::new(
-                    5,
-                    action,
-                    &cfg,
-                    &mut stream(k as u64, Stream::Init),
-                    &device,
-                );
+                let model = model(5, action, &[64, 64], activation, k as u64, &device);
                 let host = model.to_host().expect("separate nets");
                 let batch = 37;
                 let obs: Vec<f32> = (0..batch * 5)

@@ -5,7 +5,7 @@
 //!
 //! `RL_BLESS=1 cargo test --release --test it golden::` rewrites the files of this machine's SIMD
 //! class after an intended change (see `golden_dir`: both classes must be rewritten); say why in
-//! the commit.
+//! the commit. `RL_GOLDEN_ONLY=ppo_cartpole,dppo_pendulum` restricts the test to those files.
 
 use crate::common;
 
@@ -291,6 +291,13 @@ fn every_shipped_experiment_reproduces_its_golden_curves() {
         .collect();
     names.sort();
     assert!(names.len() >= 30, "{names:?}");
+    // `RL_GOLDEN_ONLY=stem,stem` checks (or blesses) only these experiments: re-blessing a few
+    // under emulation need not run them all.
+    if let Ok(only) = std::env::var("RL_GOLDEN_ONLY") {
+        let only: Vec<&str> = only.split(',').map(str::trim).collect();
+        names.retain(|n| only.contains(&n.trim_end_matches(".toml")));
+        assert!(!names.is_empty(), "RL_GOLDEN_ONLY={only:?} names no shipped experiment");
+    }
     let out = tempfile::tempdir().unwrap();
     let experts = tempfile::tempdir().unwrap();
     let expert_dir = format!("algo.expert={}", expert(experts.path()).display());

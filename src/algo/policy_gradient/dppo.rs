@@ -28,13 +28,14 @@ use serde::{Deserialize, Serialize};
 
 use super::checkpoint::{MinibatchOrder, OnPolicyState};
 use super::ppo::{DIAGNOSTICS, PpoConfig};
-use super::ppo_update::{MinibatchLoss, PpoStats, PpoUpdate, minibatch_loss};
+use super::ppo_update::{ADAM_EPSILON, MinibatchLoss, PpoStats, PpoUpdate, minibatch_loss};
 use super::rollout::{Collector, CollectorState, StepLog};
 use super::{explained_variance, saved};
 use crate::algo::{Algorithm, CrossChecks, Footprint, Kind, RunShape, UpdateWork};
 use crate::buffer::RolloutBuffer;
 use crate::env::Env;
 use crate::hyper::{Checker, hyperparameters};
+use crate::nn::device::computes_on_host;
 use crate::nn::{Acting, ActionKind, ActorCritic, Backend, adam, clip_grad_norm};
 use crate::rng::{Rng, Stream, worker_stream};
 use crate::session::{Policy, Session};
@@ -131,7 +132,7 @@ pub fn train(cfg: &DppoConfig, session: &mut Session) -> anyhow::Result<()> {
         &mut session.rng(Stream::Init),
         &device,
     );
-    let mut optimizer = adam(1e-5);
+    let mut optimizer = adam(ADAM_EPSILON);
     let mut orders: Vec<MinibatchOrder> = (0..workers as u64)
         .map(|w| MinibatchOrder {
             rng: worker_stream(session.seed(), Stream::Minibatch, w, 0),
@@ -265,6 +266,9 @@ pub fn update(
     hp: &PpoUpdate,
     device: &Device,
 ) -> (ActorCritic, PpoStats) {
+    if computes_on_host(device) && model.to_host().is_some() {
+        return super::ppo_host::update(model, optimizer, rollouts, orders, hp);
+    }
     let mut sums = None::<Tensor<1>>;
     let mut minibatches = 0usize;
     'epochs: for _ in 0..hp.n_epochs {
@@ -411,6 +415,59 @@ mod tests {
         let single = flat(&model, &grads_of(&model, &a, &device));
         let passed = average(&model, vec![grads_of(&model, &a, &device)]);
         assert_eq!(flat(&model, &passed), single);
+    }
+
+    /// The host-side update with two workers holding the same rollout in the same order is the
+    /// one-worker update bit for bit ((g + g)/2 = g, and the mean KL is the one KL), and the
+    /// statistics count both workers' minibatches.
+    #[test]
+    fn two_identical_workers_update_as_one() {
+        let device = Device::flex().autodiff();
+        let hp = PpoUpdate {
+            batch_size: 2,
+            n_epochs: 3,
+            ..PpoUpdate::new(&PpoConfig::default(), 1e-2, 0.2)
+        };
+        let order = || MinibatchOrder {
+            rng: stream(5, Stream::Minibatch),
+            indices: vec![0, 1, 2, 3],
+        };
+        let run = |workers: usize| {
+            let rollouts: Vec<RolloutBuffer> = (0..workers).map(|_| rollout(0.5)).collect();
+            let mut orders = vec![order(); workers];
+            let mut optimizer = adam(ADAM_EPSILON);
+            let (model, stats) = update(
+                model(&device),
+                &mut optimizer,
+                &rollouts,
+                &mut orders,
+                &hp,
+                &device,
+            );
+            (flat_params(&model), stats)
+        };
+        let ((one, one_stats), (two, two_stats)) = (run(1), run(2));
+        assert_eq!(one, two);
+        assert_eq!(one_stats.minibatches * 2, two_stats.minibatches);
+        assert_eq!(one_stats.loss_pi, two_stats.loss_pi);
+        assert_ne!(
+            one,
+            flat_params(&model(&device)),
+            "the update moved the parameters"
+        );
+    }
+
+    fn flat_params(model: &ActorCritic) -> Vec<u32> {
+        struct Bits(Vec<u32>);
+        impl ModuleVisitor for Bits {
+            fn visit_float<const D: usize>(&mut self, param: &Param<Tensor<D>>) {
+                self.0
+                    .extend(to_vec(param.val()).iter().map(|x| x.to_bits()));
+            }
+        }
+        let mut bits = Bits(Vec::new());
+        model.visit(&mut bits);
+        bits.0
     }
 
     /// Every parameter's gradient in `grads`, flattened in visiting order.

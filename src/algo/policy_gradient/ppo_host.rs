@@ -17,7 +17,9 @@
 use burn::optim::ModuleOptimizer;
 
 use super::checkpoint::MinibatchOrder;
-use super::ppo_update::{ADAM_EPSILON, PpoStats, PpoUpdate, ValueClip, minibatches};
+use rand::seq::SliceRandom;
+
+use super::ppo_update::{ADAM_EPSILON, PpoStats, PpoUpdate, ValueClip};
 use crate::buffer::{HostMinibatch, RolloutBuffer};
 use crate::nn::ActorCritic;
 use crate::nn::host_adam::HostAdam;
@@ -102,33 +104,64 @@ pub fn minibatch_gradient(
     sums.map(|s| s / batch as f64)
 }
 
-/// PPO's update of `model` on `rollout` with host-side passes (the caller checked that
-/// `model.to_host()` exists and the device computes on the host): the loop of
-/// [`super::ppo_update::update`], with the parameters and their Adam state ([`HostAdam`]) on the
-/// host from the first minibatch to the last.
+/// PPO's update (DPPO's, with several workers) of `model` on `rollouts`, one per worker, with
+/// host-side passes; the caller checked that `model.to_host()` exists and the device computes
+/// on the host. Each epoch shuffles every worker's order with its stream; minibatch j averages the
+/// workers' gradients on their j-th chunks (summed in worker order, then divided by their number,
+/// as [`super::dppo::average`]), clips the mean to the global norm and takes an Adam step; the
+/// approximate-KL stop reads the workers' mean KL. With one worker this is
+/// [`super::ppo_update::update`]'s loop. The parameters and their Adam state ([`HostAdam`]) stay
+/// on the host from the first minibatch to the last.
 pub fn update(
     model: ActorCritic,
     optimizer: &mut ModuleOptimizer,
-    rollout: &RolloutBuffer,
-    order: &mut MinibatchOrder,
+    rollouts: &[RolloutBuffer],
+    orders: &mut [MinibatchOrder],
     hp: &PpoUpdate,
 ) -> (ActorCritic, PpoStats) {
     let mut host = model.to_host().expect("the caller checked the layout");
     let mut adam = HostAdam::take(optimizer, &model, ADAM_EPSILON);
     let mut sums = None::<Vec<f64>>;
     let mut stepped = 0usize;
-    let mut ws = HostWorkspace::default();
-    for chunk in minibatches(order, hp) {
-        let mb = rollout.host_minibatch(&chunk, hp.normalize_advantage);
-        let stats = minibatch_gradient(&host, &mb, hp, &mut ws);
-        if hp.target_kl.is_some_and(|target| stats[3] > 1.5 * target) {
-            break;
+    let mut ws: Vec<HostWorkspace> = rollouts.iter().map(|_| HostWorkspace::default()).collect();
+    let workers = rollouts.len() as f32;
+    'epochs: for _ in 0..hp.n_epochs {
+        for order in orders.iter_mut() {
+            order.indices.shuffle(&mut order.rng);
         }
-        let sums = sums.get_or_insert_with(|| vec![0.0; 5]);
-        sums.iter_mut().zip(stats).for_each(|(s, x)| *s += x);
-        stepped += 1;
-        ws.grads.clip_global_norm(hp.max_grad_norm);
-        adam.step(host.params_mut(), ws.grads.params(), hp.learning_rate);
+        for j in 0..orders[0].indices.len().div_ceil(hp.batch_size) {
+            let stats: Vec<[f64; 5]> = rollouts
+                .iter()
+                .zip(orders.iter())
+                .zip(ws.iter_mut())
+                .map(|((rollout, order), ws)| {
+                    let start = j * hp.batch_size;
+                    let end = (start + hp.batch_size).min(order.indices.len());
+                    let mb =
+                        rollout.host_minibatch(&order.indices[start..end], hp.normalize_advantage);
+                    minibatch_gradient(&host, &mb, hp, ws)
+                })
+                .collect();
+            let kl = stats.iter().map(|s| s[3]).sum::<f64>() / stats.len() as f64;
+            if hp.target_kl.is_some_and(|target| kl > 1.5 * target) {
+                break 'epochs;
+            }
+            let sums = sums.get_or_insert_with(|| vec![0.0; 5]);
+            for stats in &stats {
+                sums.iter_mut().zip(stats).for_each(|(s, x)| *s += x);
+            }
+            stepped += stats.len();
+            let (first, rest) = ws.split_first_mut().expect("at least one worker");
+            let grads = &mut first.grads;
+            if !rest.is_empty() {
+                for other in rest.iter() {
+                    grads.add(&other.grads);
+                }
+                grads.values_mut().for_each(|g| *g /= workers);
+            }
+            grads.clip_global_norm(hp.max_grad_norm);
+            adam.step(host.params_mut(), grads.params(), hp.learning_rate);
+        }
     }
     let model = adam.put(optimizer, model, host.into_params());
     (model, PpoStats::from_sums(sums, stepped))
@@ -137,9 +170,8 @@ pub fn update(
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::nn::{ActionKind, PolicyConfig, to_vec};
-    use crate::nn::{Activation, ActorCritic};
-    use crate::rng::{Stream, stream};
+    use crate::nn::host_policy::tests::model;
+    use crate::nn::{ActionKind, Activation, ActorCritic, to_vec};
     use burn::module::{Module, ModuleVisitor, Param};
     use burn::optim::GradientsParams;
     use burn::prelude::*;
@@ -180,19 +212,16 @@ mod tests {
         }
     }
 
+    /// `ppo_update`'s test settings with an entropy bonus, a value coefficient and clipping that
+    /// bites, on raw advantages.
     fn hp(value_clip: ValueClip, huber_delta: Option<f64>) -> PpoUpdate {
         PpoUpdate {
-            learning_rate: 1e-3,
-            clip_range: 0.2,
-            value_clip,
-            huber_delta,
             normalize_advantage: false,
             ent_coef: 0.01,
             vf_coef: 0.5,
             max_grad_norm: 0.5,
-            target_kl: None,
-            n_epochs: 1,
             batch_size: 6,
+            ..crate::algo::policy_gradient::ppo_update::tests::hp(value_clip, huber_delta)
         }
     }
 
@@ -228,19 +257,7 @@ mod tests {
         ];
         for (k, action) in heads.into_iter().enumerate() {
             for activation in [Activation::Tanh, Activation::Relu] {
-                let cfg = PolicyConfig {
-                    net_arch: vec![8, 5],
-                    activation,
-                    log_std_init: -0.3,
-                    ..PolicyConfig::default()
-                };
-                let model = ActorCritic::new(
-                    4,
-                    action,
-                    &cfg,
-                    &mut stream(k as u64, Stream::Init),
-                    &device,
-                );
+                let model = model(4, action, &[8, 5], activation, k as u64, &device);
                 let host = model.to_host().expect("separate nets");
                 let mb = minibatch(4, action, &host);
                 for (value_clip, huber) in variants {

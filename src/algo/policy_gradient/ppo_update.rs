@@ -295,7 +295,13 @@ pub fn update(
     device: &Device,
 ) -> (ActorCritic, PpoStats) {
     if computes_on_host(device) && model.to_host().is_some() {
-        return super::ppo_host::update(model, optimizer, rollout, order, hp);
+        return super::ppo_host::update(
+            model,
+            optimizer,
+            std::slice::from_ref(rollout),
+            std::slice::from_mut(order),
+            hp,
+        );
     }
     let mut sums = None::<Tensor<1>>;
     let mut stepped = 0usize;
@@ -326,7 +332,7 @@ pub fn update(
 }
 
 #[cfg(test)]
-mod tests {
+pub(crate) mod tests {
     use super::*;
 
     /// Ratios inside, above and below [0.8, 1.2] with advantages of both signs: the minimum
@@ -343,7 +349,7 @@ mod tests {
         assert!((loss + 0.025).abs() < 1e-6, "{loss}");
     }
 
-    fn hp(value_clip: ValueClip, huber_delta: Option<f64>) -> PpoUpdate {
+    pub(crate) fn hp(value_clip: ValueClip, huber_delta: Option<f64>) -> PpoUpdate {
         PpoUpdate {
             learning_rate: 1e-3,
             clip_range: 0.2,
