@@ -296,7 +296,10 @@ fn every_shipped_experiment_reproduces_its_golden_curves() {
     if let Ok(only) = std::env::var("RL_GOLDEN_ONLY") {
         let only: Vec<&str> = only.split(',').map(str::trim).collect();
         names.retain(|n| only.contains(&n.trim_end_matches(".toml")));
-        assert!(!names.is_empty(), "RL_GOLDEN_ONLY={only:?} names no shipped experiment");
+        assert!(
+            !names.is_empty(),
+            "RL_GOLDEN_ONLY={only:?} names no shipped experiment"
+        );
     }
     let out = tempfile::tempdir().unwrap();
     let experts = tempfile::tempdir().unwrap();

@@ -15,10 +15,9 @@
 //! (tested).
 
 use burn::optim::ModuleOptimizer;
-
-use super::checkpoint::MinibatchOrder;
 use rand::seq::SliceRandom;
 
+use super::checkpoint::MinibatchOrder;
 use super::ppo_update::{ADAM_EPSILON, PpoStats, PpoUpdate, ValueClip};
 use crate::buffer::{HostMinibatch, RolloutBuffer};
 use crate::nn::ActorCritic;
