@@ -292,6 +292,113 @@ mod tests {
         }
     }
 
+    /// Two whole updates (3 epochs of 4 minibatches each, Adam state carried from the first to
+    /// the second) on the host and through Burn's autodiff end within float rounding of each
+    /// other: parameters within 1e-4 (relative), statistics within 1e-4.
+    #[test]
+    fn a_host_update_tracks_burns_update() {
+        use crate::algo::policy_gradient::checkpoint::MinibatchOrder;
+        use crate::algo::policy_gradient::ppo_update::burn_update;
+        use crate::nn::adam;
+        use crate::rng::{Stream, stream};
+        let device = Device::flex().autodiff();
+        let (n_steps, n_envs, obs_dim) = (8, 4, 4);
+        let mut buf = RolloutBuffer::new(n_steps, n_envs, obs_dim, ActionKind::Discrete(3));
+        let wave = |i: usize, f: f32| ((i as f32) * f).sin();
+        for t in 0..n_steps {
+            let obs: Vec<f32> = (0..n_envs * obs_dim)
+                .map(|i| wave(t * 31 + i, 0.7))
+                .collect();
+            let actions: Vec<f32> = (0..n_envs).map(|e| ((t + e) % 3) as f32).collect();
+            let log_probs: Vec<f32> = (0..n_envs).map(|e| -1.1 + 0.2 * wave(t + e, 1.3)).collect();
+            let values: Vec<f32> = (0..n_envs).map(|e| wave(t * 7 + e, 0.9)).collect();
+            buf.push(&obs, &actions, &log_probs, &values);
+            let rewards: Vec<f64> = (0..n_envs)
+                .map(|e| f64::from(wave(t + 3 * e, 2.1)))
+                .collect();
+            buf.finish_test_step(&rewards, |e| (t + e) % 5 == 0);
+        }
+        let n = n_steps * n_envs;
+        buf.advantages = (0..n).map(|i| 1.5 * wave(i, 0.37)).collect();
+        buf.returns = (0..n).map(|i| wave(i, 0.53) * 2.0).collect();
+        let hp = PpoUpdate {
+            normalize_advantage: true,
+            batch_size: 8,
+            n_epochs: 3,
+            learning_rate: 3e-3,
+            ..hp(ValueClip::Clipped(0.2), None)
+        };
+        let start = model(
+            obs_dim,
+            ActionKind::Discrete(3),
+            &[16, 16],
+            Activation::Tanh,
+            9,
+            &device,
+        );
+        let order = || MinibatchOrder {
+            rng: stream(11, Stream::Minibatch),
+            indices: (0..n).collect(),
+        };
+        let initial = params(&start);
+        let (mut ours, mut theirs) = (start.clone(), start);
+        let (mut our_adam, mut their_adam) = (adam(ADAM_EPSILON), adam(ADAM_EPSILON));
+        let (mut our_order, mut their_order) = (order(), order());
+        for round in 0..2 {
+            let (o, our_stats) = update(
+                ours,
+                &mut our_adam,
+                std::slice::from_ref(&buf),
+                std::slice::from_mut(&mut our_order),
+                &hp,
+            );
+            let (t, their_stats) = burn_update(
+                theirs,
+                &mut their_adam,
+                &buf,
+                &mut their_order,
+                &hp,
+                &device,
+            );
+            (ours, theirs) = (o, t);
+            assert_eq!(our_stats.minibatches, their_stats.minibatches);
+            for (g, w) in our_stats.row().iter().zip(their_stats.row()) {
+                assert!(
+                    (g - w).abs() < 1e-4,
+                    "round {round}: {our_stats:?} vs {their_stats:?}"
+                );
+            }
+            let (a, b) = (params(&ours), params(&theirs));
+            let moved = a
+                .iter()
+                .zip(&initial)
+                .map(|(x, y)| (x - y).abs())
+                .fold(0.0, f32::max);
+            assert!(
+                moved > 1e-3,
+                "round {round}: the update moved the parameters"
+            );
+            for (x, y) in a.iter().zip(&b) {
+                assert!(
+                    (x - y).abs() <= 1e-4 * (1.0 + y.abs()),
+                    "round {round}: {x} vs {y}"
+                );
+            }
+        }
+    }
+
+    fn params(model: &ActorCritic) -> Vec<f32> {
+        struct Values(Vec<f32>);
+        impl ModuleVisitor for Values {
+            fn visit_float<const D: usize>(&mut self, param: &Param<Tensor<D>>) {
+                self.0.extend(to_vec(param.val()));
+            }
+        }
+        let mut values = Values(Vec::new());
+        model.visit(&mut values);
+        values.0
+    }
+
     /// ‖g‖ = √(3² + 4²) = 5 scaled to 1: every component by 1/(5 + 10⁻⁶); under the bound,
     /// unchanged.
     #[test]

@@ -287,7 +287,7 @@ impl Iterator for Minibatches<'_> {
 /// epoch shuffles `order.indices` with `order.rng` and steps on its chunks. On the CPU backends
 /// the gradients are computed on the host ([`super::ppo_host`]) for the layouts it covers.
 pub fn update(
-    mut model: ActorCritic,
+    model: ActorCritic,
     optimizer: &mut ModuleOptimizer,
     rollout: &RolloutBuffer,
     order: &mut MinibatchOrder,
@@ -303,6 +303,18 @@ pub fn update(
             hp,
         );
     }
+    burn_update(model, optimizer, rollout, order, hp, device)
+}
+
+/// [`update`] through Burn's autodiff, a minibatch at a time.
+pub(crate) fn burn_update(
+    mut model: ActorCritic,
+    optimizer: &mut ModuleOptimizer,
+    rollout: &RolloutBuffer,
+    order: &mut MinibatchOrder,
+    hp: &PpoUpdate,
+    device: &Device,
+) -> (ActorCritic, PpoStats) {
     let mut sums = None::<Tensor<1>>;
     let mut stepped = 0usize;
     for chunk in minibatches(order, hp) {
