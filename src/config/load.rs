@@ -332,7 +332,10 @@ fn check(exp: &Experiment, source: Source) -> Vec<(String, String)> {
             let mut algo_check = Checker::new("algo");
             exp.algo.check(&mut algo_check);
             errors.extend(algo_check.into_errors());
-            if let Err((key, message)) = exp.algo.check_env(&env, exp.env.num_envs) {
+            // The cross checks below assume every key valid on its own (a zero `batch_size`
+            // would divide by zero there): they wait until the keys are fixed.
+            let keys_valid = errors.is_empty();
+            if keys_valid && let Err((key, message)) = exp.algo.check_env(&env, exp.env.num_envs) {
                 errors.push((key.to_string(), message));
             }
             if exp.env.backend == Some(EnvBackend::Gymnasium) && exp.algo.kind() == Kind::Planner {
@@ -350,7 +353,7 @@ fn check(exp: &Experiment, source: Source) -> Vec<(String, String)> {
                 num_envs: exp.env.num_envs,
                 total_steps: exp.total_steps(),
             };
-            if let Some((key, message)) = exp.algo.check_run(&shape).error {
+            if keys_valid && let Some((key, message)) = exp.algo.check_run(&shape).error {
                 errors.push((key.to_string(), message));
             }
         }

@@ -304,6 +304,18 @@ fn a_minibatch_that_does_not_divide_the_rollout_is_a_warning() {
     );
 }
 
+/// A key invalid on its own is reported, and the cross checks that assume it valid (PPO's
+/// rollout divided by `batch_size`) wait: exit 2, not a division by zero.
+#[test]
+fn a_zero_minibatch_is_an_error_not_a_panic() {
+    let ppo = std::fs::read_to_string(common::experiment("ppo_cartpole.toml")).unwrap();
+    assert_rejected(
+        Some(&ppo),
+        &["--set", "algo.batch_size=0"],
+        &["algo.batch_size", "must be > 0"],
+    );
+}
+
 #[test]
 fn bad_override_is_attributed_to_set() {
     assert_rejected(

@@ -28,24 +28,27 @@ fn q_learning_trains_in_memory_to_the_optimal_cliff_path() {
     assert!(recorder.artifacts.contains_key("policy.json"));
 }
 
+/// 30k steps (the schedule annealed over them): seed 0 reaches 497.9. At 20k it reached 325
+/// before the host-side PPO update and 239 after it (the mean of seeds 0–4 rose from 213 to
+/// 366): one seed's 20k point moves with float rounding, so the budget has a margin.
 #[test]
 fn ppo_trains_in_memory_on_cartpole() {
     let recorder = train_in_memory(
         "ppo_cartpole.toml",
         0,
         &[
-            "experiment.total_steps=20000",
+            "experiment.total_steps=30000",
             "experiment.eval_every=10000",
         ],
     );
-    // The last evaluation falls after the rollout (8 envs × 32 steps) that crosses 20k.
+    // The last evaluation falls after the rollout (8 envs × 32 steps) that crosses 30k.
     let steps: Vec<u64> = recorder.curve.iter().map(|r| r.step).collect();
-    assert_eq!(steps, [0, 10_000, 20_224]);
+    assert_eq!(steps, [0, 10_000, 20_000, 30_208]);
     let first = recorder.curve[0].eval_returns.iter().sum::<f64>() / 10.0;
     let last = recorder.final_eval().unwrap();
     assert!(
         last >= 250.0 && last > first + 100.0,
-        "PPO CartPole after 20k steps: {last} (untrained {first})"
+        "PPO CartPole after 30k steps: {last} (untrained {first})"
     );
     assert!(!recorder.artifacts["model.bpk"].is_empty());
 }
