@@ -242,47 +242,6 @@ pub fn loss_on(model: &ActorCritic, mb: Minibatch, hp: &PpoUpdate) -> MinibatchL
     }
 }
 
-/// The minibatches of one update: each of `hp.n_epochs` epochs shuffles `order.indices` with
-/// `order.rng` and yields its chunks of `hp.batch_size` (the last one shorter).
-pub fn minibatches<'a>(order: &'a mut MinibatchOrder, hp: &PpoUpdate) -> Minibatches<'a> {
-    let next = order.indices.len();
-    Minibatches {
-        order,
-        epochs_left: hp.n_epochs,
-        batch_size: hp.batch_size,
-        next,
-    }
-}
-
-/// See [`minibatches`].
-pub struct Minibatches<'a> {
-    order: &'a mut MinibatchOrder,
-    epochs_left: usize,
-    batch_size: usize,
-    /// The start of the next chunk of this epoch's permutation.
-    next: usize,
-}
-
-impl Iterator for Minibatches<'_> {
-    type Item = Vec<usize>;
-
-    fn next(&mut self) -> Option<Vec<usize>> {
-        let len = self.order.indices.len();
-        if self.next >= len {
-            if self.epochs_left == 0 || len == 0 {
-                return None;
-            }
-            self.epochs_left -= 1;
-            self.order.indices.shuffle(&mut self.order.rng);
-            self.next = 0;
-        }
-        let end = (self.next + self.batch_size).min(len);
-        let chunk = self.order.indices[self.next..end].to_vec();
-        self.next = end;
-        Some(chunk)
-    }
-}
-
 /// PPO's update of `model` on `rollout` (minibatches on `device`, the model's device): each
 /// epoch shuffles `order.indices` with `order.rng` and steps on its chunks. On the CPU backends
 /// the gradients are computed on the host ([`super::ppo_host`]) for the layouts it covers.
@@ -317,27 +276,30 @@ pub(crate) fn burn_update(
 ) -> (ActorCritic, PpoStats) {
     let mut sums = None::<Tensor<1>>;
     let mut stepped = 0usize;
-    for chunk in minibatches(order, hp) {
-        let MinibatchLoss {
-            loss,
-            stats,
-            approx_kl,
-        } = minibatch_loss(&model, rollout, &chunk, hp, device);
-        if let Some(target) = hp.target_kl {
-            let kl = f64::from(approx_kl.into_scalar::<f32>());
-            if kl > 1.5 * target {
-                break;
+    'epochs: for _ in 0..hp.n_epochs {
+        order.indices.shuffle(&mut order.rng);
+        for chunk in order.indices.chunks(hp.batch_size) {
+            let MinibatchLoss {
+                loss,
+                stats,
+                approx_kl,
+            } = minibatch_loss(&model, rollout, chunk, hp, device);
+            if let Some(target) = hp.target_kl {
+                let kl = f64::from(approx_kl.into_scalar::<f32>());
+                if kl > 1.5 * target {
+                    break 'epochs;
+                }
             }
-        }
-        sums = Some(match sums {
-            Some(s) => s + stats,
-            None => stats,
-        });
-        stepped += 1;
+            sums = Some(match sums {
+                Some(s) => s + stats,
+                None => stats,
+            });
+            stepped += 1;
 
-        let mut grads = GradientsParams::from_grads(loss.backward(), &model);
-        clip_grad_norm(&model, &mut grads, hp.max_grad_norm);
-        model = optimizer.step(hp.learning_rate, model, grads);
+            let mut grads = GradientsParams::from_grads(loss.backward(), &model);
+            clip_grad_norm(&model, &mut grads, hp.max_grad_norm);
+            model = optimizer.step(hp.learning_rate, model, grads);
+        }
     }
     let stats = PpoStats::mean_of(sums, stepped);
     (model, stats)
