@@ -266,8 +266,10 @@ pub fn update(
     hp: &PpoUpdate,
     device: &Device,
 ) -> (ActorCritic, PpoStats) {
-    if computes_on_host(device) && model.to_host().is_some() {
-        return super::ppo_host::update(model, optimizer, rollouts, orders, hp);
+    if computes_on_host(device)
+        && let Some(host) = model.to_host()
+    {
+        return super::ppo_host::update(model, host, optimizer, rollouts, orders, hp);
     }
     let mut sums = None::<Tensor<1>>;
     let mut minibatches = 0usize;

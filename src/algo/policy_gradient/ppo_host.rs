@@ -104,8 +104,8 @@ pub fn minibatch_gradient(
 }
 
 /// PPO's update (DPPO's, with several workers) of `model` on `rollouts`, one per worker, with
-/// host-side passes; the caller checked that `model.to_host()` exists and the device computes
-/// on the host. Each epoch shuffles every worker's order with its stream; minibatch j averages the
+/// host-side passes from `host`, `model.to_host()` (the caller checked that the device computes
+/// on the host). Each epoch shuffles every worker's order with its stream; minibatch j averages the
 /// workers' gradients on their j-th chunks (summed in worker order, then divided by their number,
 /// as [`super::dppo::average`]), clips the mean to the global norm and takes an Adam step; the
 /// approximate-KL stop reads the workers' mean KL. With one worker this is
@@ -113,12 +113,12 @@ pub fn minibatch_gradient(
 /// on the host from the first minibatch to the last.
 pub fn update(
     model: ActorCritic,
+    mut host: HostActorCritic,
     optimizer: &mut ModuleOptimizer,
     rollouts: &[RolloutBuffer],
     orders: &mut [MinibatchOrder],
     hp: &PpoUpdate,
 ) -> (ActorCritic, PpoStats) {
-    let mut host = model.to_host().expect("the caller checked the layout");
     let mut adam = HostAdam::take(optimizer, &model, ADAM_EPSILON);
     let mut sums = None::<Vec<f64>>;
     let mut stepped = 0usize;
@@ -345,8 +345,10 @@ mod tests {
         let (mut our_adam, mut their_adam) = (adam(ADAM_EPSILON), adam(ADAM_EPSILON));
         let (mut our_order, mut their_order) = (order(), order());
         for round in 0..2 {
+            let host = ours.to_host().expect("separate nets");
             let (o, our_stats) = update(
                 ours,
+                host,
                 &mut our_adam,
                 std::slice::from_ref(&buf),
                 std::slice::from_mut(&mut our_order),

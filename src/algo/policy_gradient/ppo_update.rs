@@ -253,9 +253,12 @@ pub fn update(
     hp: &PpoUpdate,
     device: &Device,
 ) -> (ActorCritic, PpoStats) {
-    if computes_on_host(device) && model.to_host().is_some() {
+    if computes_on_host(device)
+        && let Some(host) = model.to_host()
+    {
         return super::ppo_host::update(
             model,
+            host,
             optimizer,
             std::slice::from_ref(rollout),
             std::slice::from_mut(order),
