@@ -53,7 +53,18 @@ impl DeviceMeans {
     /// until the next read.
     pub fn add(&mut self, step: u64, values: Vec<Tensor<1>>) {
         debug_assert_eq!(values.len(), self.names.len());
-        let row = Tensor::cat(values.into_iter().map(Tensor::inner).collect(), 0);
+        self.add_row(step, Tensor::cat(values.into_iter().map(Tensor::inner).collect(), 0));
+    }
+
+    /// [`DeviceMeans::add`] for scalars computed on the host, summed on `device`'s inner
+    /// backend.
+    pub fn add_host(&mut self, step: u64, values: &[f32], device: &Device) {
+        debug_assert_eq!(values.len(), self.names.len());
+        self.add_row(step, vector(values, device).inner());
+    }
+
+    /// Adds one row of scalars (on the inner backend).
+    fn add_row(&mut self, step: u64, row: Tensor<1>) {
         let sums = match self.sums.take() {
             Some(s) => s + row,
             None => row,

@@ -39,6 +39,37 @@ impl LinearGrad {
     pub fn tensors(&self) -> [&Vec<f32>; 2] {
         [&self.weight, &self.bias]
     }
+
+    /// The weight's gradient, then the bias's, to change.
+    pub fn tensors_mut(&mut self) -> [&mut Vec<f32>; 2] {
+        [&mut self.weight, &mut self.bias]
+    }
+}
+
+/// Scales the gradients `grads` by min(1, max_norm / (‖g‖ + 10⁻⁶)), ‖g‖ their global norm
+/// (PyTorch's `clip_grad_norm_`, as [`super::clip_grad_norm`]); returns ‖g‖.
+pub fn clip_global_norm(grads: Vec<&mut Vec<f32>>, max_norm: f64) -> f64 {
+    // Σg² in f64, in eight independent partial sums (which vectorise; one running sum would
+    // make every addition wait for the last).
+    let mut lanes = [0f64; 8];
+    for g in &grads {
+        let rows = g.chunks_exact(8);
+        let rest = rows.remainder();
+        for row in rows {
+            for (lane, &x) in lanes.iter_mut().zip(row) {
+                *lane += f64::from(x) * f64::from(x);
+            }
+        }
+        for (lane, &x) in lanes.iter_mut().zip(rest) {
+            *lane += f64::from(x) * f64::from(x);
+        }
+    }
+    let norm = lanes.iter().sum::<f64>().sqrt();
+    let coef = (max_norm / (norm + 1e-6)).min(1.0) as f32;
+    if coef < 1.0 {
+        grads.into_iter().flatten().for_each(|g| *g *= coef);
+    }
+    norm
 }
 
 impl HostLinear {
@@ -78,6 +109,20 @@ fn zeroed(buf: &mut Vec<f32>, len: usize) {
 }
 
 impl HostMlp {
+    /// The parameters in the order Burn visits the [`super::Mlp`]'s: each layer's weight, then
+    /// its bias.
+    pub fn params_mut(&mut self) -> Vec<&mut Vec<f32>> {
+        self.layers
+            .iter_mut()
+            .flat_map(HostLinear::tensors_mut)
+            .collect()
+    }
+
+    /// The parameters' values in [`HostMlp::params_mut`]'s order.
+    pub fn into_params(mut self) -> Vec<Vec<f32>> {
+        self.params_mut().into_iter().map(std::mem::take).collect()
+    }
+
     /// The output (`batch × d_out` of the last layer) for the `batch` rows of `x`.
     pub fn forward<'t>(&self, x: &[f32], batch: usize, tape: &'t mut Tape) -> &'t [f32] {
         let n = self.layers.len();

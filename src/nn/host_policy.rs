@@ -15,7 +15,7 @@ use burn::optim::GradientsParams;
 use burn::prelude::*;
 
 use super::distributions::HALF_LOG_TWO_PI;
-use super::host_mlp::{HostLinear, HostMlp, LinearGrad, Tape};
+use super::host_mlp::{HostMlp, LinearGrad, Tape, clip_global_norm};
 use super::policy::ActorCritic;
 use super::to_vec;
 
@@ -80,19 +80,19 @@ impl HostGrads {
             .chain(self.log_std.iter_mut().flatten())
     }
 
-    /// Scales every gradient by min(1, max_norm / (‖g‖ + 10⁻⁶)), ‖g‖ the global norm over all
-    /// parameters (PyTorch's `clip_grad_norm_`, as [`super::clip_grad_norm`]); returns ‖g‖.
+    /// The gradients in [`HostGrads::params`]'s order, to change.
+    pub fn params_mut(&mut self) -> Vec<&mut Vec<f32>> {
+        self.pi
+            .iter_mut()
+            .chain(self.vf.iter_mut())
+            .flat_map(LinearGrad::tensors_mut)
+            .chain(&mut self.log_std)
+            .collect()
+    }
+
+    /// Clips the gradients to a global norm ([`clip_global_norm`]); returns the norm before.
     pub fn clip_global_norm(&mut self, max_norm: f64) -> f64 {
-        let norm = self
-            .values_mut()
-            .map(|g| f64::from(*g) * f64::from(*g))
-            .sum::<f64>()
-            .sqrt();
-        let coef = (max_norm / (norm + 1e-6)).min(1.0) as f32;
-        if coef < 1.0 {
-            self.values_mut().for_each(|g| *g *= coef);
-        }
-        norm
+        clip_global_norm(self.params_mut(), max_norm)
     }
 }
 
@@ -100,13 +100,10 @@ impl HostActorCritic {
     /// The parameters in the order Burn visits an [`ActorCritic`]'s: each policy layer's weight
     /// and bias, each value layer's, then log σ.
     pub fn params_mut(&mut self) -> Vec<&mut Vec<f32>> {
-        self.pi
-            .layers
-            .iter_mut()
-            .chain(&mut self.vf.layers)
-            .flat_map(HostLinear::tensors_mut)
-            .chain(&mut self.log_std)
-            .collect()
+        let mut params = self.pi.params_mut();
+        params.extend(self.vf.params_mut());
+        params.extend(&mut self.log_std);
+        params
     }
 
     /// The parameters' values in [`HostActorCritic::params_mut`]'s order.

@@ -3,6 +3,7 @@
 
 use burn::prelude::*;
 
+use super::host_mlp::HostMlp;
 use super::mlp::{Activation, Init, Mlp};
 use crate::hyper::hyperparameters;
 use crate::rng::Rng;
@@ -84,6 +85,15 @@ impl QNetwork {
                 let mean = advantage.clone().mean_dim(1);
                 value + advantage - mean
             }
+        }
+    }
+
+    /// The network on the host ([`HostMlp`], parameters in Burn's visiting order); `None` for
+    /// dueling streams, which the host pass does not have.
+    pub fn to_host(&self) -> Option<HostMlp> {
+        match self.dueling {
+            None => self.body.to_host(),
+            Some(_) => None,
         }
     }
 }

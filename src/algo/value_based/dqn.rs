@@ -19,7 +19,8 @@ use std::path::Path;
 use rand::RngExt;
 use serde::{Deserialize, Serialize};
 
-use super::dqn_update::{DqnUpdate, update};
+use super::dqn_host::HostDqn;
+use super::dqn_update::{ADAM_EPSILON, DqnUpdate, update};
 use super::greedy::{self, GreedyPolicy, MODEL_FILE};
 use crate::algo::diagnostics::{DeviceMeans, MeansState};
 use crate::algo::exploration::{
@@ -39,6 +40,7 @@ use crate::hyper::{Checker, hyperparameters};
 use crate::nn::distributions::argmax;
 use crate::nn::polyak::{polyak_update, target_copy};
 use crate::nn::q_network::{QNetwork, QNetworkConfig};
+use crate::nn::device::computes_on_host;
 use crate::nn::{Backend, SavedModule, SavedOptimizer, adam, to_vec};
 use crate::rng::{Rng, Stream};
 use crate::session::{Policy, Session};
@@ -192,7 +194,7 @@ pub fn train(cfg: &DqnConfig, session: &mut Session) -> anyhow::Result<()> {
         &device,
     );
     let mut q_target = target_copy(&q);
-    let mut optimizer = adam(1e-8);
+    let mut optimizer = adam(ADAM_EPSILON);
     let total = session.total_steps();
     let epsilon = cfg.exploration.schedule(total);
     let settings = Settings {
@@ -340,10 +342,22 @@ pub fn train(cfg: &DqnConfig, session: &mut Session) -> anyhow::Result<()> {
                 loss: cfg.loss,
                 max_grad_norm: cfg.max_grad_norm,
             };
+            // On the CPU backends the steps run on the host ([`HostDqn`]) where it covers the
+            // network.
+            let mut host = computes_on_host(&device)
+                .then(|| HostDqn::take(&q, &q_target, &optimizer))
+                .flatten();
             for _ in 0..cfg.off_policy.gradient_steps {
                 off.sample();
                 if let Some(b) = bonus.as_mut() {
                     b.train(&off.batch.next_observations);
+                }
+                if let Some(host) = host.as_mut() {
+                    let step_stats = host.step(&off.batch, &hp);
+                    stats.add_host(off.step, &[step_stats.loss, step_stats.q_mean], &plain);
+                    off.replay
+                        .update_priorities(&off.batch, host.td_errors());
+                    continue;
                 }
                 let step_stats;
                 (q, step_stats) = update(q, &q_target, &mut optimizer, &off.batch, &hp, &device);
@@ -351,6 +365,9 @@ pub fn train(cfg: &DqnConfig, session: &mut Session) -> anyhow::Result<()> {
                 if let Some(td) = step_stats.td_errors {
                     off.replay.update_priorities(&off.batch, &to_vec(td));
                 }
+            }
+            if let Some(host) = host {
+                q = host.put(&mut optimizer, q);
             }
             greedy = GreedyPolicy::new(&q, obs_dim, &plain);
         }

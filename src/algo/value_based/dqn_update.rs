@@ -15,6 +15,9 @@ use crate::buffer::ReplayBatch;
 use crate::nn::q_network::QNetwork;
 use crate::nn::{clip_grad_norm, matrix, vector};
 
+/// Adam's ε of DQN's optimiser (PyTorch's default, which Stable-Baselines3 keeps).
+pub const ADAM_EPSILON: f32 = 1e-8;
+
 /// The hyperparameters of one DQN step.
 #[derive(Clone, Copy, Debug, PartialEq)]
 pub struct DqnUpdate {

@@ -8,7 +8,9 @@ use burn::prelude::*;
 
 use crate::env::{Action, Env, Space};
 use crate::nn::Backend;
+use crate::nn::device::computes_on_host;
 use crate::nn::distributions::argmax;
+use crate::nn::host_mlp::{HostMlp, Tape};
 use crate::nn::q_network::{QNetwork, QNetworkConfig};
 use crate::nn::{burnpack, matrix, plain_device, to_vec};
 use crate::rng::{Stream, stream};
@@ -22,6 +24,9 @@ pub struct GreedyPolicy {
     net: QNetwork,
     device: Device,
     obs_dim: usize,
+    /// The network on the host, where `device` is a CPU backend and the host pass covers it:
+    /// its forward pass is flex's to the bit ([`HostMlp`]), without a tensor per operation.
+    host: Option<HostMlp>,
 }
 
 impl GreedyPolicy {
@@ -31,12 +36,19 @@ impl GreedyPolicy {
             net: net.valid(),
             device: device.clone(),
             obs_dim,
+            host: computes_on_host(device).then(|| net.to_host()).flatten(),
         }
     }
 
     /// Q-values `[rows × n_actions]` of the `rows` observations in `obs`, on the host.
     pub fn q_values(&self, obs: &[f32]) -> Vec<f32> {
-        to_vec(self.net.forward(matrix(obs, self.obs_dim, &self.device)))
+        match &self.host {
+            Some(host) => {
+                let rows = obs.len() / self.obs_dim;
+                host.forward(obs, rows, &mut Tape::default()).to_vec()
+            }
+            None => to_vec(self.net.forward(matrix(obs, self.obs_dim, &self.device))),
+        }
     }
 
     /// The network as burnpack bytes (the `model.bpk` artifact).
@@ -82,4 +94,34 @@ pub fn load(
     .map_err(|e| anyhow::anyhow!("{e:?}"))
     .with_context(|| format!("cannot load the network from {}", path.display()))?;
     Ok(GreedyPolicy::new(&net, obs_dim, &device))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::nn::Activation;
+
+    /// Acting on the host changes no curve: its Q-values are Burn's on flex to the bit, and a
+    /// dueling network keeps Burn's forward pass.
+    #[test]
+    fn host_q_values_are_flex_to_the_bit() {
+        let device = Device::flex();
+        let obs: Vec<f32> = (0..7 * 4).map(|i| (i as f32 * 0.77).sin() * 2.0).collect();
+        for (activation, dueling) in [
+            (Activation::Relu, false),
+            (Activation::Tanh, false),
+            (Activation::Relu, true),
+        ] {
+            let cfg = QNetworkConfig {
+                net_arch: vec![64, 64],
+                activation,
+            };
+            let net = QNetwork::new(4, 3, &cfg, dueling, &mut stream(1, Stream::Init), &device);
+            let policy = GreedyPolicy::new(&net, 4, &device);
+            assert_eq!(policy.host.is_some(), !dueling);
+            let bits = |v: Vec<f32>| v.into_iter().map(f32::to_bits).collect::<Vec<_>>();
+            let burn = to_vec(net.forward(matrix(&obs, 4, &device)));
+            assert_eq!(bits(policy.q_values(&obs)), bits(burn), "{activation:?}");
+        }
+    }
 }

@@ -2,6 +2,7 @@
 //! continuous actions, and neural fitted Q iteration on a fixed dataset.
 
 pub mod dqn;
+pub mod dqn_host;
 pub mod dqn_update;
 pub mod greedy;
 pub mod naf;
