@@ -23,6 +23,7 @@ use super::adam::{apply, first_moments, update_moments};
 use super::to_vec;
 
 /// The Adam state of a module's parameters, in visiting order, on the host.
+#[derive(Clone)]
 pub struct HostAdam {
     epsilon: f32,
     slots: Vec<Slot>,

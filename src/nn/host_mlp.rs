@@ -108,6 +108,12 @@ fn zeroed(buf: &mut Vec<f32>, len: usize) {
     buf.resize(len, 0.0);
 }
 
+/// `buf` resized to `len`, its values left for the caller to overwrite (a product: [`matmul`]
+/// writes every element without reading it).
+fn sized(buf: &mut Vec<f32>, len: usize) {
+    buf.resize(len, 0.0);
+}
+
 impl HostMlp {
     /// The parameters in the order Burn visits the [`super::Mlp`]'s: each layer's weight, then
     /// its bias.
@@ -116,6 +122,12 @@ impl HostMlp {
             .iter_mut()
             .flat_map(HostLinear::tensors_mut)
             .collect()
+    }
+
+    /// The parameters in [`HostMlp::params_mut`]'s order.
+    pub fn params(&self) -> Vec<&[f32]> {
+        let layers = self.layers.iter();
+        layers.flat_map(|l| [&l.weight[..], &l.bias[..]]).collect()
     }
 
     /// The parameters' values in [`HostMlp::params_mut`]'s order.
@@ -137,7 +149,7 @@ impl HostMlp {
             // z = h W + b: the product, then the bias added (flex's `Linear`, to the bit: gemm
             // accumulating onto the bias would round differently where it takes its
             // matrix-vector path).
-            zeroed(z, batch * layer.d_out);
+            sized(z, batch * layer.d_out);
             matmul(
                 z,
                 View::rows(&below[i], batch, layer.d_in),
@@ -150,7 +162,7 @@ impl HostMlp {
             }
             if i + 1 < n {
                 let slope = &mut tape.slopes[i];
-                zeroed(slope, z.len());
+                sized(slope, z.len());
                 activate(self.activation, z, slope);
             }
         }
@@ -170,7 +182,7 @@ impl HostMlp {
         for (i, layer) in self.layers.iter().enumerate().rev() {
             let (d_in, d_out) = (layer.d_in, layer.d_out);
             let grad = &mut grads[i];
-            zeroed(&mut grad.weight, d_in * d_out);
+            sized(&mut grad.weight, d_in * d_out);
             matmul(
                 &mut grad.weight,
                 View::rows(&tape.inputs[i], batch, d_in).t(),
@@ -183,7 +195,7 @@ impl HostMlp {
                 }
             }
             if i > 0 {
-                zeroed(&mut tape.dh, batch * d_in);
+                sized(&mut tape.dh, batch * d_in);
                 matmul(
                     &mut tape.dh,
                     View::rows(&tape.dz, batch, d_out),
@@ -248,8 +260,8 @@ impl<'a> View<'a> {
     }
 }
 
-/// `c ← a b`; `c` is row-major `a.rows × b.cols`. One thread: the seeds of a run are what runs
-/// in parallel.
+/// `c ← a b` (every element written, none read); `c` is row-major `a.rows × b.cols`. One
+/// thread: the seeds of a run are what runs in parallel.
 fn matmul(c: &mut [f32], a: View, b: View) {
     assert_eq!(a.cols, b.rows, "inner dimensions");
     assert_eq!(c.len(), a.rows * b.cols, "the product's size");

@@ -254,6 +254,11 @@ pub fn train(cfg: &DqnConfig, session: &mut Session) -> anyhow::Result<()> {
         envs.restore(&state.envs);
         stats.restore(state.stats, &device);
     }
+    // On the CPU backends the gradient steps and target updates run on the host ([`HostDqn`])
+    // where it covers the network; Burn's `q` is brought up to date after every train call.
+    let mut host = computes_on_host(&device)
+        .then(|| HostDqn::new(&q, &q_target, &optimizer))
+        .flatten();
     let mut greedy = GreedyPolicy::new(&q, obs_dim, &plain);
     off.evaluate_at_start(session, &mut greedy)?;
     let mut obs = envs.observations().to_vec();
@@ -342,11 +347,6 @@ pub fn train(cfg: &DqnConfig, session: &mut Session) -> anyhow::Result<()> {
                 loss: cfg.loss,
                 max_grad_norm: cfg.max_grad_norm,
             };
-            // On the CPU backends the steps run on the host ([`HostDqn`]) where it covers the
-            // network.
-            let mut host = computes_on_host(&device)
-                .then(|| HostDqn::take(&q, &q_target, &optimizer))
-                .flatten();
             for _ in 0..cfg.off_policy.gradient_steps {
                 off.sample();
                 if let Some(b) = bonus.as_mut() {
@@ -366,13 +366,16 @@ pub fn train(cfg: &DqnConfig, session: &mut Session) -> anyhow::Result<()> {
                     off.replay.update_priorities(&off.batch, &to_vec(td));
                 }
             }
-            if let Some(host) = host {
-                q = host.put(&mut optimizer, q);
+            if let Some(host) = &host {
+                q = host.write_online(q);
             }
             greedy = GreedyPolicy::new(&q, obs_dim, &plain);
         }
         if off.vector_steps.is_multiple_of(target_every) {
-            q_target = polyak_update(q_target, &q, cfg.off_policy.tau);
+            match host.as_mut() {
+                Some(host) => host.update_target(cfg.off_policy.tau),
+                None => q_target = polyak_update(q_target, &q, cfg.off_policy.tau),
+            }
         }
         if session.eval_due(off.step) {
             let mut diagnostics = stats.take(session)?;
@@ -383,6 +386,11 @@ pub fn train(cfg: &DqnConfig, session: &mut Session) -> anyhow::Result<()> {
             off.evaluate(session, &mut greedy, diagnostics)?;
         }
         off.checkpoint(session, || {
+            // The host's networks and Adam state are ahead of Burn's copies.
+            let (q, q_target, optimizer) = match &host {
+                Some(host) => host.to_burn(q.clone(), q_target.clone(), &optimizer),
+                None => (q.clone(), q_target.clone(), optimizer.clone()),
+            };
             Ok(DqnState {
                 q: SavedModule::of(&q)?,
                 q_target: SavedModule::of(&q_target)?,

@@ -1,10 +1,10 @@
 //! DQN's gradient steps on the host, for the CPU backends and a plain (not dueling) Q-network:
 //! the same loss as [`super::dqn_update::update`], differentiated by hand.
 //!
-//! A train call takes the online and target networks and the Adam state out of Burn once
-//! ([`HostDqn::take`]), makes its `gradient_steps` steps on host vectors, and puts the online
-//! network and the state back once ([`HostDqn::put`]). Per step, with B rows, the Q-values
-//! Q(s_i, ·) of the online network and the target y_i (not differentiated):
+//! The online and target networks and the Adam state leave Burn once per run ([`HostDqn::new`]);
+//! the training loop writes the online network back after every train call (for acting) and
+//! takes Burn copies of all three for a checkpoint ([`HostDqn::to_burn`]). Per step, with B rows,
+//! the Q-values Q(s_i, ·) of the online network and the target y_i (not differentiated):
 //!
 //! δ_i = Q(s_i, a_i) − y_i,  L = (1/B) Σ_i w_i ℓ(δ_i),  ∂L/∂Q(s_i, a_i) = w_i ℓ′(δ_i) / B,
 //!
@@ -20,10 +20,10 @@ use crate::buffer::ReplayBatch;
 use crate::nn::distributions::argmax;
 use crate::nn::host_adam::HostAdam;
 use crate::nn::host_mlp::{HostMlp, LinearGrad, Tape, clip_global_norm};
+use crate::nn::host::load_params;
 use crate::nn::q_network::QNetwork;
 
-/// The online and target networks and the Adam state of one train call, and the buffers its
-/// steps reuse.
+/// The online and target networks and the Adam state of a run, and the buffers its steps reuse.
 pub struct HostDqn {
     online: HostMlp,
     target: HostMlp,
@@ -51,7 +51,7 @@ pub struct HostStepStats {
 impl HostDqn {
     /// The networks `q` and `q_target` and the state `optimizer` (an Adam with
     /// [`ADAM_EPSILON`]) holds for `q`; `None` for a network the host pass does not cover.
-    pub fn take(q: &QNetwork, q_target: &QNetwork, optimizer: &ModuleOptimizer) -> Option<Self> {
+    pub fn new(q: &QNetwork, q_target: &QNetwork, optimizer: &ModuleOptimizer) -> Option<Self> {
         Some(Self {
             online: q.to_host()?,
             target: q_target.to_host()?,
@@ -133,9 +133,40 @@ impl HostDqn {
         }
     }
 
-    /// `q` with the trained parameters, and the Adam state put back into `optimizer`.
-    pub fn put(self, optimizer: &mut ModuleOptimizer, q: QNetwork) -> QNetwork {
-        self.adam.put(optimizer, q, self.online.into_params())
+    /// The target network moved a fraction `tau` of the way to the online one, θ' ← (1 − τ)θ' +
+    /// τθ, as [`polyak_update`] does it on Burn (τ = 1: a copy).
+    ///
+    /// [`polyak_update`]: crate::nn::polyak::polyak_update
+    pub fn update_target(&mut self, tau: f64) {
+        let (keep, take) = ((1.0 - tau) as f32, tau as f32);
+        for (target, online) in self.target.params_mut().into_iter().zip(self.online.params()) {
+            if tau >= 1.0 {
+                target.copy_from_slice(online);
+            } else {
+                for (t, &o) in target.iter_mut().zip(online) {
+                    *t = *t * keep + o * take;
+                }
+            }
+        }
+    }
+
+    /// `q` with the online network's parameters.
+    pub fn write_online(&self, q: QNetwork) -> QNetwork {
+        load_params(q, self.online.params())
+    }
+
+    /// Burn copies of the online network (into `q`), the target network (into `q_target`) and
+    /// the Adam state (into a copy of `optimizer`), for a checkpoint or the end of a run.
+    pub fn to_burn(
+        &self,
+        q: QNetwork,
+        q_target: QNetwork,
+        optimizer: &ModuleOptimizer,
+    ) -> (QNetwork, QNetwork, ModuleOptimizer) {
+        let mut optimizer = optimizer.clone();
+        let params = self.online.params().into_iter().map(<[f32]>::to_vec);
+        let q = self.adam.clone().put(&mut optimizer, q, params.collect());
+        (q, load_params(q_target, self.target.params()), optimizer)
     }
 }
 
@@ -202,8 +233,7 @@ mod tests {
             };
             let batch = batch(weighted);
             let (mut burn_q, mut burn_opt) = (q.clone(), adam(ADAM_EPSILON));
-            let mut host_opt = adam(ADAM_EPSILON);
-            let mut host = HostDqn::take(&q, &q_target, &host_opt).expect("plain network");
+            let mut host = HostDqn::new(&q, &q_target, &adam(ADAM_EPSILON)).expect("plain net");
             for round in 0..3 {
                 let stats;
                 (burn_q, stats) = super::super::dqn_update::update(
@@ -225,12 +255,17 @@ mod tests {
                     None => assert!(!weighted),
                 }
             }
-            let host_q = host.put(&mut host_opt, q);
+            let (host_q, host_target, mut host_opt) =
+                host.to_burn(q.clone(), q_target.clone(), &adam(ADAM_EPSILON));
             let ours = host_q.to_host().unwrap().into_params();
             let theirs = burn_q.to_host().unwrap().into_params();
             for (a, b) in ours.iter().flatten().zip(theirs.iter().flatten()) {
                 assert!((a - b).abs() <= 1e-5 + 1e-4 * b.abs(), "{k}: θ {a} vs {b}");
             }
+            let written = host.write_online(q).to_host().unwrap().into_params();
+            assert_eq!(written, ours, "{k}: the online network written back");
+            let target = host_target.to_host().unwrap();
+            assert_eq!(target, q_target.to_host().unwrap(), "{k}: the target, untouched");
             // The state went back: a fourth Burn step from either agrees.
             let (after_host, _) = super::super::dqn_update::update(
                 host_q, &q_target, &mut host_opt, &batch, &hp, &device,
@@ -252,6 +287,25 @@ mod tests {
         let device = Device::flex().autodiff();
         let cfg = QNetworkConfig::default();
         let q = QNetwork::new(4, 3, &cfg, true, &mut stream(0, Stream::Init), &device);
-        assert!(HostDqn::take(&q, &q, &adam(ADAM_EPSILON)).is_none());
+        assert!(HostDqn::new(&q, &q, &adam(ADAM_EPSILON)).is_none());
+    }
+
+    /// The host's target update is [`polyak_update`]'s to the bit, soft (τ = 0.25) and hard.
+    ///
+    /// [`polyak_update`]: crate::nn::polyak::polyak_update
+    #[test]
+    fn target_updates_are_burns() {
+        let device = Device::flex().autodiff();
+        let cfg = QNetworkConfig::default();
+        let init = &mut stream(3, Stream::Init);
+        let q = QNetwork::new(4, 2, &cfg, false, init, &device);
+        let q_target = QNetwork::new(4, 2, &cfg, false, init, &device);
+        for tau in [0.25, 1.0] {
+            let mut host = HostDqn::new(&q, &q_target, &adam(ADAM_EPSILON)).unwrap();
+            host.update_target(tau);
+            let (_, ours, _) = host.to_burn(q.clone(), q_target.clone(), &adam(ADAM_EPSILON));
+            let theirs = crate::nn::polyak::polyak_update(q_target.clone(), &q, tau);
+            assert_eq!(ours.to_host(), theirs.to_host(), "τ = {tau}");
+        }
     }
 }
