@@ -16,6 +16,7 @@ use burn::optim::{
 use burn::prelude::*;
 
 use super::device::computes_on_host;
+use super::simd::widest;
 use super::to_vec;
 
 const BETA_1: f32 = 0.9;
@@ -87,8 +88,13 @@ pub(super) fn first_moments(g: &[f32]) -> (Vec<f32>, Vec<f32>) {
     )
 }
 
-/// m ← β₁m + (1 − β₁)g, v ← β₂v + (1 − β₂)g², in place.
-pub(super) fn update_moments(m: &mut [f32], v: &mut [f32], g: &[f32]) {
+widest!(
+    /// m ← β₁m + (1 − β₁)g, v ← β₂v + (1 − β₂)g², in place.
+    pub(super) fn update_moments = update_moments_portable(m: &mut [f32], v: &mut [f32], g: &[f32])
+);
+
+#[inline(always)]
+fn update_moments_portable(m: &mut [f32], v: &mut [f32], g: &[f32]) {
     let (c1, c2) = (1.0 - BETA_1, 1.0 - BETA_2);
     for ((m, v), &g) in m.iter_mut().zip(v.iter_mut()).zip(g) {
         *m = *m * BETA_1 + g * c1;
@@ -96,8 +102,20 @@ pub(super) fn update_moments(m: &mut [f32], v: &mut [f32], g: &[f32]) {
     }
 }
 
-/// θ ← θ − lr · (m · √(1 − β₂ᵗ)/(1 − β₁ᵗ)) / (√v + ε√(1 − β₂ᵗ)), in place, at step `time`.
-pub(super) fn apply(theta: &mut [f32], m: &[f32], v: &[f32], time: usize, lr: f32, epsilon: f32) {
+widest!(
+    /// θ ← θ − lr · (m · √(1 − β₂ᵗ)/(1 − β₁ᵗ)) / (√v + ε√(1 − β₂ᵗ)), in place, at step `time`.
+    pub(super) fn apply = apply_portable(
+        theta: &mut [f32],
+        m: &[f32],
+        v: &[f32],
+        time: usize,
+        lr: f32,
+        epsilon: f32,
+    )
+);
+
+#[inline(always)]
+fn apply_portable(theta: &mut [f32], m: &[f32], v: &[f32], time: usize, lr: f32, epsilon: f32) {
     let t = time as i32;
     let bias_correction_2 = (1.0 - BETA_2.powi(t)).sqrt();
     let step_factor = bias_correction_2 / (1.0 - BETA_1.powi(t));

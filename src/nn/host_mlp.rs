@@ -11,6 +11,7 @@
 //! - backward: ∂W_l = h_{l−1}ᵀ ∂z_l, ∂b_l = Σ_rows ∂z_l, ∂z_{l−1} = (∂z_l W_lᵀ) ⊙ act′(z_{l−1}).
 
 use super::mlp::Activation;
+use super::simd::widest;
 use super::tanh::tanh_and_slope;
 
 /// One layer: the weight (`d_in × d_out`, row-major, as Burn's `Linear` stores it) and the bias.
@@ -49,20 +50,9 @@ impl LinearGrad {
 /// Scales the gradients `grads` by min(1, max_norm / (‖g‖ + 10⁻⁶)), ‖g‖ their global norm
 /// (PyTorch's `clip_grad_norm_`, as [`super::clip_grad_norm`]); returns ‖g‖.
 pub fn clip_global_norm(grads: Vec<&mut Vec<f32>>, max_norm: f64) -> f64 {
-    // Σg² in f64, in eight independent partial sums (which vectorise; one running sum would
-    // make every addition wait for the last).
     let mut lanes = [0f64; 8];
     for g in &grads {
-        let rows = g.chunks_exact(8);
-        let rest = rows.remainder();
-        for row in rows {
-            for (lane, &x) in lanes.iter_mut().zip(row) {
-                *lane += f64::from(x) * f64::from(x);
-            }
-        }
-        for (lane, &x) in lanes.iter_mut().zip(rest) {
-            *lane += f64::from(x) * f64::from(x);
-        }
+        add_squares(g, &mut lanes);
     }
     let norm = lanes.iter().sum::<f64>().sqrt();
     let coef = (max_norm / (norm + 1e-6)).min(1.0) as f32;
@@ -100,6 +90,26 @@ pub struct Tape {
     /// ∂loss/∂z of the layer being differentiated, and of the one below it.
     dz: Vec<f32>,
     dh: Vec<f32>,
+}
+
+widest!(
+    /// Σx² of `x` in f64 added to eight independent partial sums, x[i] to `lanes[i % 8]` (they
+    /// vectorise; one running sum would make every addition wait for the last).
+    fn add_squares = add_squares_portable(x: &[f32], lanes: &mut [f64; 8])
+);
+
+#[inline(always)]
+fn add_squares_portable(x: &[f32], lanes: &mut [f64; 8]) {
+    let rows = x.chunks_exact(8);
+    let rest = rows.remainder();
+    for row in rows {
+        for (lane, &x) in lanes.iter_mut().zip(row) {
+            *lane += f64::from(x) * f64::from(x);
+        }
+    }
+    for (lane, &x) in lanes.iter_mut().zip(rest) {
+        *lane += f64::from(x) * f64::from(x);
+    }
 }
 
 /// `buf` as `len` zeros, reusing its allocation.
@@ -155,11 +165,7 @@ impl HostMlp {
                 View::rows(&below[i], batch, layer.d_in),
                 View::rows(&layer.weight, layer.d_in, layer.d_out),
             );
-            for row in z.chunks_exact_mut(layer.d_out) {
-                for (z, &b) in row.iter_mut().zip(&layer.bias) {
-                    *z += b;
-                }
-            }
+            add_bias(z, &layer.bias);
             if i + 1 < n {
                 let slope = &mut tape.slopes[i];
                 sized(slope, z.len());
@@ -189,11 +195,7 @@ impl HostMlp {
                 View::rows(&tape.dz, batch, d_out),
             );
             zeroed(&mut grad.bias, d_out);
-            for row in tape.dz.chunks_exact(d_out) {
-                for (b, &g) in grad.bias.iter_mut().zip(row) {
-                    *b += g;
-                }
-            }
+            add_rows(&tape.dz, &mut grad.bias);
             if i > 0 {
                 sized(&mut tape.dh, batch * d_in);
                 matmul(
@@ -201,9 +203,7 @@ impl HostMlp {
                     View::rows(&tape.dz, batch, d_out),
                     View::rows(&layer.weight, d_in, d_out).t(),
                 );
-                for (g, &s) in tape.dh.iter_mut().zip(&tape.slopes[i - 1]) {
-                    *g *= s;
-                }
+                multiply(&mut tape.dh, &tape.slopes[i - 1]);
                 std::mem::swap(&mut tape.dz, &mut tape.dh);
             }
         }
@@ -215,13 +215,61 @@ impl HostMlp {
 fn activate(activation: Activation, z: &mut [f32], slope: &mut [f32]) {
     match activation {
         Activation::Tanh => tanh_and_slope(z, slope),
-        Activation::Relu => {
-            for (z, s) in z.iter_mut().zip(slope.iter_mut()) {
-                let positive = *z > 0.0;
-                *s = if positive { 1.0 } else { 0.0 };
-                *z = if positive { *z } else { 0.0 };
-            }
+        Activation::Relu => relu_and_slope(z, slope),
+    }
+}
+
+widest!(
+    /// `z ← max(z, 0)` and `slope ← 1 where z > 0, else 0`, elementwise.
+    fn relu_and_slope = relu_and_slope_portable(z: &mut [f32], slope: &mut [f32])
+);
+
+#[inline(always)]
+fn relu_and_slope_portable(z: &mut [f32], slope: &mut [f32]) {
+    for (z, s) in z.iter_mut().zip(slope.iter_mut()) {
+        let positive = *z > 0.0;
+        *s = if positive { 1.0 } else { 0.0 };
+        *z = if positive { *z } else { 0.0 };
+    }
+}
+
+widest!(
+    /// `bias` added to every row of `z` (rows of `bias.len()`).
+    fn add_bias = add_bias_portable(z: &mut [f32], bias: &[f32])
+);
+
+#[inline(always)]
+fn add_bias_portable(z: &mut [f32], bias: &[f32]) {
+    for row in z.chunks_exact_mut(bias.len()) {
+        for (z, &b) in row.iter_mut().zip(bias) {
+            *z += b;
         }
+    }
+}
+
+widest!(
+    /// Every row of `rows` (rows of `sum.len()`) added to `sum`, in row order.
+    fn add_rows = add_rows_portable(rows: &[f32], sum: &mut [f32])
+);
+
+#[inline(always)]
+fn add_rows_portable(rows: &[f32], sum: &mut [f32]) {
+    for row in rows.chunks_exact(sum.len()) {
+        for (s, &x) in sum.iter_mut().zip(row) {
+            *s += x;
+        }
+    }
+}
+
+widest!(
+    /// `x ← x ⊙ y`, elementwise.
+    fn multiply = multiply_portable(x: &mut [f32], y: &[f32])
+);
+
+#[inline(always)]
+fn multiply_portable(x: &mut [f32], y: &[f32]) {
+    for (x, &y) in x.iter_mut().zip(y) {
+        *x *= y;
     }
 }
 

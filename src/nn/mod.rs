@@ -22,6 +22,7 @@ pub mod policy;
 pub mod polyak;
 pub mod q_network;
 pub mod rmsprop;
+pub mod simd;
 pub mod subnormal;
 pub mod tanh;
 

@@ -16,6 +16,7 @@ use burn::prelude::*;
 use burn::tensor::activation;
 
 use super::device::computes_on_host;
+use super::simd::widest;
 
 /// tanh x, elementwise; the same function on every backend (|error| below 1.5·10⁻⁷).
 pub fn tanh<const D: usize>(x: Tensor<D>) -> Tensor<D> {
@@ -40,35 +41,11 @@ pub fn tanh<const D: usize>(x: Tensor<D>) -> Tensor<D> {
     y + (x - x_bar) * slope
 }
 
-/// `x[i] ← tanh x[i]` and `slope[i] ← 1 − tanh² x[i]`, sixteen or eight lanes at a time where
-/// the CPU has AVX-512 or AVX2 (the same operations in the same order as the portable loop, with
-/// no fused multiply-add: bit-identical results on every CPU).
-pub fn tanh_and_slope(x: &mut [f32], slope: &mut [f32]) {
-    #[cfg(target_arch = "x86_64")]
-    {
-        if std::arch::is_x86_feature_detected!("avx512f") {
-            // SAFETY: the CPU supports AVX-512F, checked just above.
-            return unsafe { tanh_and_slope_avx512(x, slope) };
-        }
-        if std::arch::is_x86_feature_detected!("avx2") {
-            // SAFETY: the CPU supports AVX2, checked just above.
-            return unsafe { tanh_and_slope_avx2(x, slope) };
-        }
-    }
-    tanh_and_slope_portable(x, slope);
-}
-
-#[cfg(target_arch = "x86_64")]
-#[target_feature(enable = "avx512f")]
-fn tanh_and_slope_avx512(x: &mut [f32], slope: &mut [f32]) {
-    tanh_and_slope_portable(x, slope);
-}
-
-#[cfg(target_arch = "x86_64")]
-#[target_feature(enable = "avx2")]
-fn tanh_and_slope_avx2(x: &mut [f32], slope: &mut [f32]) {
-    tanh_and_slope_portable(x, slope);
-}
+widest!(
+    /// `x[i] ← tanh x[i]` and `slope[i] ← 1 − tanh² x[i]`, sixteen or eight lanes at a time
+    /// where the CPU has AVX-512 or AVX2 (bit-identical results on every CPU: [`super::simd`]).
+    pub fn tanh_and_slope = tanh_and_slope_portable(x: &mut [f32], slope: &mut [f32])
+);
 
 /// The loop every variant compiles: branch-free, so that the compiler vectorises it.
 #[inline(always)]
