@@ -53,7 +53,10 @@ impl DeviceMeans {
     /// until the next read.
     pub fn add(&mut self, step: u64, values: Vec<Tensor<1>>) {
         debug_assert_eq!(values.len(), self.names.len());
-        self.add_row(step, Tensor::cat(values.into_iter().map(Tensor::inner).collect(), 0));
+        self.add_row(
+            step,
+            Tensor::cat(values.into_iter().map(Tensor::inner).collect(), 0),
+        );
     }
 
     /// [`DeviceMeans::add`] for scalars computed on the host, summed on `device`'s inner

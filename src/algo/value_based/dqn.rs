@@ -37,10 +37,10 @@ use crate::buffer::{Hindsight, NStep};
 use crate::env::vector::VecEnvSnapshot;
 use crate::env::{Env, Space};
 use crate::hyper::{Checker, hyperparameters};
+use crate::nn::device::computes_on_host;
 use crate::nn::distributions::argmax;
 use crate::nn::polyak::{polyak_update, target_copy};
 use crate::nn::q_network::{QNetwork, QNetworkConfig};
-use crate::nn::device::computes_on_host;
 use crate::nn::{Backend, SavedModule, SavedOptimizer, adam, to_vec};
 use crate::rng::{Rng, Stream};
 use crate::session::{Policy, Session};
@@ -355,8 +355,7 @@ pub fn train(cfg: &DqnConfig, session: &mut Session) -> anyhow::Result<()> {
                 if let Some(host) = host.as_mut() {
                     let step_stats = host.step(&off.batch, &hp);
                     stats.add_host(off.step, &[step_stats.loss, step_stats.q_mean], &plain);
-                    off.replay
-                        .update_priorities(&off.batch, host.td_errors());
+                    off.replay.update_priorities(&off.batch, host.td_errors());
                     continue;
                 }
                 let step_stats;

@@ -18,9 +18,9 @@ use super::dqn::TdLoss;
 use super::dqn_update::{ADAM_EPSILON, DqnUpdate};
 use crate::buffer::ReplayBatch;
 use crate::nn::distributions::argmax;
+use crate::nn::host::load_params;
 use crate::nn::host_adam::HostAdam;
 use crate::nn::host_mlp::{HostMlp, LinearGrad, Tape, clip_global_norm};
-use crate::nn::host::load_params;
 use crate::nn::q_network::QNetwork;
 
 /// The online and target networks and the Adam state of a run, and the buffers its steps reuse.
@@ -94,7 +94,8 @@ impl HostDqn {
             self.d_q[taken] = w * slope / b as f32;
             self.td.push(delta);
         }
-        self.online.backward(&mut self.tape, &self.d_q, &mut self.grads);
+        self.online
+            .backward(&mut self.tape, &self.d_q, &mut self.grads);
         let grads = self.grads.iter_mut().flat_map(LinearGrad::tensors_mut);
         clip_global_norm(grads.collect(), hp.max_grad_norm);
         let grads = self.grads.iter().flat_map(LinearGrad::tensors).collect();
@@ -139,7 +140,8 @@ impl HostDqn {
     /// [`polyak_update`]: crate::nn::polyak::polyak_update
     pub fn update_target(&mut self, tau: f64) {
         let (keep, take) = ((1.0 - tau) as f32, tau as f32);
-        for (target, online) in self.target.params_mut().into_iter().zip(self.online.params()) {
+        let online = self.online.params();
+        for (target, online) in self.target.params_mut().into_iter().zip(online) {
             if tau >= 1.0 {
                 target.copy_from_slice(online);
             } else {
@@ -174,6 +176,7 @@ impl HostDqn {
 mod tests {
     use burn::prelude::*;
 
+    use super::super::dqn_update::update;
     use super::*;
     use crate::nn::adam;
     use crate::nn::q_network::QNetworkConfig;
@@ -236,14 +239,18 @@ mod tests {
             let mut host = HostDqn::new(&q, &q_target, &adam(ADAM_EPSILON)).expect("plain net");
             for round in 0..3 {
                 let stats;
-                (burn_q, stats) = super::super::dqn_update::update(
-                    burn_q, &q_target, &mut burn_opt, &batch, &hp, &device,
-                );
+                (burn_q, stats) = update(burn_q, &q_target, &mut burn_opt, &batch, &hp, &device);
                 let ours = host.step(&batch, &hp);
                 let close = |a: f32, b: f32| (a - b).abs() <= 1e-5 + 1e-4 * b.abs();
                 let (loss, q_mean) = (stats.loss.into_scalar::<f32>(), stats.q_mean.into_scalar());
-                assert!(close(ours.loss, loss), "{k}/{round}: loss {ours:?} vs {loss}");
-                assert!(close(ours.q_mean, q_mean), "{k}/{round}: {ours:?} vs {q_mean}");
+                assert!(
+                    close(ours.loss, loss),
+                    "{k}/{round}: loss {ours:?} vs {loss}"
+                );
+                assert!(
+                    close(ours.q_mean, q_mean),
+                    "{k}/{round}: {ours:?} vs {q_mean}"
+                );
                 match stats.td_errors {
                     Some(td) => {
                         let td = to_vec(td);
@@ -265,14 +272,14 @@ mod tests {
             let written = host.write_online(q).to_host().unwrap().into_params();
             assert_eq!(written, ours, "{k}: the online network written back");
             let target = host_target.to_host().unwrap();
-            assert_eq!(target, q_target.to_host().unwrap(), "{k}: the target, untouched");
+            assert_eq!(
+                target,
+                q_target.to_host().unwrap(),
+                "{k}: the target, untouched"
+            );
             // The state went back: a fourth Burn step from either agrees.
-            let (after_host, _) = super::super::dqn_update::update(
-                host_q, &q_target, &mut host_opt, &batch, &hp, &device,
-            );
-            let (after_burn, _) = super::super::dqn_update::update(
-                burn_q, &q_target, &mut burn_opt, &batch, &hp, &device,
-            );
+            let (after_host, _) = update(host_q, &q_target, &mut host_opt, &batch, &hp, &device);
+            let (after_burn, _) = update(burn_q, &q_target, &mut burn_opt, &batch, &hp, &device);
             let ours = after_host.to_host().unwrap().into_params();
             let theirs = after_burn.to_host().unwrap().into_params();
             for (a, b) in ours.iter().flatten().zip(theirs.iter().flatten()) {
