@@ -14,13 +14,12 @@
 
 use burn::optim::{GradientsParams, ModuleOptimizer};
 use burn::prelude::*;
-use rand::seq::SliceRandom;
 use serde::{Deserialize, Serialize};
 
 use super::checkpoint::{MinibatchOrder, OnPolicyState};
 use super::explained_variance;
 use super::ppo::{DIAGNOSTICS, PpoConfig};
-use super::ppo_update::{MinibatchLoss, PpoStats, PpoUpdate, minibatch_loss};
+use super::ppo_update::{PpoStats, PpoUpdate, minibatch_epochs, minibatch_loss};
 use super::rollout::Collector;
 use super::saved;
 use crate::algo::exploration::{INTRINSIC_COLUMNS, IntrinsicLog, IntrinsicReward, IntrinsicState};
@@ -108,7 +107,7 @@ fn bonuses(
 /// gradient-norm clip over both heads), and one predictor step per minibatch on its first
 /// ⌈`update_proportion` · size⌉ rows (the minibatch is a shuffled chunk: a random share).
 fn update(
-    mut heads: TwoHeads,
+    heads: TwoHeads,
     optimizer: &mut ModuleOptimizer,
     (rollout, intrinsic_returns): (&RolloutBuffer, &[f32]),
     order: &mut MinibatchOrder,
@@ -117,28 +116,12 @@ fn update(
     device: &Device,
 ) -> (TwoHeads, PpoStats) {
     let d = rollout.obs_dim;
-    let mut sums = None::<Tensor<1>>;
-    let mut minibatches = 0usize;
-    'epochs: for _ in 0..hp.n_epochs {
-        order.indices.shuffle(&mut order.rng);
-        for chunk in order.indices.chunks(hp.batch_size) {
-            let MinibatchLoss {
-                loss,
-                stats,
-                approx_kl,
-            } = minibatch_loss(&heads.policy, rollout, chunk, hp, device);
-            if let Some(target) = hp.target_kl {
-                let kl = f64::from(approx_kl.into_scalar::<f32>());
-                if kl > 1.5 * target {
-                    break 'epochs;
-                }
-            }
-            sums = Some(match sums {
-                Some(s) => s + stats,
-                None => stats,
-            });
-            minibatches += 1;
-
+    minibatch_epochs(
+        heads,
+        order,
+        hp,
+        |heads, chunk| minibatch_loss(&heads.policy, rollout, chunk, hp, device),
+        |heads, chunk, loss| {
             let obs = matrix(&rows(&rollout.observations, d, chunk), d, device);
             let values = heads.intrinsic.forward(obs).squeeze_dim::<1>(1);
             let targets: Vec<f32> = chunk.iter().map(|&i| intrinsic_returns[i]).collect();
@@ -146,14 +129,13 @@ fn update(
             let loss = loss + loss_int.mul_scalar(hp.vf_coef);
             let mut grads = GradientsParams::from_grads(loss.backward(), &heads);
             clip_grad_norm(&heads, &mut grads, hp.max_grad_norm);
-            heads = optimizer.step(hp.learning_rate, heads, grads);
+            let heads = optimizer.step(hp.learning_rate, heads, grads);
 
             let share = ((update_proportion * chunk.len() as f64).ceil() as usize).max(1);
             bonus.train(&rows(&rollout.next_observations, d, &chunk[..share]));
-        }
-    }
-    let stats = PpoStats::mean_of(sums, minibatches);
-    (heads, stats)
+            heads
+        },
+    )
 }
 
 /// PPO's training loop ([`super::ppo::train`]) with the bonus of `cfg.bonus` and two value

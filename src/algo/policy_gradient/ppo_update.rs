@@ -270,13 +270,38 @@ pub fn update(
 
 /// [`update`] through Burn's autodiff, a minibatch at a time.
 pub(crate) fn burn_update(
-    mut model: ActorCritic,
+    model: ActorCritic,
     optimizer: &mut ModuleOptimizer,
     rollout: &RolloutBuffer,
     order: &mut MinibatchOrder,
     hp: &PpoUpdate,
     device: &Device,
 ) -> (ActorCritic, PpoStats) {
+    minibatch_epochs(
+        model,
+        order,
+        hp,
+        |model, chunk| minibatch_loss(model, rollout, chunk, hp, device),
+        |model, _, loss| {
+            let mut grads = GradientsParams::from_grads(loss.backward(), &model);
+            clip_grad_norm(&model, &mut grads, hp.max_grad_norm);
+            optimizer.step(hp.learning_rate, model, grads)
+        },
+    )
+}
+
+/// PPO's epochs on Burn's autodiff: each epoch shuffles `order.indices` with `order.rng` and,
+/// for each chunk of `hp.batch_size` rows, computes `loss(&model, chunk)` and hands the loss to
+/// `step`, which returns the stepped model. With `target_kl` the update stops before the first
+/// minibatch whose approximate KL exceeds 1.5·target_kl (Stable-Baselines3's early stop).
+/// Returns the model and the mean statistics of the minibatches stepped.
+pub(crate) fn minibatch_epochs<M>(
+    mut model: M,
+    order: &mut MinibatchOrder,
+    hp: &PpoUpdate,
+    loss: impl Fn(&M, &[usize]) -> MinibatchLoss,
+    mut step: impl FnMut(M, &[usize], Tensor<1>) -> M,
+) -> (M, PpoStats) {
     let mut sums = None::<Tensor<1>>;
     let mut stepped = 0usize;
     'epochs: for _ in 0..hp.n_epochs {
@@ -286,7 +311,7 @@ pub(crate) fn burn_update(
                 loss,
                 stats,
                 approx_kl,
-            } = minibatch_loss(&model, rollout, chunk, hp, device);
+            } = loss(&model, chunk);
             if let Some(target) = hp.target_kl {
                 let kl = f64::from(approx_kl.into_scalar::<f32>());
                 if kl > 1.5 * target {
@@ -298,14 +323,10 @@ pub(crate) fn burn_update(
                 None => stats,
             });
             stepped += 1;
-
-            let mut grads = GradientsParams::from_grads(loss.backward(), &model);
-            clip_grad_norm(&model, &mut grads, hp.max_grad_norm);
-            model = optimizer.step(hp.learning_rate, model, grads);
+            model = step(model, chunk, loss);
         }
     }
-    let stats = PpoStats::mean_of(sums, stepped);
-    (model, stats)
+    (model, PpoStats::mean_of(sums, stepped))
 }
 
 #[cfg(test)]
