@@ -2,10 +2,14 @@
 CARGO ?= cargo
 EXPERIMENT ?= experiments/ppo_pendulum.toml
 
-.PHONY: run test bench fmt lint build fuzz verify
+.PHONY: run test bench fmt lint build build-gpu fuzz verify
 
 build:
 	$(CARGO) build --release
+
+# The release build with the wgpu backend's host side optimised (target/gpu/rl), for a GPU.
+build-gpu:
+	$(CARGO) build --profile gpu
 
 run:
 	$(CARGO) run --release -- run $(EXPERIMENT)

@@ -5,6 +5,7 @@ mod acer;
 mod adversarial_imitation;
 mod architecture;
 mod bridge;
+mod build_profile;
 mod ci;
 mod cli;
 mod common;
