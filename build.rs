@@ -1,4 +1,6 @@
-//! Embeds the git commit of the build in `RL_GIT_COMMIT` (recorded in every meta.json).
+//! Embeds the git commit of the build in `RL_GIT_COMMIT` (recorded in every meta.json), and the
+//! name of the profile's output folder in `RL_PROFILE_DIR` (`gpu` for `cargo build --profile gpu`,
+//! whose wgpu backend is optimised; see Cargo.toml).
 
 use std::process::Command;
 
@@ -33,6 +35,16 @@ fn main() {
             }
         }
     }
+    // OUT_DIR is <target>/<profile folder>/build/rl-<hash>/out (cargo names a custom profile's
+    // folder after it; `PROFILE` says `release` for every profile that inherits release).
+    let out_dir = std::env::var("OUT_DIR").unwrap_or_default();
+    let profile_dir = std::path::Path::new(&out_dir)
+        .ancestors()
+        .nth(3)
+        .and_then(|dir| dir.file_name())
+        .and_then(|name| name.to_str())
+        .unwrap_or_default();
+    println!("cargo:rustc-env=RL_PROFILE_DIR={profile_dir}");
     if let Some(commit) = git(&["rev-parse", "--short=12", "HEAD"]) {
         println!("cargo:rustc-env=RL_GIT_COMMIT={commit}");
     }

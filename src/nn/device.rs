@@ -42,9 +42,22 @@ pub fn plain_device(backend: Backend) -> anyhow::Result<Device> {
 
 #[cfg(feature = "wgpu")]
 fn wgpu() -> anyhow::Result<Device> {
+    if !WGPU_OPTIMISED {
+        static HINT: std::sync::Once = std::sync::Once::new();
+        HINT.call_once(|| tracing::warn!("{WGPU_UNOPTIMISED}"));
+    }
     // A GPU when one exists; cubecl falls back to a software adapter (lavapipe) otherwise.
     Ok(Device::wgpu(burn::tensor::DeviceKind::DefaultDevice))
 }
+
+/// Whether this binary was built with `--profile gpu`: the release profile compiles the wgpu
+/// backend's host side (cubecl, wgpu, naga) at opt-level 0 for a quick build (Cargo.toml).
+pub const WGPU_OPTIMISED: bool = matches!(env!("RL_PROFILE_DIR").as_bytes(), b"gpu");
+
+/// The warning a wgpu run from any other build prints once.
+pub const WGPU_UNOPTIMISED: &str = "this rl was built with the wgpu backend's host side \
+    unoptimised (the release profile, for a quick build), so kernel compilation and launches are \
+    slower; for training on a GPU, build target/gpu/rl with `make build-gpu` (cargo build --profile gpu)";
 
 #[cfg(not(feature = "wgpu"))]
 fn wgpu() -> anyhow::Result<Device> {

@@ -29,8 +29,9 @@ pub fn experiment(name: &str) -> String {
     format!("{}/experiments/{name}", env!("CARGO_MANIFEST_DIR"))
 }
 
-/// Runs a shipped experiment quietly into `out` and fails the test unless it succeeds.
-pub fn run_experiment(name: &str, out: &Path, extra: &[&str]) {
+/// Runs a shipped experiment quietly into `out` and fails the test unless it succeeds; returns
+/// the process's output.
+pub fn run_experiment(name: &str, out: &Path, extra: &[&str]) -> Output {
     let config = experiment(name);
     let mut args = vec!["run", config.as_str(), "-q", "--out", out.to_str().unwrap()];
     args.extend_from_slice(extra);
@@ -40,6 +41,7 @@ pub fn run_experiment(name: &str, out: &Path, extra: &[&str]) {
         "rl run {name} failed: {}",
         String::from_utf8_lossy(&result.stderr)
     );
+    result
 }
 
 /// Trains a short PPO CartPole expert (seed 0, 10,240 steps, one evaluation at the end) into

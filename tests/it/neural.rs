@@ -1,6 +1,8 @@
 //! The neural on-policy methods end to end: learning thresholds on short seeded runs, the wgpu
 //! backend, saved networks and `rl eval`, and config errors specific to them.
 
+use rl::nn::device::{WGPU_OPTIMISED, WGPU_UNOPTIMISED};
+
 use crate::common::{final_eval, final_value, read_csv, rl, run_experiment};
 
 /// PPO with rl-zoo's CartPole hyperparameters solves CartPole-v1 (≥ 475) within 60k steps.
@@ -82,11 +84,12 @@ fn saved_network_replays_with_rl_eval() {
 }
 
 /// The same experiment runs on the GPU backend (software Vulkan where there is no GPU) and
-/// writes a finite learning curve.
+/// writes a finite learning curve; outside `--profile gpu` it says once how to build wgpu
+/// optimised.
 #[test]
 fn ppo_runs_on_wgpu() {
     let out = tempfile::tempdir().unwrap();
-    run_experiment(
+    let run = run_experiment(
         "ppo_cartpole.toml",
         out.path(),
         &[
@@ -104,6 +107,9 @@ fn ppo_runs_on_wgpu() {
             "algo.n_epochs=2",
         ],
     );
+    let stderr = String::from_utf8_lossy(&run.stderr);
+    let hints = stderr.matches(WGPU_UNOPTIMISED).count();
+    assert_eq!(hints, usize::from(!WGPU_OPTIMISED), "{stderr}");
     let seed = out.path().join("ppo_cartpole/seed_0");
     let rows = read_csv(&seed.join("curve.csv"));
     assert!(rows.len() >= 3, "curve has rows: {rows:?}");
