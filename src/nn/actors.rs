@@ -8,6 +8,7 @@ use burn::module::Param;
 use burn::prelude::*;
 
 use super::distributions::squashed_gaussian_log_prob;
+use super::host_mlp::HostMlp;
 use super::mlp::{Activation, Init, Mlp};
 use crate::rng::Rng;
 
@@ -47,6 +48,12 @@ impl DeterministicActor {
 
     pub fn forward(&self, obs: Tensor<2>) -> Tensor<2> {
         self.net.forward(obs).tanh()
+    }
+
+    /// The network before its output tanh on the host ([`Mlp::to_host`]), parameters in Burn's
+    /// visiting order; `None` where the host pass does not cover it.
+    pub fn to_host(&self) -> Option<HostMlp> {
+        self.net.to_host()
     }
 }
 

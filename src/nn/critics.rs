@@ -3,6 +3,7 @@
 
 use burn::prelude::*;
 
+use super::host_mlp::HostMlp;
 use super::mlp::{Activation, Init, Mlp};
 use crate::rng::Rng;
 
@@ -46,6 +47,12 @@ impl Critics {
     pub fn first(&self, obs: Tensor<2>, actions: Tensor<2>) -> Tensor<1> {
         let input = Tensor::cat(vec![obs, actions], 1);
         self.nets[0].forward(input).squeeze_dim::<1>(1)
+    }
+
+    /// The critics on the host ([`Mlp::to_host`]); their parameters in Burn's visiting order are
+    /// each critic's in turn. `None` where the host pass does not cover a critic.
+    pub fn to_host(&self) -> Option<Vec<HostMlp>> {
+        self.nets.iter().map(Mlp::to_host).collect()
     }
 
     /// min_i Q_i(s, a).

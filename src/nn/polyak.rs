@@ -16,6 +16,26 @@ pub fn polyak_update<M: Module>(target: M, online: &M, tau: f64) -> M {
     target.map(&mut blend).no_grad()
 }
 
+/// [`polyak_update`] on host parameters (`target[i]` towards `online[i]`, in the same order on
+/// both sides), to the bit: θ' ← θ'(1 − τ) + θτ in f32, a copy for τ ≥ 1.
+pub fn polyak_host(target: Vec<&mut Vec<f32>>, online: Vec<&[f32]>, tau: f64) {
+    assert_eq!(
+        target.len(),
+        online.len(),
+        "one online value per target parameter"
+    );
+    let (keep, take) = ((1.0 - tau) as f32, tau as f32);
+    for (target, online) in target.into_iter().zip(online) {
+        if tau >= 1.0 {
+            target.copy_from_slice(online);
+        } else {
+            for (t, &o) in target.iter_mut().zip(online) {
+                *t = *t * keep + o * take;
+            }
+        }
+    }
+}
+
 /// A frozen copy of `online` to serve as its target network.
 pub fn target_copy<M: Module>(online: &M) -> M {
     online.clone().no_grad()

@@ -11,6 +11,7 @@ pub mod sac;
 pub mod sac_update;
 pub mod saved;
 pub mod td3;
+pub mod td3_host;
 pub mod td3_update;
 
 use crate::algo::footprint::{RunShape, mlp_parameters};

@@ -15,6 +15,7 @@ use super::ActorCriticNets;
 use super::collect::{Collector, CollectorState};
 use super::noise::{ActionNoise, NoiseConfig};
 use super::saved::{self, Actor, ActorKind, ActorPolicy, MODEL_FILE};
+use super::td3_host::HostTd3;
 use super::td3_update::{Td3Checkpoint, Td3Nets, Td3Optimizers, Td3Update, update};
 use crate::algo::diagnostics::{DeviceMeans, MeansState};
 use crate::algo::flops::{Pass, UpdateWork};
@@ -26,6 +27,7 @@ use crate::env::Env;
 use crate::hyper::hyperparameters;
 use crate::nn::Backend;
 use crate::nn::actors::DeterministicActor;
+use crate::nn::device::computes_on_host;
 use crate::rng::{Rng, Stream};
 use crate::session::{Policy, Session};
 
@@ -242,6 +244,11 @@ pub fn train(cfg: &Td3Config, n_critics: usize, session: &mut Session) -> anyhow
         stats.restore(s.stats, &device);
         actor_losses.restore(s.actor_losses, &device);
     }
+    // On the CPU backends the gradient steps run on the host ([`HostTd3`]) where it covers the
+    // networks; Burn's actor is brought up to date after every train call.
+    let mut host = computes_on_host(&device)
+        .then(|| HostTd3::new(&nets, &optimizers))
+        .flatten();
     let mut policy = snapshot(&nets.actor);
     off.evaluate_at_start(session, &mut policy)?;
     let mut actions = vec![0.0f32; n_envs * act_dim];
@@ -264,6 +271,14 @@ pub fn train(cfg: &Td3Config, n_critics: usize, session: &mut Session) -> anyhow
         if off.train_due() {
             for _ in 0..cfg.off_policy.gradient_steps {
                 off.sample();
+                if let Some(host) = host.as_mut() {
+                    let s = host.step(&off.batch, &hp, &mut off.sampler);
+                    stats.add_host(off.step, &[s.loss_q, s.q_mean], &plain);
+                    if let Some(loss_pi) = s.loss_pi {
+                        actor_losses.add_host(off.step, &[loss_pi], &plain);
+                    }
+                    continue;
+                }
                 let step_stats;
                 (nets, step_stats) = update(
                     nets,
@@ -278,6 +293,9 @@ pub fn train(cfg: &Td3Config, n_critics: usize, session: &mut Session) -> anyhow
                     actor_losses.add(off.step, vec![loss_pi]);
                 }
             }
+            if let Some(host) = &host {
+                host.write_actor(&mut nets);
+            }
             policy = snapshot(&nets.actor);
         }
         if session.eval_due(off.step) {
@@ -286,8 +304,16 @@ pub fn train(cfg: &Td3Config, n_critics: usize, session: &mut Session) -> anyhow
             off.evaluate(session, &mut policy, diagnostics)?;
         }
         off.checkpoint(session, || {
+            // The host's networks and optimiser states are ahead of Burn's copies.
+            let learner = match &host {
+                Some(host) => {
+                    let (nets, optimizers) = host.to_burn(&nets, &optimizers);
+                    Td3Checkpoint::of(&nets, &optimizers)?
+                }
+                None => Td3Checkpoint::of(&nets, &optimizers)?,
+            };
             Ok(Td3State {
-                learner: Td3Checkpoint::of(&nets, &optimizers)?,
+                learner,
                 noise: noise.clone(),
                 collector: collector.state(),
                 stats: stats.state(),

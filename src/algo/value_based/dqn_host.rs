@@ -21,6 +21,7 @@ use crate::nn::distributions::argmax;
 use crate::nn::host::load_params;
 use crate::nn::host_adam::HostAdam;
 use crate::nn::host_mlp::{HostMlp, LinearGrad, Tape, clip_global_norm};
+use crate::nn::polyak::polyak_host;
 use crate::nn::q_network::QNetwork;
 
 /// The online and target networks and the Adam state of a run, and the buffers its steps reuse.
@@ -139,17 +140,7 @@ impl HostDqn {
     ///
     /// [`polyak_update`]: crate::nn::polyak::polyak_update
     pub fn update_target(&mut self, tau: f64) {
-        let (keep, take) = ((1.0 - tau) as f32, tau as f32);
-        let online = self.online.params();
-        for (target, online) in self.target.params_mut().into_iter().zip(online) {
-            if tau >= 1.0 {
-                target.copy_from_slice(online);
-            } else {
-                for (t, &o) in target.iter_mut().zip(online) {
-                    *t = *t * keep + o * take;
-                }
-            }
-        }
+        polyak_host(self.target.params_mut(), self.online.params(), tau);
     }
 
     /// `q` with the online network's parameters.
