@@ -13,8 +13,8 @@ use super::mlp::{Activation, Init, Mlp};
 use crate::rng::Rng;
 
 /// Bounds of SAC's log σ.
-const LOG_STD_MIN: f64 = -20.0;
-const LOG_STD_MAX: f64 = 2.0;
+pub const LOG_STD_MIN: f64 = -20.0;
+pub const LOG_STD_MAX: f64 = 2.0;
 
 /// `obs_dim → hidden… → out` sizes.
 fn sizes(obs_dim: usize, hidden: &[usize], out: Option<usize>) -> Vec<usize> {
@@ -193,6 +193,14 @@ impl SquashedGaussianActor {
             (None, None) => unreachable!("an actor has a log σ head or gSDE weights"),
         };
         squashed_gaussian_log_prob(mean, log_std, u)
+    }
+
+    /// The trunk, the mean head and the log σ head on the host ([`Mlp::to_host`]), parameters in
+    /// Burn's visiting order in that order; `None` with gSDE or where the host pass does not
+    /// cover a network.
+    pub fn to_host(&self) -> Option<[HostMlp; 3]> {
+        let log_std = self.log_std.as_ref()?.to_host()?;
+        Some([self.trunk.to_host()?, self.mean.to_host()?, log_std])
     }
 
     /// The deterministic action tanh μ(s).

@@ -64,6 +64,18 @@ impl Critics {
     }
 }
 
+/// The critics' input rows [s_j, a_j] on the host into `into`: the rows of `obs` (`obs_dim`
+/// each) beside those of `actions` (as many rows).
+pub fn critic_input(into: &mut Vec<f32>, obs: &[f32], obs_dim: usize, actions: &[f32]) {
+    let rows = obs.len() / obs_dim;
+    let act_dim = actions.len() / rows;
+    into.clear();
+    for (s, a) in obs.chunks_exact(obs_dim).zip(actions.chunks_exact(act_dim)) {
+        into.extend_from_slice(s);
+        into.extend_from_slice(a);
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

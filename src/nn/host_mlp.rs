@@ -69,11 +69,13 @@ impl HostLinear {
     }
 }
 
-/// An MLP's layers with the activation after every layer but the last.
+/// An MLP's layers with the activation after every layer but the last (and after the last too
+/// when `activate_output`, for a trunk that heads read).
 #[derive(Clone, Debug, PartialEq)]
 pub struct HostMlp {
     pub layers: Vec<HostLinear>,
     pub activation: Activation,
+    pub activate_output: bool,
 }
 
 /// What a forward pass leaves for the backward pass, and the buffers both passes write: kept
@@ -150,7 +152,8 @@ impl HostMlp {
         let n = self.layers.len();
         tape.batch = batch;
         tape.inputs.resize_with(n, Vec::new);
-        tape.slopes.resize_with(n - 1, Vec::new);
+        let activated = if self.activate_output { n } else { n - 1 };
+        tape.slopes.resize_with(activated, Vec::new);
         tape.inputs[0].clear();
         tape.inputs[0].extend_from_slice(x);
         for (i, layer) in self.layers.iter().enumerate() {
@@ -166,7 +169,7 @@ impl HostMlp {
                 View::rows(&layer.weight, layer.d_in, layer.d_out),
             );
             add_bias(z, &layer.bias);
-            if i + 1 < n {
+            if i < activated {
                 let slope = &mut tape.slopes[i];
                 sized(slope, z.len());
                 activate(self.activation, z, slope);
@@ -178,54 +181,73 @@ impl HostMlp {
     /// The gradients of every layer into `grads`, from ∂loss/∂output `d_out` of the forward
     /// pass on `tape`.
     pub fn backward(&self, tape: &mut Tape, d_out: &[f32], grads: &mut Vec<LinearGrad>) {
-        let batch = tape.batch;
-        grads.resize_with(self.layers.len(), || LinearGrad {
-            weight: Vec::new(),
-            bias: Vec::new(),
-        });
-        tape.dz.clear();
-        tape.dz.extend_from_slice(d_out);
-        for (i, layer) in self.layers.iter().enumerate().rev() {
-            let (d_in, d_out) = (layer.d_in, layer.d_out);
-            let grad = &mut grads[i];
-            sized(&mut grad.weight, d_in * d_out);
-            matmul(
-                &mut grad.weight,
-                View::rows(&tape.inputs[i], batch, d_in).t(),
-                View::rows(&tape.dz, batch, d_out),
-            );
-            zeroed(&mut grad.bias, d_out);
-            add_rows(&tape.dz, &mut grad.bias);
-            if i > 0 {
-                sized(&mut tape.dh, batch * d_in);
-                matmul(
-                    &mut tape.dh,
-                    View::rows(&tape.dz, batch, d_out),
-                    View::rows(&layer.weight, d_in, d_out).t(),
-                );
-                multiply(&mut tape.dh, &tape.slopes[i - 1]);
-                std::mem::swap(&mut tape.dz, &mut tape.dh);
-            }
-        }
+        self.backpropagate(tape, d_out, Some(grads), None);
     }
-}
 
-impl HostMlp {
     /// ∂loss/∂x into `d_x` (`batch × d_in` of the first layer), from ∂loss/∂output `d_out` of
     /// the forward pass on `tape`: the backward pass without the parameters' gradients, for a
     /// network held fixed that a gradient passes through (∂z_{l−1} = (∂z_l W_lᵀ) ⊙ act′(z_{l−1}),
     /// ∂x = ∂z_1 W_1ᵀ).
     pub fn backward_input(&self, tape: &mut Tape, d_out: &[f32], d_x: &mut Vec<f32>) {
+        self.backpropagate(tape, d_out, None, Some(d_x));
+    }
+
+    /// [`HostMlp::backward`] and [`HostMlp::backward_input`] in one pass, for a head whose input
+    /// is a trunk's output.
+    pub fn backward_with_input(
+        &self,
+        tape: &mut Tape,
+        d_out: &[f32],
+        grads: &mut Vec<LinearGrad>,
+        d_x: &mut Vec<f32>,
+    ) {
+        self.backpropagate(tape, d_out, Some(grads), Some(d_x));
+    }
+
+    /// The backward pass: each layer's gradients into `grads` and ∂loss/∂x into `d_x`, each if
+    /// asked for.
+    fn backpropagate(
+        &self,
+        tape: &mut Tape,
+        d_out: &[f32],
+        mut grads: Option<&mut Vec<LinearGrad>>,
+        mut d_x: Option<&mut Vec<f32>>,
+    ) {
         let batch = tape.batch;
+        if let Some(grads) = grads.as_mut() {
+            grads.resize_with(self.layers.len(), || LinearGrad {
+                weight: Vec::new(),
+                bias: Vec::new(),
+            });
+        }
         tape.dz.clear();
         tape.dz.extend_from_slice(d_out);
+        if self.activate_output {
+            multiply(&mut tape.dz, &tape.slopes[self.layers.len() - 1]);
+        }
         for (i, layer) in self.layers.iter().enumerate().rev() {
-            let into = if i == 0 { &mut *d_x } else { &mut tape.dh };
-            sized(into, batch * layer.d_in);
+            let (d_in, d_out) = (layer.d_in, layer.d_out);
+            if let Some(grads) = grads.as_mut() {
+                let grad = &mut grads[i];
+                sized(&mut grad.weight, d_in * d_out);
+                matmul(
+                    &mut grad.weight,
+                    View::rows(&tape.inputs[i], batch, d_in).t(),
+                    View::rows(&tape.dz, batch, d_out),
+                );
+                zeroed(&mut grad.bias, d_out);
+                add_rows(&tape.dz, &mut grad.bias);
+            }
+            let into = match (i, d_x.as_mut()) {
+                (0, None) => break,
+                (0, Some(d_x)) => &mut **d_x,
+                _ => &mut tape.dh,
+            };
+            sized(into, batch * d_in);
             matmul(
                 into,
-                View::rows(&tape.dz, batch, layer.d_out),
-                View::rows(&layer.weight, layer.d_in, layer.d_out).t(),
+                View::rows(&tape.dz, batch, d_out),
+                View::rows(&layer.weight, d_in, d_out).t(),
             );
             if i > 0 {
                 multiply(&mut tape.dh, &tape.slopes[i - 1]);
@@ -402,6 +424,7 @@ mod tests {
         let mlp = HostMlp {
             layers: vec![layer(3, 6, 0.2), layer(6, 2, 0.9)],
             activation: Activation::Tanh,
+            activate_output: false,
         };
         let mut x = vec![0.4, -0.6, 1.2, -0.3, 0.8, 0.1];
         let c = [0.5, -1.5, 1.0, 0.25];
@@ -431,10 +454,15 @@ mod tests {
     }
 
     /// The backward pass against central differences of a scalar loss Σ c ⊙ output, for both
-    /// activations (the ReLU net's inputs keep every unit away from its kink).
+    /// activations and with an activated output (the ReLU net's inputs keep every unit away from
+    /// its kink).
     #[test]
     fn backward_matches_central_differences() {
-        for activation in [Activation::Tanh, Activation::Relu] {
+        for (activation, activate_output) in [
+            (Activation::Tanh, false),
+            (Activation::Relu, false),
+            (Activation::Tanh, true),
+        ] {
             let layer = |d_in: usize, d_out: usize, shift: f32| HostLinear {
                 weight: (0..d_in * d_out)
                     .map(|i| ((i as f32 * 0.37 + shift).sin()) * 0.8)
@@ -448,6 +476,7 @@ mod tests {
             let mut mlp = HostMlp {
                 layers: vec![layer(3, 5, 0.1), layer(5, 4, 0.7), layer(4, 2, 1.3)],
                 activation,
+                activate_output,
             };
             let x = [0.3, -0.8, 1.1, -0.2, 0.5, 0.9];
             let c = [0.7, -1.2, 0.4, 2.0];

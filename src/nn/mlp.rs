@@ -148,10 +148,10 @@ impl Mlp {
         self.layers.is_empty()
     }
 
-    /// The layers on the host ([`HostMlp`]); `None` with layer normalisation, an output
-    /// activation or a layer without bias, which the host pass does not have.
+    /// The layers on the host ([`HostMlp`]); `None` with layer normalisation or a layer
+    /// without bias, which the host pass does not have.
     pub fn to_host(&self) -> Option<HostMlp> {
-        if !self.norms.is_empty() || self.activate_output || self.layers.is_empty() {
+        if !self.norms.is_empty() || self.layers.is_empty() {
             return None;
         }
         let layers = self
@@ -170,6 +170,7 @@ impl Mlp {
         Some(HostMlp {
             layers,
             activation: self.activation,
+            activate_output: self.activate_output,
         })
     }
 

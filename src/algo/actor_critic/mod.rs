@@ -8,6 +8,7 @@ pub mod noise;
 pub mod offpolicy_ac;
 pub mod offpolicy_ac_update;
 pub mod sac;
+pub mod sac_host;
 pub mod sac_update;
 pub mod saved;
 pub mod td3;

@@ -14,6 +14,7 @@ use serde::{Deserialize, Serialize};
 
 use super::ActorCriticNets;
 use super::collect::{Collector, CollectorState};
+use super::sac_host::HostSac;
 use super::sac_update::{SacCheckpoint, SacNets, SacOptimizers, SacUpdate, normals, update};
 use super::saved::{self, Actor, ActorKind, ActorPolicy, MODEL_FILE};
 use crate::algo::diagnostics::{DeviceMeans, MeansState};
@@ -25,6 +26,7 @@ use crate::algo::{Algorithm, CrossChecks, Footprint, Kind, RunShape};
 use crate::env::Env;
 use crate::hyper::{Checker, hyperparameters};
 use crate::nn::actors::SquashedGaussianActor;
+use crate::nn::device::computes_on_host;
 use crate::nn::{Backend, matrix, to_vec};
 use crate::rng::{Rng, Stream};
 use crate::session::{Policy, Session};
@@ -186,6 +188,11 @@ pub fn train(cfg: &SacConfig, session: &mut Session) -> anyhow::Result<()> {
             .collect();
         stats.restore(s.stats, &device);
     }
+    // On the CPU backends the gradient steps and acting run on the host ([`HostSac`]) where it
+    // covers the networks; Burn's actor is brought up to date for evaluation and the model.
+    let mut host = computes_on_host(&device)
+        .then(|| HostSac::new(&nets, &optimizers))
+        .flatten();
     let mut policy = snapshot(&nets.actor);
     let mut acting = nets.actor.valid();
     off.evaluate_at_start(session, &mut policy)?;
@@ -221,6 +228,9 @@ pub fn train(cfg: &SacConfig, session: &mut Session) -> anyhow::Result<()> {
                 let (a, _) = acting.sample(obs, noise.clone());
                 actions[e * act_dim..(e + 1) * act_dim].copy_from_slice(&to_vec(a));
             }
+        } else if let Some(host) = host.as_mut() {
+            let noise = normals(&mut off.explore, n_envs * act_dim);
+            host.act(&collector.obs, &noise, &mut actions);
         } else {
             let noise = matrix(
                 &normals(&mut off.explore, n_envs * act_dim),
@@ -236,6 +246,11 @@ pub fn train(cfg: &SacConfig, session: &mut Session) -> anyhow::Result<()> {
         if off.train_due() {
             for _ in 0..cfg.off_policy.gradient_steps {
                 off.sample();
+                if let Some(host) = host.as_mut() {
+                    let step_stats = host.step(&off.batch, &hp, &mut off.sampler);
+                    stats.add_host(off.step, &step_stats.row(), &plain);
+                    continue;
+                }
                 let step_stats;
                 (nets, step_stats) = update(
                     nets,
@@ -247,21 +262,37 @@ pub fn train(cfg: &SacConfig, session: &mut Session) -> anyhow::Result<()> {
                 );
                 stats.add(off.step, step_stats.row());
             }
-            acting = nets.actor.valid();
+            if host.is_none() {
+                acting = nets.actor.valid();
+            }
         }
         if session.eval_due(off.step) {
             let diagnostics = stats.take(session)?;
+            if let Some(host) = &host {
+                host.write_actor(&mut nets);
+            }
             policy = snapshot(&nets.actor);
             off.evaluate(session, &mut policy, diagnostics)?;
         }
         off.checkpoint(session, || {
+            // The host's networks and optimiser states are ahead of Burn's copies.
+            let learner = match &host {
+                Some(host) => {
+                    let (nets, optimizers) = host.to_burn(&nets, &optimizers);
+                    SacCheckpoint::of(&nets, &optimizers)?
+                }
+                None => SacCheckpoint::of(&nets, &optimizers)?,
+            };
             Ok(SacState {
-                learner: SacCheckpoint::of(&nets, &optimizers)?,
+                learner,
                 collector: collector.state(),
                 sde_noise: sde_noise.iter().cloned().map(to_vec).collect(),
                 stats: stats.state(),
             })
         })?;
+    }
+    if let Some(host) = &host {
+        host.write_actor(&mut nets);
     }
     session.save_artifact(MODEL_FILE, &snapshot(&nets.actor).to_bytes()?)
 }

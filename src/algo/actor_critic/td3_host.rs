@@ -19,6 +19,7 @@ use burn::optim::ModuleOptimizer;
 
 use super::td3_update::{Td3Nets, Td3Optimizers, Td3Update, smoothing_noise};
 use crate::buffer::ReplayBatch;
+use crate::nn::critics::critic_input;
 use crate::nn::host::load_params;
 use crate::nn::host_adam::HostAdam;
 use crate::nn::host_mlp::{HostMlp, LinearGrad, Tape};
@@ -106,7 +107,7 @@ impl HostTd3 {
         // Critics.
         let n_critics = self.critics.len();
         self.critic_grads.resize_with(n_critics, Vec::new);
-        concat_rows(
+        critic_input(
             &mut self.input,
             &batch.observations,
             obs_dim,
@@ -162,7 +163,7 @@ impl HostTd3 {
         let actions = pre.iter().zip(smoothing);
         self.d_action
             .extend(actions.map(|(&f, &e)| (f.tanh() + e).clamp(-1.0, 1.0)));
-        concat_rows(&mut self.input, next, obs_dim, &self.d_action);
+        critic_input(&mut self.input, next, obs_dim, &self.d_action);
         self.next_q.clear();
         for (i, critic) in self.critics_target.iter().enumerate() {
             let q = critic.forward(&self.input, b, &mut self.tape);
@@ -191,7 +192,7 @@ impl HostTd3 {
             .forward(&batch.observations, b, &mut self.actor_tape);
         self.d_action.clear();
         self.d_action.extend(pre.iter().map(|f| f.tanh()));
-        concat_rows(
+        critic_input(
             &mut self.input,
             &batch.observations,
             obs_dim,
@@ -259,17 +260,6 @@ impl HostTd3 {
             steps: self.steps,
         };
         (nets, opt)
-    }
-}
-
-/// `into` ← the rows [x_j, a_j] of `x` (`x_dim` per row) beside `a` (as many rows).
-fn concat_rows(into: &mut Vec<f32>, x: &[f32], x_dim: usize, a: &[f32]) {
-    let rows = x.len() / x_dim;
-    let a_dim = a.len() / rows;
-    into.clear();
-    for (x, a) in x.chunks_exact(x_dim).zip(a.chunks_exact(a_dim)) {
-        into.extend_from_slice(x);
-        into.extend_from_slice(a);
     }
 }
 
