@@ -83,7 +83,8 @@ pub struct Tape {
     batch: usize,
     /// The input of each layer, `batch × d_in` row-major.
     inputs: Vec<Vec<f32>>,
-    /// act′(z) of each hidden layer.
+    /// act′(z) of each hidden layer, for tanh (ReLU's is read off the layer's output, the next
+    /// layer's input: 1 where it is positive).
     slopes: Vec<Vec<f32>>,
     /// The last layer's output.
     output: Vec<f32>,
@@ -165,11 +166,10 @@ impl HostMlp {
                 View::rows(&below[i], batch, layer.d_in),
                 View::rows(&layer.weight, layer.d_in, layer.d_out),
             );
-            add_bias(z, &layer.bias);
             if i + 1 < n {
-                let slope = &mut tape.slopes[i];
-                sized(slope, z.len());
-                activate(self.activation, z, slope);
+                add_bias_and_activate(self.activation, z, &layer.bias, &mut tape.slopes[i]);
+            } else {
+                add_bias(z, &layer.bias);
             }
         }
         &tape.output
@@ -203,7 +203,12 @@ impl HostMlp {
                     View::rows(&tape.dz, batch, d_out),
                     View::rows(&layer.weight, d_in, d_out).t(),
                 );
-                multiply(&mut tape.dh, &tape.slopes[i - 1]);
+                times_slope(
+                    self.activation,
+                    &mut tape.dh,
+                    &tape.slopes[i - 1],
+                    &tape.inputs[i],
+                );
                 std::mem::swap(&mut tape.dz, &mut tape.dh);
             }
         }
@@ -228,33 +233,70 @@ impl HostMlp {
                 View::rows(&layer.weight, layer.d_in, layer.d_out).t(),
             );
             if i > 0 {
-                multiply(&mut tape.dh, &tape.slopes[i - 1]);
+                times_slope(
+                    self.activation,
+                    &mut tape.dh,
+                    &tape.slopes[i - 1],
+                    &tape.inputs[i],
+                );
                 std::mem::swap(&mut tape.dz, &mut tape.dh);
             }
         }
     }
 }
 
-/// `z ← act(z)` and `slope ← act′(z)`, elementwise: tanh with the host tanh of
-/// [`super::tanh`] (the values Burn's path computes), ReLU with slope 1 where z > 0.
-fn activate(activation: Activation, z: &mut [f32], slope: &mut [f32]) {
+/// `z ← act(z + bias)` (`bias` added to every row) for a hidden layer: tanh with the host tanh
+/// of [`super::tanh`] (the values Burn's path computes) and `slope ← act′`, ReLU in one pass
+/// without slopes ([`times_slope`] reads them off the output).
+fn add_bias_and_activate(
+    activation: Activation,
+    z: &mut [f32],
+    bias: &[f32],
+    slope: &mut Vec<f32>,
+) {
     match activation {
-        Activation::Tanh => tanh_and_slope(z, slope),
-        Activation::Relu => relu_and_slope(z, slope),
+        Activation::Tanh => {
+            add_bias(z, bias);
+            sized(slope, z.len());
+            tanh_and_slope(z, slope);
+        }
+        Activation::Relu => add_bias_and_relu(z, bias),
+    }
+}
+
+/// `dh ← dh ⊙ act′(z)` for a hidden layer with output `h` = act(z): tanh's kept `slopes`, or
+/// ReLU's 1 where h > 0 (⇔ z > 0), else 0.
+fn times_slope(activation: Activation, dh: &mut [f32], slopes: &[f32], h: &[f32]) {
+    match activation {
+        Activation::Tanh => multiply(dh, slopes),
+        Activation::Relu => multiply_by_step(dh, h),
     }
 }
 
 widest!(
-    /// `z ← max(z, 0)` and `slope ← 1 where z > 0, else 0`, elementwise.
-    fn relu_and_slope = relu_and_slope_portable(z: &mut [f32], slope: &mut [f32])
+    /// `z ← max(z + bias, 0)`, `bias` added to every row of `z` (rows of `bias.len()`).
+    fn add_bias_and_relu = add_bias_and_relu_portable(z: &mut [f32], bias: &[f32])
 );
 
 #[inline(always)]
-fn relu_and_slope_portable(z: &mut [f32], slope: &mut [f32]) {
-    for (z, s) in z.iter_mut().zip(slope.iter_mut()) {
-        let positive = *z > 0.0;
-        *s = if positive { 1.0 } else { 0.0 };
-        *z = if positive { *z } else { 0.0 };
+fn add_bias_and_relu_portable(z: &mut [f32], bias: &[f32]) {
+    for row in z.chunks_exact_mut(bias.len()) {
+        for (z, &b) in row.iter_mut().zip(bias) {
+            let x = *z + b;
+            *z = if x > 0.0 { x } else { 0.0 };
+        }
+    }
+}
+
+widest!(
+    /// `x ← x ⊙ step(h)`, elementwise: x times 1 where h > 0, times 0 elsewhere.
+    fn multiply_by_step = multiply_by_step_portable(x: &mut [f32], h: &[f32])
+);
+
+#[inline(always)]
+fn multiply_by_step_portable(x: &mut [f32], h: &[f32]) {
+    for (x, &h) in x.iter_mut().zip(h) {
+        *x *= if h > 0.0 { 1.0 } else { 0.0 };
     }
 }
 
