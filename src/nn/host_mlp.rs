@@ -88,7 +88,8 @@ pub struct Tape {
     slopes: Vec<Vec<f32>>,
     /// The last layer's output.
     output: Vec<f32>,
-    /// ∂loss/∂z of the layer being differentiated, and of the one below it.
+    /// ∂loss/∂z of the layer being differentiated, and of the one below it: scratch, its
+    /// first `batch × d_out` values (see [`scratch`]).
     dz: Vec<f32>,
     dh: Vec<f32>,
 }
@@ -123,6 +124,16 @@ fn zeroed(buf: &mut Vec<f32>, len: usize) {
 /// writes every element without reading it).
 fn sized(buf: &mut Vec<f32>, len: usize) {
     buf.resize(len, 0.0);
+}
+
+/// The first `len` values of `buf`, for the caller to overwrite, `buf` grown where shorter and
+/// never shrunk (the backward pass's buffers alternate between layer widths: no zeros written
+/// again and again).
+fn scratch(buf: &mut Vec<f32>, len: usize) -> &mut [f32] {
+    if buf.len() < len {
+        buf.resize(len, 0.0);
+    }
+    &mut buf[..len]
 }
 
 impl HostMlp {
@@ -183,32 +194,27 @@ impl HostMlp {
             weight: Vec::new(),
             bias: Vec::new(),
         });
-        tape.dz.clear();
-        tape.dz.extend_from_slice(d_out);
+        scratch(&mut tape.dz, d_out.len()).copy_from_slice(d_out);
         for (i, layer) in self.layers.iter().enumerate().rev() {
             let (d_in, d_out) = (layer.d_in, layer.d_out);
+            let dz = &tape.dz[..batch * d_out];
             let grad = &mut grads[i];
             sized(&mut grad.weight, d_in * d_out);
             matmul(
                 &mut grad.weight,
                 View::rows(&tape.inputs[i], batch, d_in).t(),
-                View::rows(&tape.dz, batch, d_out),
+                View::rows(dz, batch, d_out),
             );
             zeroed(&mut grad.bias, d_out);
-            add_rows(&tape.dz, &mut grad.bias);
+            add_rows(dz, &mut grad.bias);
             if i > 0 {
-                sized(&mut tape.dh, batch * d_in);
+                let dh = scratch(&mut tape.dh, batch * d_in);
                 matmul(
-                    &mut tape.dh,
-                    View::rows(&tape.dz, batch, d_out),
+                    dh,
+                    View::rows(dz, batch, d_out),
                     View::rows(&layer.weight, d_in, d_out).t(),
                 );
-                times_slope(
-                    self.activation,
-                    &mut tape.dh,
-                    &tape.slopes[i - 1],
-                    &tape.inputs[i],
-                );
+                times_slope(self.activation, dh, &tape.slopes[i - 1], &tape.inputs[i]);
                 std::mem::swap(&mut tape.dz, &mut tape.dh);
             }
         }
@@ -222,23 +228,22 @@ impl HostMlp {
     /// ∂x = ∂z_1 W_1ᵀ).
     pub fn backward_input(&self, tape: &mut Tape, d_out: &[f32], d_x: &mut Vec<f32>) {
         let batch = tape.batch;
-        tape.dz.clear();
-        tape.dz.extend_from_slice(d_out);
+        scratch(&mut tape.dz, d_out.len()).copy_from_slice(d_out);
         for (i, layer) in self.layers.iter().enumerate().rev() {
-            let into = if i == 0 { &mut *d_x } else { &mut tape.dh };
-            sized(into, batch * layer.d_in);
+            let len = batch * layer.d_in;
+            let into = if i == 0 {
+                sized(d_x, len);
+                &mut d_x[..]
+            } else {
+                scratch(&mut tape.dh, len)
+            };
             matmul(
                 into,
-                View::rows(&tape.dz, batch, layer.d_out),
+                View::rows(&tape.dz[..batch * layer.d_out], batch, layer.d_out),
                 View::rows(&layer.weight, layer.d_in, layer.d_out).t(),
             );
             if i > 0 {
-                times_slope(
-                    self.activation,
-                    &mut tape.dh,
-                    &tape.slopes[i - 1],
-                    &tape.inputs[i],
-                );
+                times_slope(self.activation, into, &tape.slopes[i - 1], &tape.inputs[i]);
                 std::mem::swap(&mut tape.dz, &mut tape.dh);
             }
         }
