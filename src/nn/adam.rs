@@ -59,15 +59,24 @@ impl Optimizer for FusedAdam {
         let (time, m, v) = match state {
             Some(s) => {
                 let (mut m, mut v) = (to_vec(s.momentum.moment_1), to_vec(s.momentum.moment_2));
-                update_moments(&mut m, &mut v, &g);
-                (s.momentum.time + 1, m, v)
+                let time = s.momentum.time + 1;
+                step(
+                    &mut theta,
+                    &mut m,
+                    &mut v,
+                    &g,
+                    time,
+                    lr as f32,
+                    self.epsilon,
+                );
+                (time, m, v)
             }
             None => {
                 let (m, v) = first_moments(&g);
+                apply(&mut theta, &m, &v, 1, lr as f32, self.epsilon);
                 (1, m, v)
             }
         };
-        apply(&mut theta, &m, &v, time, lr as f32, self.epsilon);
         let tensor = |values: Vec<f32>| {
             Tensor::<D>::from_data(TensorData::new(values, shape.clone()), &device)
         };
@@ -88,22 +97,42 @@ pub(super) fn first_moments(g: &[f32]) -> (Vec<f32>, Vec<f32>) {
     )
 }
 
-widest!(
-    /// m ← β₁m + (1 − β₁)g, v ← β₂v + (1 − β₂)g², in place.
-    pub(super) fn update_moments = update_moments_portable(m: &mut [f32], v: &mut [f32], g: &[f32])
-);
-
+/// m ← β₁m + (1 − β₁)g, v ← β₂v + (1 − β₂)g², for one element.
 #[inline(always)]
-fn update_moments_portable(m: &mut [f32], v: &mut [f32], g: &[f32]) {
-    let (c1, c2) = (1.0 - BETA_1, 1.0 - BETA_2);
-    for ((m, v), &g) in m.iter_mut().zip(v.iter_mut()).zip(g) {
-        *m = *m * BETA_1 + g * c1;
-        *v = *v * BETA_2 + (g * g) * c2;
+fn update_moment(m: &mut f32, v: &mut f32, g: f32) {
+    *m = *m * BETA_1 + g * (1.0 - BETA_1);
+    *v = *v * BETA_2 + (g * g) * (1.0 - BETA_2);
+}
+
+/// The update's factors at step t: lr, √(1 − β₂ᵗ)/(1 − β₁ᵗ) and ε√(1 − β₂ᵗ).
+#[derive(Clone, Copy)]
+struct Correction {
+    lr: f32,
+    step_factor: f32,
+    epsilon: f32,
+}
+
+impl Correction {
+    fn at(time: usize, lr: f32, epsilon: f32) -> Self {
+        let t = time as i32;
+        let bias_correction_2 = (1.0 - BETA_2.powi(t)).sqrt();
+        Self {
+            lr,
+            step_factor: bias_correction_2 / (1.0 - BETA_1.powi(t)),
+            epsilon: epsilon * bias_correction_2,
+        }
+    }
+
+    /// θ ← θ − lr · (m · √(1 − β₂ᵗ)/(1 − β₁ᵗ)) / (√v + ε√(1 − β₂ᵗ)), for one element.
+    #[inline(always)]
+    fn descend(self, theta: &mut f32, m: f32, v: f32) {
+        *theta -= ((m * self.step_factor) / (v.sqrt() + self.epsilon)) * self.lr;
     }
 }
 
 widest!(
-    /// θ ← θ − lr · (m · √(1 − β₂ᵗ)/(1 − β₁ᵗ)) / (√v + ε√(1 − β₂ᵗ)), in place, at step `time`.
+    /// θ ← θ − lr · (m · √(1 − β₂ᵗ)/(1 − β₁ᵗ)) / (√v + ε√(1 − β₂ᵗ)), in place, at step `time`
+    /// (the first step's, after [`first_moments`]).
     pub(super) fn apply = apply_portable(
         theta: &mut [f32],
         m: &[f32],
@@ -116,12 +145,41 @@ widest!(
 
 #[inline(always)]
 fn apply_portable(theta: &mut [f32], m: &[f32], v: &[f32], time: usize, lr: f32, epsilon: f32) {
-    let t = time as i32;
-    let bias_correction_2 = (1.0 - BETA_2.powi(t)).sqrt();
-    let step_factor = bias_correction_2 / (1.0 - BETA_1.powi(t));
-    let epsilon = epsilon * bias_correction_2;
+    let correction = Correction::at(time, lr, epsilon);
     for ((theta, &m), &v) in theta.iter_mut().zip(m).zip(v) {
-        *theta -= ((m * step_factor) / (v.sqrt() + epsilon)) * lr;
+        correction.descend(theta, m, v);
+    }
+}
+
+widest!(
+    /// A step after the first, at step `time`, in one pass: the moments updated by `g`
+    /// (m ← β₁m + (1 − β₁)g, v ← β₂v + (1 − β₂)g²), then θ moved as [`apply`] moves it.
+    pub(super) fn step = step_portable(
+        theta: &mut [f32],
+        m: &mut [f32],
+        v: &mut [f32],
+        g: &[f32],
+        time: usize,
+        lr: f32,
+        epsilon: f32,
+    )
+);
+
+#[inline(always)]
+fn step_portable(
+    theta: &mut [f32],
+    m: &mut [f32],
+    v: &mut [f32],
+    g: &[f32],
+    time: usize,
+    lr: f32,
+    epsilon: f32,
+) {
+    let correction = Correction::at(time, lr, epsilon);
+    let moments = m.iter_mut().zip(v.iter_mut()).zip(g);
+    for (theta, ((m, v), &g)) in theta.iter_mut().zip(moments) {
+        update_moment(m, v, g);
+        correction.descend(theta, *m, *v);
     }
 }
 

@@ -19,7 +19,7 @@ use burn::optim::GradientsParams;
 use burn::optim::{AdamState, AdaptiveMomentumState, LearningRate, ModuleOptimizer, Optimizer};
 use burn::prelude::*;
 
-use super::adam::{apply, first_moments, update_moments};
+use super::adam::{apply, first_moments, step};
 use super::to_vec;
 
 /// The Adam state of a module's parameters, in visiting order, on the host.
@@ -53,13 +53,14 @@ impl HostAdam {
         assert_eq!(params.len(), self.slots.len(), "one gradient per parameter");
         assert_eq!(grads.len(), self.slots.len(), "one gradient per parameter");
         for ((slot, theta), g) in self.slots.iter_mut().zip(params).zip(grads) {
-            if slot.time == 0 {
-                (slot.m, slot.v) = first_moments(g);
-            } else {
-                update_moments(&mut slot.m, &mut slot.v, g);
-            }
             slot.time += 1;
-            apply(theta, &slot.m, &slot.v, slot.time, lr as f32, self.epsilon);
+            let (lr, epsilon) = (lr as f32, self.epsilon);
+            if slot.time == 1 {
+                (slot.m, slot.v) = first_moments(g);
+                apply(theta, &slot.m, &slot.v, 1, lr, epsilon);
+            } else {
+                step(theta, &mut slot.m, &mut slot.v, g, slot.time, lr, epsilon);
+            }
         }
     }
 

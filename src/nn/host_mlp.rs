@@ -85,11 +85,13 @@ pub struct Tape {
     batch: usize,
     /// The input of each layer, `batch × d_in` row-major.
     inputs: Vec<Vec<f32>>,
-    /// act′(z) of each hidden layer.
+    /// act′(z) of each activated layer, for tanh (ReLU's is read off the layer's output, the next
+    /// layer's input: 1 where it is positive).
     slopes: Vec<Vec<f32>>,
     /// The last layer's output.
     output: Vec<f32>,
-    /// ∂loss/∂z of the layer being differentiated, and of the one below it.
+    /// ∂loss/∂z of the layer being differentiated, and of the one below it: scratch, its
+    /// first `batch × d_out` values (see [`scratch`]).
     dz: Vec<f32>,
     dh: Vec<f32>,
 }
@@ -124,6 +126,16 @@ fn zeroed(buf: &mut Vec<f32>, len: usize) {
 /// writes every element without reading it).
 fn sized(buf: &mut Vec<f32>, len: usize) {
     buf.resize(len, 0.0);
+}
+
+/// The first `len` values of `buf`, for the caller to overwrite, `buf` grown where shorter and
+/// never shrunk (the backward pass's buffers alternate between layer widths: no zeros written
+/// again and again).
+fn scratch(buf: &mut Vec<f32>, len: usize) -> &mut [f32] {
+    if buf.len() < len {
+        buf.resize(len, 0.0);
+    }
+    &mut buf[..len]
 }
 
 impl HostMlp {
@@ -168,11 +180,10 @@ impl HostMlp {
                 View::rows(&below[i], batch, layer.d_in),
                 View::rows(&layer.weight, layer.d_in, layer.d_out),
             );
-            add_bias(z, &layer.bias);
             if i < activated {
-                let slope = &mut tape.slopes[i];
-                sized(slope, z.len());
-                activate(self.activation, z, slope);
+                add_bias_and_activate(self.activation, z, &layer.bias, &mut tape.slopes[i]);
+            } else {
+                add_bias(z, &layer.bias);
             }
         }
         &tape.output
@@ -214,69 +225,105 @@ impl HostMlp {
         mut d_x: Option<&mut Vec<f32>>,
     ) {
         let batch = tape.batch;
+        let n = self.layers.len();
         if let Some(grads) = grads.as_mut() {
-            grads.resize_with(self.layers.len(), || LinearGrad {
+            grads.resize_with(n, || LinearGrad {
                 weight: Vec::new(),
                 bias: Vec::new(),
             });
         }
-        tape.dz.clear();
-        tape.dz.extend_from_slice(d_out);
+        let dz = scratch(&mut tape.dz, d_out.len());
+        dz.copy_from_slice(d_out);
         if self.activate_output {
-            multiply(&mut tape.dz, &tape.slopes[self.layers.len() - 1]);
+            times_slope(self.activation, dz, &tape.slopes[n - 1], &tape.output);
         }
         for (i, layer) in self.layers.iter().enumerate().rev() {
             let (d_in, d_out) = (layer.d_in, layer.d_out);
+            let dz = &tape.dz[..batch * d_out];
             if let Some(grads) = grads.as_mut() {
                 let grad = &mut grads[i];
                 sized(&mut grad.weight, d_in * d_out);
                 matmul(
                     &mut grad.weight,
                     View::rows(&tape.inputs[i], batch, d_in).t(),
-                    View::rows(&tape.dz, batch, d_out),
+                    View::rows(dz, batch, d_out),
                 );
                 zeroed(&mut grad.bias, d_out);
-                add_rows(&tape.dz, &mut grad.bias);
+                add_rows(dz, &mut grad.bias);
             }
             let into = match (i, d_x.as_mut()) {
                 (0, None) => break,
-                (0, Some(d_x)) => &mut **d_x,
-                _ => &mut tape.dh,
+                (0, Some(d_x)) => {
+                    sized(d_x, batch * d_in);
+                    &mut d_x[..]
+                }
+                _ => scratch(&mut tape.dh, batch * d_in),
             };
-            sized(into, batch * d_in);
             matmul(
                 into,
-                View::rows(&tape.dz, batch, d_out),
+                View::rows(dz, batch, d_out),
                 View::rows(&layer.weight, d_in, d_out).t(),
             );
             if i > 0 {
-                multiply(&mut tape.dh, &tape.slopes[i - 1]);
+                times_slope(self.activation, into, &tape.slopes[i - 1], &tape.inputs[i]);
                 std::mem::swap(&mut tape.dz, &mut tape.dh);
             }
         }
     }
 }
 
-/// `z ← act(z)` and `slope ← act′(z)`, elementwise: tanh with the host tanh of
-/// [`super::tanh`] (the values Burn's path computes), ReLU with slope 1 where z > 0.
-fn activate(activation: Activation, z: &mut [f32], slope: &mut [f32]) {
+/// `z ← act(z + bias)` (`bias` added to every row) for a hidden layer: tanh with the host tanh
+/// of [`super::tanh`] (the values Burn's path computes) and `slope ← act′`, ReLU in one pass
+/// without slopes ([`times_slope`] reads them off the output).
+fn add_bias_and_activate(
+    activation: Activation,
+    z: &mut [f32],
+    bias: &[f32],
+    slope: &mut Vec<f32>,
+) {
     match activation {
-        Activation::Tanh => tanh_and_slope(z, slope),
-        Activation::Relu => relu_and_slope(z, slope),
+        Activation::Tanh => {
+            add_bias(z, bias);
+            sized(slope, z.len());
+            tanh_and_slope(z, slope);
+        }
+        Activation::Relu => add_bias_and_relu(z, bias),
+    }
+}
+
+/// `dh ← dh ⊙ act′(z)` for a hidden layer with output `h` = act(z): tanh's kept `slopes`, or
+/// ReLU's 1 where h > 0 (⇔ z > 0), else 0.
+fn times_slope(activation: Activation, dh: &mut [f32], slopes: &[f32], h: &[f32]) {
+    match activation {
+        Activation::Tanh => multiply(dh, slopes),
+        Activation::Relu => multiply_by_step(dh, h),
     }
 }
 
 widest!(
-    /// `z ← max(z, 0)` and `slope ← 1 where z > 0, else 0`, elementwise.
-    fn relu_and_slope = relu_and_slope_portable(z: &mut [f32], slope: &mut [f32])
+    /// `z ← max(z + bias, 0)`, `bias` added to every row of `z` (rows of `bias.len()`).
+    fn add_bias_and_relu = add_bias_and_relu_portable(z: &mut [f32], bias: &[f32])
 );
 
 #[inline(always)]
-fn relu_and_slope_portable(z: &mut [f32], slope: &mut [f32]) {
-    for (z, s) in z.iter_mut().zip(slope.iter_mut()) {
-        let positive = *z > 0.0;
-        *s = if positive { 1.0 } else { 0.0 };
-        *z = if positive { *z } else { 0.0 };
+fn add_bias_and_relu_portable(z: &mut [f32], bias: &[f32]) {
+    for row in z.chunks_exact_mut(bias.len()) {
+        for (z, &b) in row.iter_mut().zip(bias) {
+            let x = *z + b;
+            *z = if x > 0.0 { x } else { 0.0 };
+        }
+    }
+}
+
+widest!(
+    /// `x ← x ⊙ step(h)`, elementwise: x times 1 where h > 0, times 0 elsewhere.
+    fn multiply_by_step = multiply_by_step_portable(x: &mut [f32], h: &[f32])
+);
+
+#[inline(always)]
+fn multiply_by_step_portable(x: &mut [f32], h: &[f32]) {
+    for (x, &h) in x.iter_mut().zip(h) {
+        *x *= if h > 0.0 { 1.0 } else { 0.0 };
     }
 }
 
