@@ -46,6 +46,24 @@ pub struct ReplayBatch {
 }
 
 impl ReplayBatch {
+    /// 24 transitions with 3-dimensional observations and `act_dim`-dimensional actions in
+    /// [−0.9, 0.9], every fifth terminal, for the host paths' unit tests.
+    #[cfg(test)]
+    pub fn continuous_example(act_dim: usize) -> Self {
+        let n = 24;
+        Self {
+            observations: (0..n * 3).map(|i| (i as f32 * 0.37).sin() * 2.0).collect(),
+            actions: (0..n * act_dim)
+                .map(|i| (i as f32 * 0.71).cos() * 0.9)
+                .collect(),
+            rewards: (0..n).map(|i| (i as f32 * 0.91).cos() * 3.0).collect(),
+            next_observations: (0..n * 3).map(|i| (i as f32 * 0.53).cos()).collect(),
+            terminated: (0..n).map(|i| f32::from(i % 5 == 0)).collect(),
+            discounts: vec![0.99; n],
+            ..Self::default()
+        }
+    }
+
     /// Four transitions with 3-dimensional observations and 1-dimensional actions, for the
     /// updates' unit tests.
     #[cfg(test)]

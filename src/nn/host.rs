@@ -34,3 +34,19 @@ pub fn load_params<M: Module>(module: M, values: Vec<&[f32]>) -> M {
     assert!(load.0.next().is_none(), "one value per parameter");
     module
 }
+
+/// Whether a host path's value `ours` agrees with Burn's `theirs` within float rounding
+/// (1e-5 absolute plus 1e-4 relative), for the host paths' tests.
+#[cfg(test)]
+pub fn close(ours: f32, theirs: f32) -> bool {
+    (ours - theirs).abs() <= 1e-5 + 1e-4 * theirs.abs()
+}
+
+/// Asserts that parameter lists agree value by value as [`close`] says.
+#[cfg(test)]
+pub fn assert_params_close(ours: &[Vec<f32>], theirs: &[Vec<f32>], what: &str) {
+    assert_eq!(ours.len(), theirs.len(), "{what}: parameter count");
+    for (a, b) in ours.iter().flatten().zip(theirs.iter().flatten()) {
+        assert!(close(*a, *b), "{what}: θ {a} vs {b}");
+    }
+}

@@ -453,25 +453,9 @@ mod tests {
     use super::super::sac::SacConfig;
     use super::super::sac_update::update;
     use super::*;
+    use crate::nn::host::{assert_params_close, close};
     use crate::nn::{Activation, to_vec};
     use crate::rng::{Stream, stream};
-
-    /// 24 transitions (3-dimensional observations, `act_dim`-dimensional actions), some
-    /// terminal.
-    fn batch(act_dim: usize) -> ReplayBatch {
-        let n = 24;
-        ReplayBatch {
-            observations: (0..n * 3).map(|i| (i as f32 * 0.37).sin() * 2.0).collect(),
-            actions: (0..n * act_dim)
-                .map(|i| (i as f32 * 0.71).cos() * 0.9)
-                .collect(),
-            rewards: (0..n).map(|i| (i as f32 * 0.91).cos() * 3.0).collect(),
-            next_observations: (0..n * 3).map(|i| (i as f32 * 0.53).cos()).collect(),
-            terminated: (0..n).map(|i| f32::from(i % 5 == 0)).collect(),
-            discounts: vec![0.99; n],
-            ..ReplayBatch::default()
-        }
-    }
 
     fn params(nets: &SacNets) -> Vec<Vec<f32>> {
         let mut all: Vec<HostMlp> = nets.actor.to_host().unwrap().into();
@@ -480,15 +464,6 @@ mod tests {
         let mut values: Vec<Vec<f32>> = all.into_iter().flat_map(HostMlp::into_params).collect();
         values.push(to_vec(nets.log_alpha.value.val()));
         values
-    }
-
-    fn assert_close(ours: &[Vec<f32>], theirs: &[Vec<f32>], what: &str) {
-        for (a, b) in ours.iter().flatten().zip(theirs.iter().flatten()) {
-            assert!(
-                (a - b).abs() <= 1e-5 + 1e-4 * b.abs(),
-                "{what}: θ {a} vs {b}"
-            );
-        }
     }
 
     /// Four host steps end where four of Burn's steps ([`update`]) end: every statistic and
@@ -517,12 +492,11 @@ mod tests {
             let init = &mut stream(k as u64, Stream::Init);
             let nets = SacNets::new(3, act_dim, &cfg, init, &device);
             let hp = SacUpdate::new(&cfg, act_dim);
-            let batch = batch(act_dim);
+            let batch = ReplayBatch::continuous_example(act_dim);
             let mut host = HostSac::new(&nets, &SacOptimizers::default()).expect("plain nets");
             let (mut burn, mut burn_opt) = (nets, SacOptimizers::default());
             let mut burn_rng = stream(9, Stream::Minibatch);
             let mut host_rng = stream(9, Stream::Minibatch);
-            let close = |a: f32, b: f32| (a - b).abs() <= 1e-5 + 1e-4 * b.abs();
             for round in 0..4 {
                 let stats;
                 (burn, stats) = update(burn, &mut burn_opt, &batch, &hp, &mut burn_rng, &device);
@@ -534,7 +508,7 @@ mod tests {
             }
             let (mut from_host, mut host_opt) = host.to_burn(&burn, &burn_opt);
             assert_eq!(host_opt.steps, burn_opt.steps);
-            assert_close(&params(&from_host), &params(&burn), &format!("{k}"));
+            assert_params_close(&params(&from_host), &params(&burn), &format!("{k}"));
             let mut written = SacNets::new(3, act_dim, &cfg, &mut stream(7, Stream::Init), &device);
             host.write_actor(&mut written);
             assert_eq!(
@@ -566,7 +540,7 @@ mod tests {
                 );
                 (burn, _) = update(burn, &mut burn_opt, &batch, &hp, &mut burn_rng, &device);
             }
-            assert_close(
+            assert_params_close(
                 &params(&from_host),
                 &params(&burn),
                 &format!("{k}, resumed"),

@@ -271,21 +271,8 @@ mod tests {
     use super::super::td3_update::update;
     use super::*;
     use crate::nn::Activation;
+    use crate::nn::host::{assert_params_close, close};
     use crate::rng::{Stream, stream};
-
-    /// 24 transitions (3-dimensional observations, 2-dimensional actions), some terminal.
-    fn batch() -> ReplayBatch {
-        let n = 24;
-        ReplayBatch {
-            observations: (0..n * 3).map(|i| (i as f32 * 0.37).sin() * 2.0).collect(),
-            actions: (0..n * 2).map(|i| (i as f32 * 0.71).cos() * 0.9).collect(),
-            rewards: (0..n).map(|i| (i as f32 * 0.91).cos() * 3.0).collect(),
-            next_observations: (0..n * 3).map(|i| (i as f32 * 0.53).cos()).collect(),
-            terminated: (0..n).map(|i| f32::from(i % 5 == 0)).collect(),
-            discounts: vec![0.99; n],
-            ..ReplayBatch::default()
-        }
-    }
 
     fn params(nets: &Td3Nets) -> Vec<Vec<f32>> {
         let mut all = vec![
@@ -295,15 +282,6 @@ mod tests {
         all.extend(nets.critics.to_host().unwrap());
         all.extend(nets.critics_target.to_host().unwrap());
         all.into_iter().flat_map(HostMlp::into_params).collect()
-    }
-
-    fn assert_close(ours: &[Vec<f32>], theirs: &[Vec<f32>], what: &str) {
-        for (a, b) in ours.iter().flatten().zip(theirs.iter().flatten()) {
-            assert!(
-                (a - b).abs() <= 1e-5 + 1e-4 * b.abs(),
-                "{what}: θ {a} vs {b}"
-            );
-        }
     }
 
     /// Four host steps end where four of Burn's steps ([`update`]) end: losses, Q-means and
@@ -337,12 +315,11 @@ mod tests {
                 target_policy_noise: noise,
                 target_noise_clip: 0.5,
             };
-            let batch = batch();
+            let batch = ReplayBatch::continuous_example(2);
             let mut host = HostTd3::new(&nets, &Td3Optimizers::default()).expect("plain nets");
             let (mut burn, mut burn_opt) = (nets, Td3Optimizers::default());
             let (mut burn_rng, mut host_rng) =
                 (stream(9, Stream::Minibatch), stream(9, Stream::Minibatch));
-            let close = |a: f32, b: f32| (a - b).abs() <= 1e-5 + 1e-4 * b.abs();
             for round in 0..4 {
                 let stats;
                 (burn, stats) = update(burn, &mut burn_opt, &batch, &hp, &mut burn_rng, &device);
@@ -371,7 +348,7 @@ mod tests {
             }
             let (mut from_host, mut host_opt) = host.to_burn(&burn, &burn_opt);
             assert_eq!(host_opt.steps, burn_opt.steps);
-            assert_close(&params(&from_host), &params(&burn), &format!("{k}"));
+            assert_params_close(&params(&from_host), &params(&burn), &format!("{k}"));
             let init = &mut stream(7, Stream::Init);
             let mut written = Td3Nets::new(3, 2, &policy, n_critics, init, &device);
             host.write_actor(&mut written);
@@ -392,7 +369,7 @@ mod tests {
                 );
                 (burn, _) = update(burn, &mut burn_opt, &batch, &hp, &mut burn_rng, &device);
             }
-            assert_close(
+            assert_params_close(
                 &params(&from_host),
                 &params(&burn),
                 &format!("{k}, resumed"),

@@ -170,6 +170,7 @@ mod tests {
     use super::super::dqn_update::update;
     use super::*;
     use crate::nn::adam;
+    use crate::nn::host::{assert_params_close, close};
     use crate::nn::q_network::QNetworkConfig;
     use crate::nn::{Activation, to_vec};
     use crate::rng::{Stream, stream};
@@ -232,7 +233,6 @@ mod tests {
                 let stats;
                 (burn_q, stats) = update(burn_q, &q_target, &mut burn_opt, &batch, &hp, &device);
                 let ours = host.step(&batch, &hp);
-                let close = |a: f32, b: f32| (a - b).abs() <= 1e-5 + 1e-4 * b.abs();
                 let (loss, q_mean) = (stats.loss.into_scalar::<f32>(), stats.q_mean.into_scalar());
                 assert!(
                     close(ours.loss, loss),
@@ -257,9 +257,7 @@ mod tests {
                 host.to_burn(q.clone(), q_target.clone(), &adam(ADAM_EPSILON));
             let ours = host_q.to_host().unwrap().into_params();
             let theirs = burn_q.to_host().unwrap().into_params();
-            for (a, b) in ours.iter().flatten().zip(theirs.iter().flatten()) {
-                assert!((a - b).abs() <= 1e-5 + 1e-4 * b.abs(), "{k}: θ {a} vs {b}");
-            }
+            assert_params_close(&ours, &theirs, &format!("{k}"));
             let written = host.write_online(q).to_host().unwrap().into_params();
             assert_eq!(written, ours, "{k}: the online network written back");
             let target = host_target.to_host().unwrap();
@@ -273,9 +271,7 @@ mod tests {
             let (after_burn, _) = update(burn_q, &q_target, &mut burn_opt, &batch, &hp, &device);
             let ours = after_host.to_host().unwrap().into_params();
             let theirs = after_burn.to_host().unwrap().into_params();
-            for (a, b) in ours.iter().flatten().zip(theirs.iter().flatten()) {
-                assert!((a - b).abs() <= 1e-5 + 1e-4 * b.abs(), "{k}: θ {a} vs {b}");
-            }
+            assert_params_close(&ours, &theirs, &format!("{k}"));
         }
     }
 
