@@ -48,10 +48,12 @@ pub struct HostTd3 {
     /// The target y, then per critic ∂J/∂Q_i.
     y: Vec<f32>,
     d_q: Vec<f32>,
-    /// min_i Q'_i(s', ã'), then ∂J/∂[s, a] and ∂J/∂f(s) of the actor step.
+    /// min_i Q'_i(s', ã').
     next_q: Vec<f32>,
+    /// ∂J/∂[s, a] of the actor step.
     d_input: Vec<f32>,
-    d_action: Vec<f32>,
+    /// The target's ã'; in the actor step μ(s), then in its place ∂J/∂f(s).
+    actions: Vec<f32>,
 }
 
 /// What one host step measured.
@@ -86,7 +88,7 @@ impl HostTd3 {
             d_q: Vec::new(),
             next_q: Vec::new(),
             d_input: Vec::new(),
-            d_action: Vec::new(),
+            actions: Vec::new(),
         })
     }
 
@@ -159,11 +161,11 @@ impl HostTd3 {
         let (b, obs_dim) = (batch.len(), batch.obs_dim());
         let next = &batch.next_observations;
         let pre = self.actor_target.forward(next, b, &mut self.actor_tape);
-        self.d_action.clear();
+        self.actions.clear();
         let actions = pre.iter().zip(smoothing);
-        self.d_action
+        self.actions
             .extend(actions.map(|(&f, &e)| (f.tanh() + e).clamp(-1.0, 1.0)));
-        critic_input(&mut self.input, next, obs_dim, &self.d_action);
+        critic_input(&mut self.input, next, obs_dim, &self.actions);
         self.next_q.clear();
         for (i, critic) in self.critics_target.iter().enumerate() {
             let q = critic.forward(&self.input, b, &mut self.tape);
@@ -190,14 +192,9 @@ impl HostTd3 {
         let pre = self
             .actor
             .forward(&batch.observations, b, &mut self.actor_tape);
-        self.d_action.clear();
-        self.d_action.extend(pre.iter().map(|f| f.tanh()));
-        critic_input(
-            &mut self.input,
-            &batch.observations,
-            obs_dim,
-            &self.d_action,
-        );
+        self.actions.clear();
+        self.actions.extend(pre.iter().map(|f| f.tanh()));
+        critic_input(&mut self.input, &batch.observations, obs_dim, &self.actions);
         let critic = &self.critics[0];
         let q = critic.forward(&self.input, b, &mut self.tape);
         let loss = -(q.iter().map(|&q| f64::from(q)).sum::<f64>() / b as f64) as f32;
@@ -207,13 +204,13 @@ impl HostTd3 {
         // ∂J/∂f = ∂J/∂μ ⊙ (1 − μ²), μ = tanh f, in place of μ.
         let width = obs_dim + act_dim;
         let rows = self.d_input.chunks_exact(width);
-        for (mu, row) in self.d_action.chunks_exact_mut(act_dim).zip(rows) {
+        for (mu, row) in self.actions.chunks_exact_mut(act_dim).zip(rows) {
             for (mu, &d) in mu.iter_mut().zip(&row[obs_dim..]) {
                 *mu = d * (1.0 - *mu * *mu);
             }
         }
         self.actor
-            .backward(&mut self.actor_tape, &self.d_action, &mut self.actor_grads);
+            .backward(&mut self.actor_tape, &self.actions, &mut self.actor_grads);
         let grads = self.actor_grads.iter().flat_map(LinearGrad::tensors);
         self.actor_adam
             .step(self.actor.params_mut(), grads.collect(), hp.learning_rate);
